@@ -1,0 +1,144 @@
+"""The async engine, sessions, and the column types generated models share."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from enum import Enum
+from typing import Any
+
+from fastapi import Request
+from sqlalchemy import DateTime, MetaData, event
+from sqlalchemy import Enum as SAEnum
+from sqlalchemy.dialects import mysql
+from sqlalchemy.engine import Dialect, make_url
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.types import TypeDecorator
+
+__all__ = [
+    "Base",
+    "Database",
+    "UTCDateTime",
+    "enum_column",
+    "get_db_session",
+    "utcnow",
+]
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    """The declarative base of every generated model; constraint names are stable."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A time-zone-aware timestamp on every dialect, always answered in UTC.
+
+    PostgreSQL keeps the offset itself; SQLite and MySQL store naive UTC, which is
+    given its offset back on read.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> Any:
+        if dialect.name in ("mysql", "mariadb"):
+            return dialect.type_descriptor(mysql.DATETIME(fsp=6))
+        return dialect.type_descriptor(DateTime(timezone=True))
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: give it a UTC offset")
+        value = value.astimezone(UTC)
+        return value if dialect.name == "postgresql" else value.replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        del dialect
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _enum_values(enum_class: type[Enum]) -> list[str]:
+    return [str(member.value) for member in enum_class]
+
+
+def enum_column(enum_class: type[Enum], *, length: int, name: str) -> SAEnum:
+    """A portable enum: VARCHAR plus a named CHECK constraint, storing the values."""
+    return SAEnum(
+        enum_class,
+        name=name,
+        length=length,
+        native_enum=False,
+        create_constraint=True,
+        validate_strings=True,
+        values_callable=_enum_values,
+    )
+
+
+class Database:
+    """One async engine per process and the session factory bound to it."""
+
+    def __init__(self, url: str, *, echo: bool = False) -> None:
+        self.url = make_url(url)
+        self.engine: AsyncEngine = _create_engine(url, echo=echo)
+        self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
+
+    async def create_all(self) -> None:
+        """Create missing tables (LOCAL only; other environments use migrations)."""
+        async with self.engine.begin() as connection:
+            await connection.run_sync(Base.metadata.create_all)
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+
+def _create_engine(url: str, *, echo: bool) -> AsyncEngine:
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return create_async_engine(url, echo=echo, pool_pre_ping=True, pool_recycle=1800)
+    # One pooled connection serves SQLite best: writes are serialized by the file lock anyway.
+    engine = create_async_engine(url, echo=echo, pool_size=1, max_overflow=0, pool_timeout=30)
+    event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
+    del connection_record
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.close()
+
+
+async def get_db_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """One session per request: committed when the handler succeeds, rolled back otherwise."""
+    database: Database = request.app.state.database
+    async with database.sessionmaker() as session:
+        try:
+            yield session
+        except BaseException:
+            await session.rollback()
+            raise
+        await session.commit()

@@ -1,0 +1,128 @@
+"""Finding ``custom/`` extensions by convention, and refusing the ones that do not fit.
+
+``custom/<resource>/repository.py`` may subclass the generated repository,
+``custom/<resource>/service.py`` the generated service, and any module of the
+package may define ``router`` (an ``APIRouter``) to mount extra routes.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import pkgutil
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from types import ModuleType
+from typing import Any
+
+from fastapi import APIRouter
+
+from app.core.registry import ResourceBinding
+from app.core.service import HOOK_NAMES
+
+__all__ = ["CustomExtensions", "ExtensionError", "discover"]
+
+
+class ExtensionError(RuntimeError):
+    """A custom module that names an unknown resource or operation; startup stops."""
+
+
+@dataclass
+class Override:
+    repository: type[Any] | None = None
+    service: type[Any] | None = None
+
+
+@dataclass
+class CustomExtensions:
+    overrides: dict[str, Override] = field(default_factory=dict)
+    routers: list[tuple[str, APIRouter]] = field(default_factory=list)
+
+    def repository_for(self, binding: ResourceBinding) -> type[Any]:
+        override = self.overrides.get(binding.module)
+        return override.repository if override and override.repository else binding.repository
+
+    def service_for(self, binding: ResourceBinding) -> type[Any]:
+        override = self.overrides.get(binding.module)
+        return override.service if override and override.service else binding.service
+
+
+def discover(package: str | None, bindings: Sequence[ResourceBinding]) -> CustomExtensions:
+    """Import every module of ``package`` and collect its overrides and routers."""
+    found = CustomExtensions()
+    if package is None:
+        return found
+    try:
+        root = importlib.import_module(package)
+    except ModuleNotFoundError as exc:
+        if exc.name == package:
+            return found
+        raise
+    by_module = {b.module: b for b in bindings}
+    for info in sorted(_submodules(root), key=lambda i: i.name):
+        short = info.name.removeprefix(f"{package}.")
+        resource = short.split(".")[0]
+        if info.ispkg and "." not in short and resource not in by_module:
+            known = ", ".join(sorted(by_module)) or "(none)"
+            raise ExtensionError(
+                f"{info.name}: no resource named {resource!r} (known: {known}); "
+                "rename the folder after a resource in specs/"
+            )
+        module = importlib.import_module(info.name)
+        _collect_classes(module, bindings, found)
+        router = getattr(module, "router", None)
+        if isinstance(router, APIRouter):
+            found.routers.append((info.name, router))
+    return found
+
+
+def _submodules(root: ModuleType) -> Iterable[pkgutil.ModuleInfo]:
+    path = getattr(root, "__path__", None)
+    if path is None:
+        return []
+    return pkgutil.walk_packages(path, prefix=f"{root.__name__}.")
+
+
+def _collect_classes(
+    module: ModuleType, bindings: Sequence[ResourceBinding], found: CustomExtensions
+) -> None:
+    """Bind each class defined in ``module`` to the resource whose base it subclasses."""
+    for _, cls in inspect.getmembers(module, inspect.isclass):
+        if cls.__module__ != module.__name__:
+            continue
+        for binding in bindings:
+            if issubclass(cls, binding.repository) and cls is not binding.repository:
+                override = found.overrides.setdefault(binding.module, Override())
+                _set_once(override, "repository", cls, binding)
+            elif issubclass(cls, binding.service) and cls is not binding.service:
+                _check_hooks(cls, binding)
+                override = found.overrides.setdefault(binding.module, Override())
+                _set_once(override, "service", cls, binding)
+
+
+def _set_once(override: Override, kind: str, cls: type[Any], binding: ResourceBinding) -> None:
+    current = getattr(override, kind)
+    if current is not None and current is not cls:
+        raise ExtensionError(
+            f"{binding.name} has two custom {kind} classes: {_name(current)} and {_name(cls)}; "
+            "keep one (subclass the other if both are needed)"
+        )
+    setattr(override, kind, cls)
+
+
+def _check_hooks(cls: type[Any], binding: ResourceBinding) -> None:
+    for name in vars(cls):
+        operation = HOOK_NAMES.get(name)
+        if operation is None and name.startswith(("before_", "after_")):
+            known = ", ".join(sorted(HOOK_NAMES))
+            raise ExtensionError(f"{_name(cls)}.{name}: no such hook (hooks: {known})")
+        if operation is not None and operation not in binding.operations:
+            ops = ", ".join(sorted(binding.operations))
+            raise ExtensionError(
+                f"{_name(cls)}.{name}: {binding.name} has no {operation!r} operation "
+                f"(operations: {ops}); see {binding.spec}"
+            )
+
+
+def _name(cls: type[Any]) -> str:
+    return f"{cls.__module__}.{cls.__qualname__}"

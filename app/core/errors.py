@@ -1,0 +1,131 @@
+"""RFC 9457 problem details: the one shape of every error the API answers."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping, Sequence
+from http import HTTPStatus
+from typing import Any
+
+import orjson
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from pydantic import ValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+
+__all__ = [
+    "PROBLEM_JSON",
+    "Problem",
+    "install_error_handlers",
+    "json_pointer",
+    "problem_response",
+    "validation_problem",
+]
+
+PROBLEM_JSON = "application/problem+json"
+logger = logging.getLogger("app.errors")
+
+
+class Problem(Exception):
+    """Raise it anywhere (a hook, a repository) to answer a problem+json response."""
+
+    def __init__(
+        self,
+        status: int,
+        detail: str | None = None,
+        *,
+        title: str | None = None,
+        type_: str = "about:blank",
+        errors: Sequence[Mapping[str, str]] = (),
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        self.status = status
+        self.title = title or HTTPStatus(status).phrase
+        self.detail = detail
+        self.type = type_
+        self.errors = list(errors)
+        self.headers = dict(headers or {})
+        super().__init__(detail or self.title)
+
+    def body(self, instance: str | None = None) -> dict[str, Any]:
+        out: dict[str, Any] = {"type": self.type, "title": self.title, "status": self.status}
+        if self.detail:
+            out["detail"] = self.detail
+        if instance:
+            out["instance"] = instance
+        if self.errors:
+            out["errors"] = self.errors
+        return out
+
+
+def problem_response(problem: Problem, instance: str | None = None) -> Response:
+    return Response(
+        orjson.dumps(problem.body(instance)),
+        status_code=problem.status,
+        media_type=PROBLEM_JSON,
+        headers=problem.headers,
+    )
+
+
+def json_pointer(location: Iterable[str | int]) -> str:
+    """A pydantic error location as an RFC 6901 JSON pointer: ``("tags", 0)`` -> ``/tags/0``."""
+    parts = (str(p).replace("~", "~0").replace("/", "~1") for p in location)
+    return "/" + "/".join(parts) if location else ""
+
+
+def validation_problem(errors: Iterable[Mapping[str, Any]], *, skip: int = 0) -> Problem:
+    """A 422 listing each invalid value; the rejected input itself is never echoed back."""
+    listed = [
+        {"pointer": json_pointer(tuple(e["loc"])[skip:]), "detail": str(e["msg"])} for e in errors
+    ]
+    return Problem(422, "The request has invalid values; see errors.", errors=listed)
+
+
+def _request_validation_problem(exc: RequestValidationError) -> Problem:
+    errors = []
+    for error in exc.errors():
+        where, *rest = error["loc"] or ("request",)
+        errors.append({"pointer": f"{where}:{json_pointer(rest)}", "detail": str(error["msg"])})
+    return Problem(422, "The request has invalid parameters; see errors.", errors=errors)
+
+
+async def _on_problem(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, Problem)
+    return problem_response(exc, request.url.path)
+
+
+async def _on_http_exception(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    detail: str | None = exc.detail if isinstance(exc.detail, str) else None
+    if detail == HTTPStatus(exc.status_code).phrase:
+        detail = None
+    problem = Problem(exc.status_code, detail, headers=exc.headers)
+    return problem_response(problem, request.url.path)
+
+
+async def _on_request_validation(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    return problem_response(_request_validation_problem(exc), request.url.path)
+
+
+async def _on_validation_error(request: Request, exc: Exception) -> Response:
+    # A pydantic error escaping a handler is a bug in server code, not bad input.
+    logger.error("unhandled validation error on %s %s", request.method, request.url.path,
+                 exc_info=exc)  # fmt: skip
+    return problem_response(Problem(500), request.url.path)
+
+
+async def _on_unexpected(request: Request, exc: Exception) -> Response:
+    logger.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return problem_response(Problem(500, "The server failed; the error is logged."),
+                            request.url.path)  # fmt: skip
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Make every error, the framework's own included, an ``application/problem+json``."""
+    app.add_exception_handler(Problem, _on_problem)
+    app.add_exception_handler(StarletteHTTPException, _on_http_exception)
+    app.add_exception_handler(RequestValidationError, _on_request_validation)
+    app.add_exception_handler(ValidationError, _on_validation_error)
+    app.add_exception_handler(Exception, _on_unexpected)

@@ -1,0 +1,33 @@
+"""How the generated registry describes a resource to the app."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import APIRouter
+
+from app.core.repository import SQLRepository
+from app.core.service import ResourceService
+
+__all__ = ["ResourceBinding", "RouterFactory"]
+
+RouterFactory = Callable[[type[Any], type[Any]], APIRouter]
+
+
+@dataclass(frozen=True)
+class ResourceBinding:
+    """One generated resource: its base classes and the factory of its router.
+
+    The app passes the (possibly custom) repository and service classes to
+    ``build_router``, so generated code never imports ``custom/``.
+    """
+
+    name: str
+    module: str
+    spec: str
+    operations: frozenset[str]
+    repository: type[SQLRepository[Any]]
+    service: type[ResourceService[Any, Any, Any]]
+    build_router: RouterFactory

@@ -1,0 +1,165 @@
+"""The SQL every generated repository shares; a resource's own repository names its table."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar, Generic, TypeVar, cast
+
+import orjson
+from sqlalchemy import Select, select, tuple_
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.cursor import CursorCodec
+from app.core.database import Base, utcnow
+from app.core.errors import Problem
+
+__all__ = ["Constraint", "Page", "SQLRepository"]
+
+ModelT = TypeVar("ModelT", bound=Base)
+
+
+@dataclass(frozen=True)
+class Constraint:
+    """A named constraint of the table and the fields it covers, for precise errors."""
+
+    name: str
+    kind: str  # "unique" or "foreign_key"
+    fields: tuple[str, ...]
+    target: str | None = None
+
+
+@dataclass(frozen=True)
+class Page(Generic[ModelT]):
+    rows: Sequence[ModelT]
+    next_cursor: str | None
+
+
+class SQLRepository(Generic[ModelT]):
+    """All SQL for one table. It holds the session and never commits.
+
+    Generated subclasses set the class variables; ``custom/`` subclasses add queries
+    and can use ``self.session`` and ``self.model`` freely.
+    """
+
+    model: ClassVar[type[Any]]
+    sort_field: ClassVar[str]
+    sort_descending: ClassVar[bool]
+    cursor: ClassVar[CursorCodec]
+    constraints: ClassVar[tuple[Constraint, ...]] = ()
+    url_fields: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, row_id: Any) -> ModelT | None:
+        row: ModelT | None = await self.session.get(self.model, row_id)
+        return row
+
+    def ordered(self, statement: Select[Any]) -> Select[Any]:
+        """``statement`` in the list's order, the id breaking ties so that order is total."""
+        sort_column, id_column = getattr(self.model, self.sort_field), self.model.id
+        if self.sort_descending:
+            return statement.order_by(sort_column.desc(), id_column.desc())
+        return statement.order_by(sort_column.asc(), id_column.asc())
+
+    async def page(self, limit: int, cursor: str | None) -> Page[ModelT]:
+        """One page in keyset order, after the row ``cursor`` names."""
+        statement = self.ordered(select(self.model))
+        if cursor is not None:
+            key = tuple_(getattr(self.model, self.sort_field), self.model.id)
+            after = tuple_(*self.cursor.decode(cursor))
+            statement = statement.where(key < after if self.sort_descending else key > after)
+        rows: list[ModelT] = list((await self.session.scalars(statement.limit(limit + 1))).all())
+        if len(rows) <= limit:
+            return Page(rows, None)
+        last = rows[limit - 1]
+        next_cursor = self.cursor.encode((getattr(last, self.sort_field), cast(Any, last).id))
+        return Page(rows[:limit], next_cursor)
+
+    async def insert(self, values: Mapping[str, Any]) -> ModelT:
+        row: ModelT = self.model(**self._columns(values))
+        self.session.add(row)
+        await self._flush(values)
+        return row
+
+    async def update(self, row: ModelT, values: Mapping[str, Any]) -> ModelT:
+        for name, value in self._columns(values).items():
+            setattr(row, name, value)
+        row.updated_at = utcnow()  # type: ignore[attr-defined]
+        await self._flush(values)
+        return row
+
+    async def delete(self, row: ModelT) -> None:
+        await self.session.delete(row)
+        await self._flush({}, deleting=True)
+
+    def _columns(self, values: Mapping[str, Any]) -> dict[str, Any]:
+        out = dict(values)
+        for name in self.url_fields:
+            if out.get(name) is not None:
+                out[name] = str(out[name])
+        return out
+
+    async def _flush(self, values: Mapping[str, Any], *, deleting: bool = False) -> None:
+        try:
+            await self.session.flush()
+        except IntegrityError as exc:
+            # The request boundary rolls the whole transaction back.
+            raise self._integrity_problem(exc, values, deleting=deleting) from None
+
+    def _integrity_problem(
+        self, exc: IntegrityError, values: Mapping[str, Any], *, deleting: bool
+    ) -> Problem:
+        """Map the violated constraint to a 409/422 that names the fields, never SQL."""
+        message = str(exc.orig)
+        for constraint in self.constraints:
+            if not _mentions(message, constraint, self.model.__tablename__):
+                continue
+            shown = ", ".join(f"{f}={_show(values.get(f))}" for f in constraint.fields)
+            if constraint.kind == "unique":
+                return Problem(409, f"Another row already has {shown}.", title="Conflict",
+                               errors=_pointers(constraint.fields, "already taken"))  # fmt: skip
+            if not deleting:
+                detail = f"No {constraint.target} matches {shown}."
+                return validation_like(detail, constraint.fields)
+        if deleting or "FOREIGN KEY" in message.upper():
+            if deleting:
+                return Problem(409, "Other rows still refer to this one; delete them first.")
+            fks = [c for c in self.constraints if c.kind == "foreign_key"]
+            fields = tuple(f for c in fks for f in c.fields)
+            return validation_like("A referenced row does not exist.", fields)
+        return Problem(409, "The change conflicts with stored data.", title="Conflict")
+
+
+def validation_like(detail: str, fields: tuple[str, ...]) -> Problem:
+    return Problem(422, detail, errors=_pointers(fields, "refers to a missing row"))
+
+
+def _show(value: Any) -> str:
+    """A value as JSON, the way the client sent it."""
+    try:
+        return orjson.dumps(value).decode()
+    except TypeError:
+        return repr(str(value))
+
+
+def _pointers(fields: tuple[str, ...], detail: str) -> list[dict[str, str]]:
+    return [{"pointer": f"/{name}", "detail": detail} for name in fields]
+
+
+def _mentions(message: str, constraint: Constraint, table: str) -> bool:
+    """Whether a driver's error names ``constraint``.
+
+    PostgreSQL and MySQL name the constraint; SQLite names the columns of a unique
+    constraint (``UNIQUE constraint failed: events.name, events.starts_at``).
+    """
+    if re.search(rf"\b{re.escape(constraint.name)}\b", message):
+        return True
+    if constraint.kind == "unique" and "UNIQUE constraint failed" in message:
+        columns = message.split("UNIQUE constraint failed:", 1)[1]
+        named = {c.strip().removeprefix(f"{table}.") for c in columns.split(",")}
+        return named == set(constraint.fields)
+    return False

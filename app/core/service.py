@@ -1,0 +1,126 @@
+"""The orchestration every generated service shares: hooks around repository calls."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, ClassVar, Generic, TypeVar
+
+from pydantic import BaseModel
+
+from app.core.context import RequestContext
+from app.core.database import Base
+from app.core.errors import Problem
+from app.core.repository import Page, SQLRepository
+
+__all__ = ["HOOK_NAMES", "ResourceService", "merge_patch"]
+
+ModelT = TypeVar("ModelT", bound=Base)
+CreateT = TypeVar("CreateT", bound=BaseModel)
+UpdateT = TypeVar("UpdateT", bound=BaseModel)
+
+# Each hook belongs to one operation: a custom service that overrides the hook of an
+# operation its resource does not have is refused at startup.
+HOOK_NAMES: Mapping[str, str] = {
+    "before_create": "create",
+    "after_create": "create",
+    "before_replace": "replace",
+    "after_replace": "replace",
+    "before_update": "update",
+    "after_update": "update",
+    "before_delete": "delete",
+    "after_delete": "delete",
+}
+
+
+class ResourceService(Generic[ModelT, CreateT, UpdateT]):
+    """Business rules around one resource's repository. It never commits.
+
+    Hooks are no-ops here; generated subclasses document them per resource and
+    ``custom/`` subclasses override them. A hook rejects a change by raising
+    :class:`app.core.errors.Problem`.
+    """
+
+    resource: ClassVar[str]
+    object_fields: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, repository: SQLRepository[ModelT], context: RequestContext) -> None:
+        self.repository = repository
+        self.context = context
+
+    async def list(self, limit: int, cursor: str | None) -> Page[ModelT]:
+        return await self.repository.page(limit, cursor)
+
+    async def get(self, row_id: Any) -> ModelT:
+        row = await self.repository.get(row_id)
+        if row is None:
+            raise Problem(404, f"No {self.resource} has the id {row_id}.")
+        return row
+
+    async def create(self, data: CreateT) -> ModelT:
+        data = await self.before_create(data)
+        row = await self.repository.insert(data.model_dump())
+        await self.after_create(row)
+        return row
+
+    async def replace(self, row_id: Any, data: CreateT) -> ModelT:
+        row = await self.get(row_id)
+        data = await self.before_replace(row, data)
+        row = await self.repository.update(row, data.model_dump())
+        await self.after_replace(row)
+        return row
+
+    async def update(self, row_id: Any, patch: UpdateT) -> ModelT:
+        row = await self.get(row_id)
+        patch = await self.before_update(row, patch)
+        values = patch.model_dump(exclude_unset=True)
+        for name in self.object_fields:
+            if isinstance(values.get(name), dict):
+                values[name] = merge_patch(getattr(row, name), values[name])
+        row = await self.repository.update(row, values)
+        await self.after_update(row)
+        return row
+
+    async def delete(self, row_id: Any) -> None:
+        row = await self.get(row_id)
+        await self.before_delete(row)
+        await self.repository.delete(row)
+        await self.after_delete(row)
+
+    async def before_create(self, data: CreateT) -> CreateT:
+        return data
+
+    async def after_create(self, row: ModelT) -> None:
+        del row
+
+    async def before_replace(self, row: ModelT, data: CreateT) -> CreateT:
+        del row
+        return data
+
+    async def after_replace(self, row: ModelT) -> None:
+        del row
+
+    async def before_update(self, row: ModelT, patch: UpdateT) -> UpdateT:
+        del row
+        return patch
+
+    async def after_update(self, row: ModelT) -> None:
+        del row
+
+    async def before_delete(self, row: ModelT) -> None:
+        del row
+
+    async def after_delete(self, row: ModelT) -> None:
+        del row
+
+
+def merge_patch(target: Any, patch: Any) -> Any:
+    """RFC 7396 JSON merge patch of ``patch`` onto ``target``."""
+    if not isinstance(patch, dict):
+        return patch
+    merged = dict(target) if isinstance(target, dict) else {}
+    for key, value in patch.items():
+        if value is None:
+            merged.pop(key, None)
+        else:
+            merged[key] = merge_patch(merged.get(key), value)
+    return merged

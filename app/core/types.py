@@ -1,0 +1,17 @@
+"""Bounded Python types shared by generated code (cursor keys, path ids)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import Field
+
+__all__ = ["INT64_MAX", "INT64_MIN", "FiniteFloat", "Int64", "PositiveInt64", "SafeText"]
+
+INT64_MIN = -(2**63)
+INT64_MAX = 2**63 - 1
+
+Int64 = Annotated[int, Field(ge=INT64_MIN, le=INT64_MAX)]
+PositiveInt64 = Annotated[int, Field(ge=1, le=INT64_MAX)]
+FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
+SafeText = Annotated[str, Field(pattern="^[^\\u0000]*$", max_length=10_000)]

@@ -1,0 +1,74 @@
+"""The FastAPI application: generated resources, custom extensions, one database."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+
+from app.config import Settings, get_settings
+from app.core.database import Database
+from app.core.discovery import discover
+from app.core.errors import install_error_handlers
+from app.core.openapi import load_contract, served_openapi
+
+__all__ = ["app", "create_app"]
+
+
+def create_app(
+    settings: Settings | None = None, *, custom_package: str | None = "custom"
+) -> FastAPI:
+    """Build the app: mount every generated resource with its custom classes and routes.
+
+    A custom module naming an unknown resource or operation stops it here, with the
+    reason, before any request is served.
+    """
+    from generated.registry import CONTRACT_PATH, RESOURCES
+
+    settings = settings or get_settings()
+    extensions = discover(custom_package, RESOURCES)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        database = Database(settings.database_url, echo=settings.database_echo)
+        app.state.database = database
+        try:
+            if settings.creates_schema:
+                await database.create_all()
+            yield
+        finally:
+            await database.dispose()
+
+    app = FastAPI(
+        title=settings.app_title,
+        version=settings.app_version,
+        lifespan=lifespan,
+        docs_url="/docs" if settings.docs_enabled else None,
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.max_body_bytes = settings.max_body_bytes
+    install_error_handlers(app)
+    # Custom routes first: a literal path such as /events/featured must win over /events/{id}.
+    custom_routes: list[APIRoute] = []
+    for _, router in extensions.routers:
+        app.include_router(router)
+        custom_routes.extend(r for r in router.routes if isinstance(r, APIRoute))
+    for binding in RESOURCES:
+        repository = extensions.repository_for(binding)
+        service = extensions.service_for(binding)
+        app.include_router(binding.build_router(repository, service))
+
+    served = served_openapi(app, load_contract(CONTRACT_PATH), custom_routes)
+
+    def openapi() -> dict[str, Any]:
+        return served
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    return app
+
+
+app = create_app()

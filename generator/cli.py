@@ -1,0 +1,128 @@
+"""The ``specbase`` command line."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from generator.errors import SpecErrors
+
+__all__ = ["main"]
+
+_STARTER = """\
+resource: {name}
+description: What a {name} is, in one sentence.
+fields:
+  title: {{type: string, minLength: 1, maxLength: 200}}
+  notes: {{type: [string, "null"], maxLength: 2000}}
+required: [title]
+"""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        code: int = args.run(args)
+    except SpecErrors as exc:
+        count = len(exc.errors)
+        plural = "s" if count != 1 else ""
+        print(f"specbase: {count} problem{plural} in the specs; nothing written:", file=sys.stderr)
+        for error in exc.errors:
+            print(f"  {error}", file=sys.stderr)
+        return 1
+    return code
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="specbase", description=__doc__)
+    parser.add_argument("--root", type=Path, default=Path(), help="project folder (default: .)")
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+    gen = commands.add_parser("generate", help="specs -> contract -> code in generated/")
+    gen.set_defaults(run=_generate)
+    check = commands.add_parser("check", help="exit 1 when generated/ is stale or a spec invalid")
+    check.set_defaults(run=_check)
+    contract = commands.add_parser("contract", help="write the OpenAPI contract alone")
+    contract.add_argument("-o", "--output", type=Path, help="file to write (default: stdout)")
+    contract.set_defaults(run=_contract)
+    serve = commands.add_parser("serve", help="run the API with uvicorn")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--reload", action="store_true", help="restart on code changes")
+    serve.set_defaults(run=_serve)
+    new = commands.add_parser("new", help="write a starter spec for a new resource")
+    new.add_argument("name", help="PascalCase resource name, e.g. Venue")
+    new.set_defaults(run=_new)
+    return parser
+
+
+def _generate(args: argparse.Namespace) -> int:
+    from generator.emit import plan_changes, write_changes
+    from generator.pipeline import render_project
+
+    started = time.perf_counter()
+    generated = render_project(args.root)
+    changes = plan_changes(args.root, generated.files)
+    write_changes(args.root, generated.files, changes)
+    took = time.perf_counter() - started
+    print(
+        f"specbase: {len(generated.project.resources)} resources; "
+        f"{len(changes.created)} created, {len(changes.written)} updated, "
+        f"{len(changes.removed)} removed, {changes.unchanged} unchanged ({took:.2f}s)"
+    )
+    return 0
+
+
+def _check(args: argparse.Namespace) -> int:
+    from generator.emit import diff_summary, plan_changes
+    from generator.pipeline import render_project
+
+    generated = render_project(args.root)
+    changes = plan_changes(args.root, generated.files)
+    if changes.empty:
+        print(f"specbase: generated/ is up to date ({changes.unchanged} files)")
+        return 0
+    print("specbase: generated/ is out of date with specs/; run `specbase generate`:",
+          file=sys.stderr)  # fmt: skip
+    print(diff_summary(generated.files, changes), file=sys.stderr)
+    return 1
+
+
+def _contract(args: argparse.Namespace) -> int:
+    from generator.pipeline import contract_only
+
+    text = contract_only(args.root)
+    if args.output is None:
+        sys.stdout.write(text)
+    else:
+        args.output.parent.mkdir(parents=True, exist_ok=True)
+        args.output.write_text(text, encoding="utf-8")
+        print(f"specbase: wrote {args.output}")
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    uvicorn.run("app.main:app", host=args.host, port=args.port, reload=args.reload,
+                factory=False)  # fmt: skip
+    return 0
+
+
+def _new(args: argparse.Namespace) -> int:
+    from generator.naming import snake_case
+
+    name: str = args.name
+    if not name.isidentifier() or not name[0].isupper():
+        print(f"specbase: {name!r} is not a PascalCase name (like Venue)", file=sys.stderr)
+        return 1
+    path = args.root / "specs" / f"{snake_case(name)}.yaml"
+    if path.exists():
+        print(f"specbase: {path} already exists", file=sys.stderr)
+        return 1
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(_STARTER.format(name=name), encoding="utf-8")
+    print(f"specbase: wrote {path}; edit it, then run `specbase generate`")
+    return 0

@@ -1,0 +1,116 @@
+"""Stage 6, emit: format rendered files, then write only what changed and drop orphans."""
+
+from __future__ import annotations
+
+import difflib
+import os
+import subprocess
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ruff.__main__ import find_ruff_bin
+
+__all__ = ["Changes", "diff_summary", "format_python", "plan_changes", "write_changes"]
+
+GENERATED_DIR = "generated"
+_RUFF_SETTINGS = (
+    "--line-length=100",
+    "--target-version=py311",
+    "--config=lint.isort.known-first-party=['app','generated','custom','generator']",
+)
+
+
+def format_python(files: Mapping[str, str]) -> dict[str, str]:
+    """Sort imports, drop unused ones and format every ``.py`` file, in one ruff run each."""
+    python = {path: text for path, text in files.items() if path.endswith(".py")}
+    if not python:
+        return dict(files)
+    ruff = find_ruff_bin()
+    with tempfile.TemporaryDirectory(prefix="specbase-") as tmp:
+        for path, text in python.items():
+            target = Path(tmp, path)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(text, encoding="utf-8")
+        env = {**os.environ, "RUFF_NO_CACHE": "true"}
+        fix = [ruff, "check", "--fix-only", "--select=I,F401,RUF036", "--no-cache", "--isolated"]
+        subprocess.run([*fix, *_RUFF_SETTINGS, tmp], check=True, capture_output=True, env=env)
+        fmt = [ruff, "format", "--no-cache", "--isolated", *_RUFF_SETTINGS[:2], tmp]
+        subprocess.run(fmt, check=True, capture_output=True, env=env)
+        formatted = {path: Path(tmp, path).read_text(encoding="utf-8") for path in python}
+    return {**files, **formatted}
+
+
+@dataclass
+class Changes:
+    """What writing ``files`` would do to the ``generated/`` folder on disk."""
+
+    written: dict[str, str] = field(default_factory=dict)
+    created: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    unchanged: int = 0
+
+    @property
+    def empty(self) -> bool:
+        return not (self.written or self.created or self.removed)
+
+
+def plan_changes(root: Path, files: Mapping[str, str]) -> Changes:
+    changes = Changes()
+    for path, text in sorted(files.items()):
+        target = root / path
+        if not target.exists():
+            changes.created.append(path)
+        elif target.read_text(encoding="utf-8") != text:
+            changes.written[path] = target.read_text(encoding="utf-8")
+        else:
+            changes.unchanged += 1
+    generated = root / GENERATED_DIR
+    if generated.is_dir():
+        for existing in sorted(generated.rglob("*")):
+            rel = existing.relative_to(root).as_posix()
+            if existing.is_file() and "__pycache__" not in existing.parts and rel not in files:
+                changes.removed.append(rel)
+    return changes
+
+
+def write_changes(root: Path, files: Mapping[str, str], changes: Changes) -> None:
+    """Write new and changed files, remove orphans; untouched files keep their mtime."""
+    for path in [*changes.created, *changes.written]:
+        target = root / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(f".{target.name}.tmp")
+        tmp.write_text(files[path], encoding="utf-8")
+        tmp.replace(target)
+    for path in changes.removed:
+        (root / path).unlink()
+    generated = root / GENERATED_DIR
+    for folder in sorted(generated.rglob("*"), reverse=True):
+        if folder.is_dir() and not any(p for p in folder.iterdir() if p.name != "__pycache__"):
+            for cache in folder.glob("__pycache__"):
+                for item in cache.iterdir():
+                    item.unlink()
+                cache.rmdir()
+            folder.rmdir()
+
+
+def diff_summary(files: Mapping[str, str], changes: Changes, max_lines: int = 12) -> str:
+    """A readable account of how ``generated/`` differs from what the specs give."""
+    lines = []
+    for path in changes.created:
+        lines.append(f"  missing   {path}")
+    for path in changes.removed:
+        lines.append(f"  orphan    {path} (no spec produces it)")
+    for path, old in changes.written.items():
+        diff = list(
+            difflib.unified_diff(
+                old.splitlines(), files[path].splitlines(), f"{path} (on disk)",
+                f"{path} (from specs)", n=1, lineterm="",
+            )
+        )  # fmt: skip
+        lines.append(f"  stale     {path}")
+        lines.extend(f"      {line}" for line in diff[:max_lines])
+        if len(diff) > max_lines:
+            lines.append(f"      ... {len(diff) - max_lines} more diff lines")
+    return "\n".join(lines)

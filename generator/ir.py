@@ -1,0 +1,136 @@
+"""Stage 3, the typed intermediate representation every renderer reads.
+
+Everything a renderer needs is decided here (names, types, column shapes), so the
+renderers only print it. All classes are frozen: passes return new values.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+__all__ = [
+    "ALL_OPERATIONS",
+    "INT64_MAX",
+    "INT64_MIN",
+    "Column",
+    "Field",
+    "ForeignKey",
+    "Kind",
+    "ListOptions",
+    "Project",
+    "Resource",
+]
+
+INT64_MIN = -(2**63)
+INT64_MAX = 2**63 - 1
+ALL_OPERATIONS = ("list", "get", "create", "replace", "update", "delete")
+
+
+class Kind(StrEnum):
+    """What a field holds, which decides its column and its Python type."""
+
+    STRING = "string"
+    TEXT = "text"
+    INTEGER = "integer"
+    NUMBER = "number"
+    BOOLEAN = "boolean"
+    DATE = "date"
+    DATETIME = "date-time"
+    UUID = "uuid"
+    EMAIL = "email"
+    URI = "uri"
+    ENUM = "enum"
+    ARRAY = "array"
+    OBJECT = "object"
+
+
+@dataclass(frozen=True)
+class Column:
+    """How a field is stored: the SQLAlchemy type expression and the mapped Python type."""
+
+    sa_type: str
+    python_type: str
+
+
+@dataclass(frozen=True)
+class ForeignKey:
+    """The storage side of a ``belongs_to`` relation."""
+
+    relation: str
+    target: str
+    target_table: str
+    on_delete: str
+    constraint: str
+
+
+@dataclass(frozen=True)
+class Field:
+    """One user-declared (or relation-derived) field of a resource."""
+
+    name: str
+    kind: Kind
+    schema: dict[str, Any]
+    column: Column
+    nullable: bool
+    required: bool
+    has_default: bool
+    default: Any
+    description: str | None
+    index: bool
+    unique: bool
+    enum_class: str | None = None
+    enum_values: tuple[str, ...] = ()
+
+    @property
+    def stored_nullable(self) -> bool:
+        """A column holds NULL when the field admits null or may be left out without a default."""
+        return self.nullable or not (self.required or self.has_default)
+
+    foreign_key: ForeignKey | None = None
+
+
+@dataclass(frozen=True)
+class ListOptions:
+    default_sort: str
+    descending: bool
+    default_limit: int
+    max_limit: int
+
+
+@dataclass(frozen=True)
+class Resource:
+    """A resource as every renderer sees it."""
+
+    name: str
+    module: str
+    plural: str
+    table: str
+    path: str
+    spec_path: str
+    description: str | None
+    id_kind: Kind
+    fields: tuple[Field, ...]
+    unique: tuple[tuple[str, tuple[str, ...]], ...]
+    operations: tuple[str, ...]
+    list_options: ListOptions
+    children: tuple[tuple[str, str], ...]
+
+    def has(self, operation: str) -> bool:
+        return operation in self.operations
+
+    def field(self, name: str) -> Field:
+        return next(f for f in self.fields if f.name == name)
+
+
+@dataclass(frozen=True)
+class Project:
+    """All resources, sorted by name so that output is deterministic."""
+
+    resources: tuple[Resource, ...]
+    title: str = "specbase API"
+    version: str = "0.1.0"
+
+    def resource(self, name: str) -> Resource:
+        return next(r for r in self.resources if r.name == name)

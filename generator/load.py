@@ -1,0 +1,123 @@
+"""Stage 1, load: read YAML specs and remember where every key sits.
+
+The data is plain JSON-like Python; positions map a key path such as
+``("fields", "capacity", "maximum")`` to the 1-based line that holds it, so that
+later stages can say ``specs/event.yaml:14``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from generator.errors import SpecError, SpecErrors
+
+__all__ = ["KeyPath", "SourceDoc", "load_specs"]
+
+KeyPath = tuple[str | int, ...]
+
+try:  # the C loader is several times faster on large specs
+    _Loader: type[yaml.SafeLoader] = yaml.CSafeLoader  # type: ignore[assignment,misc,unused-ignore]
+except AttributeError:  # pragma: no cover - PyYAML built without libyaml
+    _Loader = yaml.SafeLoader
+
+
+@dataclass(frozen=True)
+class SourceDoc:
+    """One spec file: its data and the line of every key in it."""
+
+    path: str
+    data: Any
+    lines: Mapping[KeyPath, int] = field(default_factory=dict)
+
+    def line_of(self, key_path: KeyPath) -> int:
+        """The line of the deepest known key along ``key_path`` (1 if none is known)."""
+        for end in range(len(key_path), 0, -1):
+            line = self.lines.get(tuple(key_path[:end]))
+            if line is not None:
+                return line
+        return 1
+
+    def error(self, key_path: KeyPath, message: str) -> SpecError:
+        return SpecError(self.path, self.line_of(key_path), format_key(key_path), message)
+
+
+def format_key(key_path: KeyPath) -> str:
+    """``("fields", "tags", "items", 0)`` -> ``fields.tags.items[0]``."""
+    out = ""
+    for part in key_path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def load_specs(spec_dir: Path, root: Path | None = None) -> list[SourceDoc]:
+    """Load every ``*.yaml``/``*.yml`` file under ``spec_dir``, sorted by path."""
+    root = root or spec_dir.parent
+    paths = sorted(p for p in spec_dir.rglob("*") if p.suffix in {".yaml", ".yml"} and p.is_file())
+    docs: list[SourceDoc] = []
+    errors: list[SpecError] = []
+    for path in paths:
+        shown = _display_path(path, root)
+        try:
+            docs.append(load_text(path.read_text(encoding="utf-8"), shown))
+        except SpecErrors as exc:
+            errors.extend(exc.errors)
+        except UnicodeDecodeError as exc:
+            errors.append(SpecError(shown, 1, "", f"not UTF-8 text ({exc.reason})"))
+    if errors:
+        raise SpecErrors(errors)
+    return docs
+
+
+def load_text(text: str, path: str) -> SourceDoc:
+    """Parse one YAML document, keeping the line of every key and list item."""
+    try:
+        node = yaml.compose(text, Loader=_Loader)
+        data = yaml.load(text, Loader=_Loader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else 1
+        problem = exc.problem or exc.context or "invalid YAML"
+        raise SpecErrors([SpecError(path, line, "", f"invalid YAML: {problem}")]) from None
+    except yaml.YAMLError as exc:
+        raise SpecErrors([SpecError(path, 1, "", f"invalid YAML: {exc}")]) from None
+    lines: dict[KeyPath, int] = {}
+    errors: list[SpecError] = []
+    if node is not None:
+        _walk(node, (), lines, errors, path)
+    if errors:
+        raise SpecErrors(errors)
+    return SourceDoc(path, data, lines)
+
+
+def _walk(
+    node: yaml.Node, at: KeyPath, lines: dict[KeyPath, int], errors: list[SpecError], path: str
+) -> None:
+    if isinstance(node, yaml.MappingNode):
+        seen: set[str] = set()
+        for key_node, value_node in node.value:
+            key = str(key_node.value)
+            here = (*at, key)
+            line = key_node.start_mark.line + 1
+            if key in seen:
+                message = f"duplicate key {key!r}: YAML keeps only the last one; remove one"
+                errors.append(SpecError(path, line, format_key(here), message))
+            seen.add(key)
+            lines[here] = line
+            _walk(value_node, here, lines, errors, path)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            here = (*at, index)
+            lines[here] = item.start_mark.line + 1
+            _walk(item, here, lines, errors, path)
+
+
+def _display_path(path: Path, root: Path) -> str:
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()

@@ -1,0 +1,51 @@
+"""Names derived from a resource name: module, path, table, classes and constraints."""
+
+from __future__ import annotations
+
+import hashlib
+import keyword
+import re
+
+__all__ = ["RESERVED_FIELDS", "constraint_name", "is_reserved_field", "pluralize", "snake_case"]
+
+# Server-managed columns, and attribute names SQLAlchemy's declarative base already uses.
+# Pydantic's own model attributes are refused too, so no field ever needs an alias.
+RESERVED_FIELDS = frozenset(
+    {"id", "created_at", "updated_at", "version", "metadata", "registry", "query",
+     "schema", "json", "dict", "copy", "construct", "validate", "fields", "parse_obj"}
+)  # fmt: skip
+
+_WORD_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
+_IRREGULAR = {"person": "people", "child": "children", "man": "men", "woman": "women"}
+
+
+def snake_case(name: str) -> str:
+    """``EventImage`` -> ``event_image``; ``HTTPLog`` -> ``http_log``."""
+    return _WORD_BOUNDARY.sub("_", name).lower()
+
+
+def pluralize(word: str) -> str:
+    """English plural of the last word of a snake_case name: ``category`` -> ``categories``."""
+    head, _, last = word.rpartition("_")
+    prefix = f"{head}_" if head else ""
+    if last in _IRREGULAR:
+        return prefix + _IRREGULAR[last]
+    if re.search(r"[^aeiou]y$", last):
+        return prefix + last[:-1] + "ies"
+    if re.search(r"(s|x|z|ch|sh)$", last):
+        return prefix + last + "es"
+    return prefix + last + "s"
+
+
+def is_reserved_field(name: str) -> bool:
+    return name in RESERVED_FIELDS or keyword.iskeyword(name) or name.startswith(("_", "model_"))
+
+
+def constraint_name(kind: str, table: str, columns: tuple[str, ...]) -> str:
+    """A stable constraint name, shortened with a digest past PostgreSQL's 63 bytes."""
+    name = f"{kind}_{table}_{'_'.join(columns)}"
+    if len(name) <= 63:
+        return name
+
+    digest = hashlib.sha1(name.encode(), usedforsecurity=False).hexdigest()[:8]
+    return f"{name[:54]}_{digest}"

@@ -1,0 +1,91 @@
+"""Pydantic schemas, produced by datamodel-code-generator from the contract itself."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from datamodel_code_generator import generate
+
+from generator.ir import Project
+
+__all__ = ["render_schemas"]
+
+_OPTIONS: dict[str, Any] = {
+    "input_file_type": "openapi",
+    "output_model_type": "pydantic_v2.BaseModel",
+    "target_python_version": "3.11",
+    "base_class": "app.core.schema.SchemaModel",
+    "output_datetime_class": "AwareDatetime",
+    "field_constraints": True,
+    "use_annotated": True,
+    "use_standard_collections": True,
+    "use_union_operator": True,
+    "use_double_quotes": True,
+    "strict_nullable": True,
+    "use_missing_sentinel": True,
+    "target_pydantic_version": "2.14",
+    "collapse_root_models": True,
+    "use_field_description": True,
+    "use_schema_description": True,
+    "disable_timestamp": True,
+    "formatters": [],
+    "enum_field_as_literal": "none",
+    "deserialize_default_values": ["enum"],
+    # A uri is kept as the client wrote it (pydantic's AnyUrl rewrites it and drops
+    # maxLength); the contract's pattern checks its shape.
+    "type_mappings": ["string+uri=string"],
+}
+
+
+def render_schemas(contract: dict[str, Any], project: Project) -> dict[str, str]:
+    """``{"event": code, ...}``: one schemas module per resource, from one generator run.
+
+    Schemas are renamed ``event.EventCreate`` in the generator's input only, which
+    makes it write one module per resource.
+    """
+    owner = _owners(project)
+    schemas = contract["components"]["schemas"]
+    renamed = {f"{owner[name]}.{name}": _rewrite_refs(s, owner) for name, s in schemas.items()
+               if name in owner}  # fmt: skip
+    document = {
+        "openapi": contract["openapi"],
+        "info": contract["info"],
+        "paths": {},
+        "components": {"schemas": renamed},
+    }
+    output = generate(document, **_OPTIONS)
+    if isinstance(output, str):  # a single module: only one resource
+        only = next(iter(set(owner.values())))
+        return {only: output}
+    assert output is not None
+    return {_module_name(path): code for path, code in output.items() if path != ("__init__.py",)}
+
+
+def _owners(project: Project) -> dict[str, str]:
+    owner: dict[str, str] = {}
+    for resource in project.resources:
+        for suffix in ("Create", "Update", "Read", "Page"):
+            owner[f"{resource.name}{suffix}"] = resource.module
+        for field in resource.fields:
+            if field.enum_class:
+                owner[field.enum_class] = resource.module
+    return owner
+
+
+def _rewrite_refs(node: Any, owner: dict[str, str]) -> Any:
+    if isinstance(node, dict):
+        out = {}
+        for key, value in node.items():
+            if key == "$ref" and isinstance(value, str):
+                name = value.rsplit("/", 1)[-1]
+                out[key] = f"#/components/schemas/{owner[name]}.{name}"
+            else:
+                out[key] = _rewrite_refs(value, owner)
+        return out
+    if isinstance(node, list):
+        return [_rewrite_refs(item, owner) for item in node]
+    return node
+
+
+def _module_name(path: tuple[str, ...]) -> str:
+    return "/".join(path).removesuffix(".py")

@@ -1,0 +1,227 @@
+"""Stage 2, validate: check every spec against the spec format, then across specs.
+
+All problems are collected before failing, each with its file, line and key.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import jsonschema
+import yaml
+
+from generator.errors import SpecError, SpecErrors
+from generator.ir import INT64_MAX, INT64_MIN
+from generator.load import KeyPath, SourceDoc
+from generator.naming import is_reserved_field, pluralize, snake_case
+
+__all__ = ["field_type", "spec_format_schema", "validate_specs"]
+
+_KEYWORDS_BY_TYPE = {
+    "string": {"format", "minLength", "maxLength", "pattern", "enum"},
+    "integer": {"minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"},
+    "number": {"minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"},
+    "boolean": set(),
+    "array": {"items", "minItems", "maxItems", "uniqueItems"},
+    "object": {"properties", "required", "additionalProperties"},
+}
+_TYPED_KEYWORDS = set().union(*_KEYWORDS_BY_TYPE.values())
+_SCALAR_SORTABLE = {"string", "integer", "number", "boolean"}
+# MariaDB limits an index key to 3,072 bytes: 768 four-byte characters.
+_MAX_INDEXED_CHARS = 768
+
+
+@cache
+def spec_format_schema() -> dict[str, Any]:
+    """The JSON Schema of the spec format, shipped beside this module."""
+    text = resources.files("generator").joinpath("spec_schema.yaml").read_text("utf-8")
+    schema: dict[str, Any] = yaml.safe_load(text)
+    return schema
+
+
+@cache
+def _spec_validator() -> jsonschema.Draft202012Validator:
+    return jsonschema.Draft202012Validator(spec_format_schema())
+
+
+def field_type(schema: dict[str, Any]) -> tuple[str, bool]:
+    """The base JSON type of a field schema and whether it admits null."""
+    declared = schema["type"]
+    if isinstance(declared, list):
+        return next(t for t in declared if t != "null"), True
+    return str(declared), False
+
+
+def validate_specs(docs: list[SourceDoc]) -> None:
+    """Raise :class:`SpecErrors` listing every problem in ``docs``; return if there is none."""
+    errors: list[SpecError] = []
+    valid: list[SourceDoc] = []
+    for doc in docs:
+        found = list(_format_errors(doc))
+        if not found:
+            found = list(_field_errors(doc))
+        errors.extend(found)
+        if not found:
+            valid.append(doc)
+    errors.extend(_cross_errors(valid))
+    if errors:
+        raise SpecErrors(errors)
+
+
+def _format_errors(doc: SourceDoc) -> Iterator[SpecError]:
+    if not isinstance(doc.data, dict):
+        yield doc.error((), "a spec is a mapping with at least `resource:` and `fields:`")
+        return
+    for error in _spec_validator().iter_errors(doc.data):
+        path: KeyPath = tuple(error.absolute_path)
+        if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+            allowed = sorted(error.schema.get("properties", {}))
+            for key in sorted(set(error.instance) - set(allowed)):
+                hint = f"allowed keys: {', '.join(allowed)}"
+                yield doc.error((*path, key), f"unknown key {key!r}; {hint}")
+        elif error.validator == "propertyNames":
+            yield doc.error(path, f"{error.instance!r}: names must be snake_case (a-z, 0-9, _)")
+        elif error.validator == "oneOf" and len(path) == 2 and path[0] == "relations":
+            yield doc.error(
+                path, "a relation is `{belongs_to: Resource}` or `{has_many: Resource}`"
+            )
+        elif error.validator == "required":
+            yield doc.error(path, f"{error.message}; add it")
+        else:
+            yield doc.error(path, error.message)
+
+
+def _field_errors(doc: SourceDoc) -> Iterator[SpecError]:
+    data = doc.data
+    for name, schema in data["fields"].items():
+        at: KeyPath = ("fields", name)
+        if is_reserved_field(name):
+            yield doc.error(at, f"{name!r} is reserved (server-managed or internal); rename it")
+        yield from _field_schema_errors(doc, at, schema)
+    names = set(data["fields"]) | _relation_fields(data)
+    for index, name in enumerate(data.get("required", [])):
+        if name not in names:
+            yield doc.error(("required", index), f"{name!r} is not a field; declared: {_ls(names)}")
+    for group_index, group in enumerate(data.get("unique", [])):
+        for index, name in enumerate(group):
+            if name not in names:
+                at = ("unique", group_index, index)
+                yield doc.error(at, f"{name!r} is not a field; declared: {_ls(names)}")
+    sort = data.get("list", {}).get("default_sort")
+    if sort is not None:
+        key = sort.lstrip("-")
+        sortable = {"id", "created_at", "updated_at"} | _relation_fields(data)
+        sortable |= {n for n, s in data["fields"].items() if field_type(s)[0] in _SCALAR_SORTABLE}
+        if key not in sortable:
+            at = ("list", "default_sort")
+            yield doc.error(at, f"cannot sort by {key!r}; sortable: {_ls(sortable)}")
+    limits = data.get("list", {})
+    if limits.get("default_limit", 0) > limits.get("max_limit", 100):
+        at = ("list", "default_limit")
+        yield doc.error(at, "default_limit is larger than max_limit; lower it")
+
+
+def _field_schema_errors(
+    doc: SourceDoc, at: KeyPath, schema: dict[str, Any]
+) -> Iterator[SpecError]:
+    base, _ = field_type(schema)
+    for key in sorted(set(schema) & _TYPED_KEYWORDS - _KEYWORDS_BY_TYPE[base]):
+        yield doc.error((*at, key), f"{key!r} does not apply to type {base!r}; remove it")
+    if "enum" in schema and "format" in schema:
+        yield doc.error((*at, "format"), "an enum has no format; remove one of them")
+    yield from _bound_errors(doc, at, schema, base)
+    if "pattern" in schema:
+        try:
+            re.compile(schema["pattern"])
+        except re.error as exc:
+            yield doc.error((*at, "pattern"), f"not a valid regular expression: {exc}")
+            return
+    if (schema.get("x-index") or schema.get("x-unique")) and base not in _SCALAR_SORTABLE:
+        yield doc.error((*at, "x-index"), f"a {base} field cannot be indexed")
+    if base == "string" and (schema.get("x-index") or schema.get("x-unique")):
+        if "enum" not in schema and schema.get("maxLength", 10**9) > _MAX_INDEXED_CHARS:
+            message = f"an indexed string needs maxLength <= {_MAX_INDEXED_CHARS}"
+            yield doc.error((*at, "maxLength"), message)
+    schema_only = {k: v for k, v in schema.items() if not k.startswith("x-")}
+    try:
+        jsonschema.Draft202012Validator.check_schema(schema_only)
+    except jsonschema.SchemaError as exc:
+        yield doc.error((*at, *exc.absolute_path), f"not a valid JSON Schema: {exc.message}")
+        return
+    if "default" in schema:
+        checker = jsonschema.Draft202012Validator.FORMAT_CHECKER
+        validator = jsonschema.Draft202012Validator(schema_only, format_checker=checker)
+        for error in validator.iter_errors(schema["default"]):
+            yield doc.error(
+                (*at, "default"), f"the default does not fit the field: {error.message}"
+            )
+
+
+def _bound_errors(
+    doc: SourceDoc, at: KeyPath, schema: dict[str, Any], base: str
+) -> Iterator[SpecError]:
+    pairs = (("minLength", "maxLength"), ("minimum", "maximum"), ("minItems", "maxItems"))
+    for low, high in pairs:
+        if low in schema and high in schema and schema[low] > schema[high]:
+            yield doc.error((*at, low), f"{low} ({schema[low]}) is above {high} ({schema[high]})")
+    if base == "integer":
+        for key in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
+            value = schema.get(key)
+            if value is not None and not INT64_MIN <= value <= INT64_MAX:
+                yield doc.error((*at, key), "integers are stored as 64-bit: keep within ±2**63")
+
+
+def _cross_errors(docs: list[SourceDoc]) -> Iterator[SpecError]:
+    by_name: dict[str, SourceDoc] = {}
+    by_plural: dict[str, str] = {}
+    for doc in docs:
+        name = doc.data["resource"]
+        plural = doc.data.get("plural") or pluralize(snake_case(name))
+        if name in by_name:
+            first = by_name[name].path
+            yield doc.error(("resource",), f"resource {name!r} is already defined in {first}")
+        elif plural in by_plural:
+            other = by_plural[plural]
+            yield doc.error(("resource",), f"{name} and {other} share the table {plural!r}")
+        by_name.setdefault(name, doc)
+        by_plural.setdefault(plural, name)
+    for doc in docs:
+        yield from _relation_errors(doc, by_name)
+
+
+def _relation_errors(doc: SourceDoc, by_name: dict[str, SourceDoc]) -> Iterator[SpecError]:
+    name = doc.data["resource"]
+    known = _ls(by_name)
+    for rel_name, rel in doc.data.get("relations", {}).items():
+        at: KeyPath = ("relations", rel_name)
+        target = rel.get("belongs_to") or rel.get("has_many")
+        if target not in by_name:
+            yield doc.error(at, f"unknown resource {target!r}; known: {known}")
+            continue
+        if "belongs_to" in rel:
+            if f"{rel_name}_id" in doc.data["fields"]:
+                message = f"the relation adds the field {rel_name}_id, which is also declared"
+                yield doc.error(at, f"{message}; remove the field")
+            if rel.get("on_delete") == "set_null" and not rel.get("nullable"):
+                yield doc.error((*at, "on_delete"), "set_null needs `nullable: true`")
+            continue
+        inverse = [
+            r
+            for r in by_name[target].data.get("relations", {}).values()
+            if r.get("belongs_to") == name
+        ]
+        if not inverse:
+            message = f"{target} has no `belongs_to: {name}` relation; add it to {target}'s spec"
+            yield doc.error(at, message)
+
+
+def _relation_fields(data: dict[str, Any]) -> set[str]:
+    return {f"{n}_id" for n, r in data.get("relations", {}).items() if "belongs_to" in r}
+
+
+def _ls(names: Any) -> str:
+    return ", ".join(sorted(names)) or "(none)"
