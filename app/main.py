@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -10,12 +11,15 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
 from app.config import Settings, get_settings
-from app.core.database import Database
+from app.core.database import Base, Database
 from app.core.discovery import discover
 from app.core.errors import install_error_handlers
 from app.core.openapi import load_contract, served_openapi
+from app.core.schema_sync import sync_schema
 
 __all__ = ["app", "create_app"]
+
+logger = logging.getLogger("app")
 
 
 def create_app(
@@ -37,7 +41,8 @@ def create_app(
         app.state.database = database
         try:
             if settings.creates_schema:
-                await database.create_all()
+                for change in await sync_schema(database.engine, Base.metadata):
+                    logger.info("LOCAL schema: %s", change)
             yield
         finally:
             await database.dispose()

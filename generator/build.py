@@ -102,7 +102,7 @@ def _build_field(resource: str, name: str, spec: dict[str, Any], required: bool)
         name=name,
         kind=kind,
         schema=_contract_schema(spec, enum_class),
-        column=_column(kind, spec, enum_class, name),
+        column=_with_server_default(_column(kind, spec, enum_class, name), kind, spec),
         nullable=nullable,
         required=required,
         has_default="default" in spec,
@@ -193,6 +193,23 @@ def _column(kind: Kind, spec: dict[str, Any], enum_class: str | None, name: str)
         Kind.OBJECT: ("JSON()", "dict[str, Any]"),
     }
     return Column(*simple[kind])
+
+
+def _with_server_default(column: Column, kind: Kind, spec: dict[str, Any]) -> Column:
+    """The spec's default also as a database default, so a new column can join a filled table."""
+    if "default" not in spec or spec["default"] is None:
+        return column
+    value = spec["default"]
+    text_kinds = (Kind.STRING, Kind.TEXT, Kind.EMAIL, Kind.URI, Kind.ENUM)
+    if kind in text_kinds:
+        expression = repr(value)
+    elif kind is Kind.BOOLEAN:
+        expression = "true()" if value else "false()"
+    elif kind in (Kind.INTEGER, Kind.NUMBER):
+        expression = f'text("{value!r}")'
+    else:  # dates, uuids and JSON keep their default in the schema only
+        return column
+    return Column(column.sa_type, column.python_type, expression)
 
 
 def _contract_schema(spec: dict[str, Any], enum_class: str | None) -> dict[str, Any]:

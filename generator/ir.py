@@ -52,6 +52,7 @@ class Column:
 
     sa_type: str
     python_type: str
+    server_default: str | None = None
 
 
 @dataclass(frozen=True)

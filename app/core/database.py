@@ -104,11 +104,6 @@ class Database:
         self.engine: AsyncEngine = _create_engine(url, echo=echo)
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
 
-    async def create_all(self) -> None:
-        """Create missing tables (LOCAL only; other environments use migrations)."""
-        async with self.engine.begin() as connection:
-            await connection.run_sync(Base.metadata.create_all)
-
     async def dispose(self) -> None:
         await self.engine.dispose()
 

@@ -12,6 +12,7 @@ from sqlalchemy import (
     Integer,
     String,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -34,9 +35,11 @@ class Event(Base):
     """Where it happens."""
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
     """When it starts, with a UTC offset."""
-    capacity: Mapped[int] = mapped_column(BigInteger())
+    capacity: Mapped[int] = mapped_column(BigInteger(), server_default=text("100"))
     """How many people may attend."""
-    status: Mapped[EventStatus] = mapped_column(enum_column(EventStatus, length=9, name="status"))
+    status: Mapped[EventStatus] = mapped_column(
+        enum_column(EventStatus, length=9, name="status"), server_default="draft"
+    )
     contact: Mapped[str | None] = mapped_column(String(320))
     """Who to write to about the event."""
     tags: Mapped[list[Any]] = mapped_column(JSON())

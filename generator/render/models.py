@@ -26,6 +26,9 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     Uuid,
+    false,
+    text,
+    true,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -91,4 +94,6 @@ def _field_line(field: Field, resource: Resource) -> str:
     single_unique = any(cols == (field.name,) for _, cols in resource.unique)
     if field.index and not single_unique:
         args.append("index=True")
+    if field.column.server_default is not None:
+        args.append(f"server_default={field.column.server_default}")
     return f"    {field.name}: Mapped[{annotation}] = mapped_column({', '.join(args)})\n"

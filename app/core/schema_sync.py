@@ -1,0 +1,81 @@
+"""LOCAL only: bring a development database up to the generated models at startup.
+
+Missing tables are created and missing columns added, so that editing a spec and
+restarting just works. Anything that could lose or invent data (a new NOT NULL
+column with no default on a table that has rows, a changed type) is refused with
+a message saying what to do; other environments change the schema only through
+migrations.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Column, Connection, MetaData, Table, func, inspect, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.schema import AddConstraint, CreateColumn, CreateIndex
+
+__all__ = ["SchemaDriftError", "sync_schema"]
+
+
+class SchemaDriftError(RuntimeError):
+    """The development database cannot follow the models without losing data."""
+
+
+async def sync_schema(engine: AsyncEngine, metadata: MetaData) -> list[str]:
+    """Create missing tables and add missing columns; answer what was done."""
+    async with engine.begin() as connection:
+        return await connection.run_sync(_sync, metadata)
+
+
+def _sync(connection: Connection, metadata: MetaData) -> list[str]:
+    inspector = inspect(connection)
+    existing_tables = set(inspector.get_table_names())
+    done = [
+        f"created table {t.name}" for t in metadata.sorted_tables if t.name not in existing_tables
+    ]
+    metadata.create_all(connection)
+    for table in metadata.sorted_tables:
+        if table.name not in existing_tables:
+            continue
+        present = {c["name"] for c in inspector.get_columns(table.name)}
+        missing = [c for c in table.columns if c.name not in present]
+        if missing and _needs_rebuild(connection, table, missing):
+            # An empty SQLite table cannot take a NOT NULL column: rebuild it, nothing is lost.
+            table.drop(connection)
+            table.create(connection)
+            done.append(f"rebuilt empty table {table.name}")
+            continue
+        for column in missing:
+            _add_column(connection, table, column)
+            done.append(f"added column {table.name}.{column.name}")
+        indexes = {i["name"] for i in inspector.get_indexes(table.name)}
+        for index in table.indexes:
+            if index.name not in indexes:
+                connection.execute(CreateIndex(index))
+    return done
+
+
+def _needs_rebuild(connection: Connection, table: Table, missing: list[Column[object]]) -> bool:
+    if connection.dialect.name != "sqlite":
+        return False
+    if all(c.nullable or c.server_default is not None for c in missing):
+        return False
+    return connection.execute(select(func.count()).select_from(table)).scalar_one() == 0
+
+
+def _add_column(connection: Connection, table: Table, column: Column[object]) -> None:
+    if not column.nullable and column.server_default is None:
+        rows = connection.execute(select(func.count()).select_from(table)).scalar_one()
+        if rows:
+            raise SchemaDriftError(
+                f"{table.name}.{column.name} is new, required and has no default, and "
+                f"{table.name} already holds {rows} rows. Give the field a default or make "
+                "it optional in its spec, or start from an empty database."
+            )
+    dialect = connection.dialect
+    table_name = dialect.identifier_preparer.format_table(table)
+    definition = CreateColumn(column).compile(dialect=dialect)
+    ddl = f"ALTER TABLE {table_name} ADD COLUMN {definition}"
+    connection.exec_driver_sql(ddl)
+    for constraint in column.foreign_keys:
+        if connection.dialect.name != "sqlite":  # SQLite cannot add constraints to a table
+            connection.execute(AddConstraint(constraint.constraint))  # type: ignore[arg-type]

@@ -1,0 +1,76 @@
+"""LOCAL start-up brings a development SQLite database up to the models, losing nothing."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import BigInteger, Column, Integer, MetaData, String, Table, text
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from app.core.schema_sync import SchemaDriftError, sync_schema
+
+
+def _tables(*extra: Column[object]) -> MetaData:
+    metadata = MetaData()
+    Table(
+        "things",
+        metadata,
+        Column("id", Integer, primary_key=True),
+        Column("name", String(50), nullable=False),
+        *extra,
+    )
+    return metadata
+
+
+@pytest.fixture
+def engine(tmp_path: Path) -> Iterator[AsyncEngine]:
+    engine = create_async_engine(f"sqlite+aiosqlite:///{tmp_path / 'dev.db'}")
+    yield engine
+    asyncio.run(engine.dispose())
+
+
+async def _rows(engine: AsyncEngine) -> list[tuple[object, ...]]:
+    async with engine.connect() as connection:
+        result = await connection.execute(text("SELECT * FROM things ORDER BY id"))
+        return [tuple(row) for row in result]
+
+
+async def _insert(engine: AsyncEngine) -> None:
+    async with engine.begin() as connection:
+        await connection.execute(text("INSERT INTO things (id, name) VALUES (1, 'kept')"))
+
+
+def test_creates_missing_tables_once(engine: AsyncEngine) -> None:
+    assert asyncio.run(sync_schema(engine, _tables())) == ["created table things"]
+    assert asyncio.run(sync_schema(engine, _tables())) == []
+
+
+def test_adds_optional_and_defaulted_columns_to_a_filled_table(engine: AsyncEngine) -> None:
+    asyncio.run(sync_schema(engine, _tables()))
+    asyncio.run(_insert(engine))
+    newer = _tables(
+        Column("note", String(20), nullable=True),
+        Column("size", BigInteger, nullable=False, server_default=text("7")),
+    )
+    done = asyncio.run(sync_schema(engine, newer))
+    assert done == ["added column things.note", "added column things.size"]
+    assert asyncio.run(_rows(engine)) == [(1, "kept", None, 7)]
+
+
+def test_refuses_a_required_column_without_default_on_rows(engine: AsyncEngine) -> None:
+    asyncio.run(sync_schema(engine, _tables()))
+    asyncio.run(_insert(engine))
+    newer = _tables(Column("owner", String(20), nullable=False))
+    with pytest.raises(SchemaDriftError, match=r"things\.owner is new, required.*1 rows"):
+        asyncio.run(sync_schema(engine, newer))
+    assert asyncio.run(_rows(engine)) == [(1, "kept")]
+
+
+def test_rebuilds_an_empty_table_for_a_required_column(engine: AsyncEngine) -> None:
+    asyncio.run(sync_schema(engine, _tables()))
+    newer = _tables(Column("owner", String(20), nullable=False))
+    assert asyncio.run(sync_schema(engine, newer)) == ["rebuilt empty table things"]
+    assert asyncio.run(sync_schema(engine, newer)) == []
