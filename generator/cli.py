@@ -105,9 +105,19 @@ def _contract(args: argparse.Namespace) -> int:
 
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
+    from pydantic import ValidationError
 
-    uvicorn.run("app.main:app", host=args.host, port=args.port, reload=args.reload,
-                factory=False)  # fmt: skip
+    from app.core.discovery import ExtensionError
+
+    try:  # build the app once here, so a bad setting or custom module is one clear line
+        import app.main  # noqa: F401
+    except ExtensionError as exc:
+        print(f"specbase: cannot start: {exc}", file=sys.stderr)
+        return 1
+    except ValidationError as exc:
+        print(f"specbase: cannot start, invalid settings:\n{exc}", file=sys.stderr)
+        return 1
+    uvicorn.run("app.main:app", host=args.host, port=args.port, reload=args.reload)
     return 0
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, ClassVar, Generic, TypeVar, cast
 
 import orjson
@@ -49,7 +50,6 @@ class SQLRepository(Generic[ModelT]):
     sort_descending: ClassVar[bool]
     cursor: ClassVar[CursorCodec]
     constraints: ClassVar[tuple[Constraint, ...]] = ()
-    url_fields: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -97,11 +97,11 @@ class SQLRepository(Generic[ModelT]):
         await self._flush({}, deleting=True)
 
     def _columns(self, values: Mapping[str, Any]) -> dict[str, Any]:
-        out = dict(values)
-        for name in self.url_fields:
-            if out.get(name) is not None:
-                out[name] = str(out[name])
-        return out
+        """Values as stored: date-times in UTC, so the row answers what a read gives back."""
+        return {
+            name: value.astimezone(UTC) if isinstance(value, datetime) else value
+            for name, value in values.items()
+        }
 
     async def _flush(self, values: Mapping[str, Any], *, deleting: bool = False) -> None:
         try:
