@@ -13,7 +13,7 @@ from fastapi.routing import APIRoute
 from app.config import Settings, get_settings
 from app.core.database import Base, Database
 from app.core.discovery import discover
-from app.core.errors import install_error_handlers
+from app.core.errors import index_route_methods, install_error_handlers
 from app.core.openapi import load_contract, served_openapi
 from app.core.schema_sync import sync_schema
 
@@ -58,14 +58,17 @@ def create_app(
     app.state.max_body_bytes = settings.max_body_bytes
     install_error_handlers(app)
     # Custom routes first: a literal path such as /events/featured must win over /events/{id}.
-    custom_routes: list[APIRoute] = []
-    for _, router in extensions.routers:
-        app.include_router(router)
-        custom_routes.extend(r for r in router.routes if isinstance(r, APIRoute))
+    routers = [router for _, router in extensions.routers]
+    custom_routes = [r for router in routers for r in router.routes if isinstance(r, APIRoute)]
     for binding in RESOURCES:
         repository = extensions.repository_for(binding)
         service = extensions.service_for(binding)
-        app.include_router(binding.build_router(repository, service))
+        routers.append(binding.build_router(repository, service))
+    for router in routers:
+        app.include_router(router)
+    app.state.route_methods = index_route_methods(
+        [*app.router.routes, *(r for router in routers for r in router.routes)]
+    )
 
     served = served_openapi(app, load_contract(CONTRACT_PATH), custom_routes)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from http import HTTPStatus
 from typing import Any
@@ -10,13 +11,16 @@ from typing import Any
 import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
 
 __all__ = [
     "PROBLEM_JSON",
     "Problem",
+    "index_route_methods",
     "install_error_handlers",
     "json_pointer",
     "problem_response",
@@ -24,6 +28,7 @@ __all__ = [
 ]
 
 PROBLEM_JSON = "application/problem+json"
+RouteMethods = list[tuple[re.Pattern[str], frozenset[str]]]
 logger = logging.getLogger("app.errors")
 
 
@@ -100,8 +105,29 @@ async def _on_http_exception(request: Request, exc: Exception) -> Response:
     detail: str | None = exc.detail if isinstance(exc.detail, str) else None
     if detail == HTTPStatus(exc.status_code).phrase:
         detail = None
-    problem = Problem(exc.status_code, detail, headers=exc.headers)
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        headers["Allow"] = ", ".join(_allowed_methods(request))
+    problem = Problem(exc.status_code, detail, headers=headers)
     return problem_response(problem, request.url.path)
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method any route serves at this path (Starlette names only the first route's)."""
+    routes: RouteMethods = getattr(request.app.state, "route_methods", [])
+    path = request.url.path
+    return sorted({m for pattern, methods in routes if pattern.match(path) for m in methods})
+
+
+def index_route_methods(
+    routes: Iterable[BaseRoute],
+) -> list[tuple[re.Pattern[str], frozenset[str]]]:
+    """The path pattern and methods of each route, for the ``Allow`` header of a 405."""
+    return [
+        (route.path_regex, frozenset(route.methods))
+        for route in routes
+        if isinstance(route, Route | APIRoute) and route.methods
+    ]
 
 
 async def _on_request_validation(request: Request, exc: Exception) -> Response:
