@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -10,9 +11,9 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
-from app.config import Settings, get_settings
-from app.core.database import Base, Database
-from app.core.discovery import discover
+from app.config import Settings, SettingsError, get_settings
+from app.core.database import Base, Database, PoolOptions
+from app.core.discovery import ExtensionError, discover
 from app.core.errors import index_route_methods, install_error_handlers
 from app.core.openapi import load_contract, served_openapi
 from app.core.schema_sync import sync_schema
@@ -37,7 +38,8 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        database = Database(settings.database_url, echo=settings.database_echo)
+        database = Database(settings.database, pool=_pool_options(settings),
+                            echo=settings.database_echo)  # fmt: skip
         app.state.database = database
         try:
             if settings.creates_schema:
@@ -51,7 +53,7 @@ def create_app(
         title=settings.app_title,
         version=settings.app_version,
         lifespan=lifespan,
-        docs_url="/docs" if settings.docs_enabled else None,
+        docs_url="/docs" if settings.docs else None,
         redoc_url=None,
     )
     app.state.settings = settings
@@ -79,4 +81,18 @@ def create_app(
     return app
 
 
-app = create_app()
+def _pool_options(settings: Settings) -> PoolOptions:
+    return PoolOptions(
+        size=settings.database_pool_size,
+        max_overflow=settings.database_max_overflow,
+        recycle=settings.database_pool_recycle,
+        timeout=settings.database_pool_timeout,
+        pre_ping=settings.database_pool_pre_ping,
+    )
+
+
+try:
+    app = create_app()
+except (SettingsError, ExtensionError) as exc:
+    # One clear message, not a traceback, when uvicorn imports this module.
+    sys.exit(f"specbase: cannot start: {exc}")

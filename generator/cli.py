@@ -105,18 +105,11 @@ def _contract(args: argparse.Namespace) -> int:
 
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
-    from pydantic import ValidationError
 
-    from app.core.discovery import ExtensionError
+    # Importing the app builds it once here: a bad setting or custom module stops
+    # with one clear line before uvicorn starts.
+    import app.main  # noqa: F401
 
-    try:  # build the app once here, so a bad setting or custom module is one clear line
-        import app.main  # noqa: F401
-    except ExtensionError as exc:
-        print(f"specbase: cannot start: {exc}", file=sys.stderr)
-        return 1
-    except ValidationError as exc:
-        print(f"specbase: cannot start, invalid settings:\n{exc}", file=sys.stderr)
-        return 1
     uvicorn.run("app.main:app", host=args.host, port=args.port, reload=args.reload)
     return 0
 
