@@ -9,12 +9,14 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.routing import APIRoute
 
 from app.config import Settings, SettingsError, get_settings
 from app.core.database import Base, Database, PoolOptions
 from app.core.discovery import ExtensionError, discover
 from app.core.errors import index_route_methods, install_error_handlers
+from app.core.logs import RequestContextMiddleware, configure_logging
 from app.core.openapi import load_contract, served_openapi
 from app.core.schema_sync import sync_schema
 
@@ -57,6 +59,16 @@ def create_app(
         redoc_url=None,
     )
     app.state.settings = settings
+    # Outermost last: every response, CORS preflights included, gets a request id.
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.cors_allow_origins,
+        allow_credentials=settings.cors_allow_credentials,
+        allow_methods=settings.cors_allow_methods,
+        allow_headers=settings.cors_allow_headers,
+        expose_headers=["Location", "X-Request-ID"],
+    )
+    app.add_middleware(RequestContextMiddleware)
     app.state.max_body_bytes = settings.max_body_bytes
     install_error_handlers(app)
     # Custom routes first: a literal path such as /events/featured must win over /events/{id}.
@@ -92,7 +104,9 @@ def _pool_options(settings: Settings) -> PoolOptions:
 
 
 try:
-    app = create_app()
+    _settings = get_settings()
+    configure_logging(_settings.log_level, as_json=_settings.log_as_json)
+    app = create_app(_settings)
 except (SettingsError, ExtensionError) as exc:
     # One clear message, not a traceback, when uvicorn imports this module.
     sys.exit(f"specbase: cannot start: {exc}")

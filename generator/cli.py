@@ -110,7 +110,14 @@ def _serve(args: argparse.Namespace) -> int:
     # with one clear line before uvicorn starts.
     import app.main  # noqa: F401
 
-    uvicorn.run("app.main:app", host=args.host, port=args.port, reload=args.reload)
+    uvicorn.run(
+        "app.main:app",
+        host=args.host,
+        port=args.port,
+        reload=args.reload,
+        log_config=None,  # the app configures logging: JSON lines with request ids
+        access_log=False,  # the app writes its own access line
+    )
     return 0
 
 
