@@ -5,12 +5,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pydantic import TypeAdapter
+
 from app.core.registry import ResourceBinding
+from app.core.types import PositiveInt64
 from generated.event.repository import EventRepositoryBase
 from generated.event.router import build_router as build_event_router
+from generated.event.schemas import EventCreate
 from generated.event.service import EventServiceBase
 from generated.image.repository import ImageRepositoryBase
 from generated.image.router import build_router as build_image_router
+from generated.image.schemas import ImageCreate
 from generated.image.service import ImageServiceBase
 
 __all__ = ["CONTRACT_PATH", "RESOURCES"]
@@ -21,17 +26,11 @@ RESOURCES: tuple[ResourceBinding, ...] = (
     ResourceBinding(
         name="Event",
         module="event",
+        plural="events",
         spec="specs/event.yaml",
-        operations=frozenset(
-            (
-                "list",
-                "get",
-                "create",
-                "replace",
-                "update",
-                "delete",
-            )
-        ),
+        operations=frozenset({"list", "get", "create", "replace", "update", "delete"}),
+        create_schema=EventCreate,
+        id_type=TypeAdapter(PositiveInt64),
         repository=EventRepositoryBase,
         service=EventServiceBase,
         build_router=build_event_router,
@@ -39,17 +38,11 @@ RESOURCES: tuple[ResourceBinding, ...] = (
     ResourceBinding(
         name="Image",
         module="image",
+        plural="images",
         spec="specs/image.yaml",
-        operations=frozenset(
-            (
-                "list",
-                "get",
-                "create",
-                "replace",
-                "update",
-                "delete",
-            )
-        ),
+        operations=frozenset({"list", "get", "create", "replace", "update", "delete"}),
+        create_schema=ImageCreate,
+        id_type=TypeAdapter(PositiveInt64),
         repository=ImageRepositoryBase,
         service=ImageServiceBase,
         build_router=build_image_router,

@@ -52,6 +52,10 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--reload", action="store_true", help="restart on code changes")
     serve.set_defaults(run=_serve)
+    load = commands.add_parser("load", help="import records from JSON files, all or none")
+    load.add_argument("files", nargs="+", type=Path, metavar="FILE.json")
+    load.add_argument("--resource", help="the resource of a file holding a plain list")
+    load.set_defaults(run=_load)
     new = commands.add_parser("new", help="write a starter spec for a new resource")
     new.add_argument("name", help="PascalCase resource name, e.g. Venue")
     new.set_defaults(run=_new)
@@ -118,6 +122,21 @@ def _serve(args: argparse.Namespace) -> int:
         log_config=None,  # the app configures logging: JSON lines with request ids
         access_log=False,  # the app writes its own access line
     )
+    return 0
+
+
+def _load(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from app.core.importer import ImportFailure
+    from app.loader import load_files
+
+    try:
+        for line in asyncio.run(load_files(args.files, args.resource)):
+            print(f"specbase: {line}")
+    except ImportFailure as exc:
+        print(f"specbase: nothing imported from the failing file: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 

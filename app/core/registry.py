@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from fastapi import APIRouter
+from pydantic import BaseModel, TypeAdapter
 
 from app.core.repository import SQLRepository
 from app.core.service import ResourceService
@@ -26,8 +27,11 @@ class ResourceBinding:
 
     name: str
     module: str
+    plural: str
     spec: str
     operations: frozenset[str]
+    create_schema: type[BaseModel]
+    id_type: TypeAdapter[Any]
     repository: type[SQLRepository[Any]]
     service: type[ResourceService[Any, Any, Any]]
     build_router: RouterFactory

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from typing import Any, ClassVar, Generic, TypeVar, cast
 
 import orjson
-from sqlalchemy import Select, select, tuple_
+from sqlalchemy import Select, select, text, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -85,6 +85,22 @@ class SQLRepository(Generic[ModelT]):
         await self._flush(values)
         return row
 
+    async def follow_explicit_ids(self) -> None:
+        """After rows were inserted with explicit ids, let new ids start past them.
+
+        SQLite and MySQL do so on their own; a PostgreSQL sequence must be moved.
+        """
+        if self.session.get_bind().dialect.name != "postgresql":
+            return
+        table = self.model.__tablename__
+        await self.session.execute(
+            text(
+                "SELECT setval(pg_get_serial_sequence(:table, 'id'), "
+                f"(SELECT COALESCE(MAX(id), 0) + 1 FROM {table}), false)"
+            ),
+            {"table": table},
+        )
+
     async def update(self, row: ModelT, values: Mapping[str, Any]) -> ModelT:
         for name, value in self._columns(values).items():
             setattr(row, name, value)
@@ -128,7 +144,11 @@ class SQLRepository(Generic[ModelT]):
         if deleting or "FOREIGN KEY" in message.upper():
             if deleting:
                 return Problem(409, "Other rows still refer to this one; delete them first.")
+            # SQLite does not say which foreign key failed; name it when there is one.
             fks = [c for c in self.constraints if c.kind == "foreign_key"]
+            if len(fks) == 1:
+                shown = ", ".join(f"{f}={_show(values.get(f))}" for f in fks[0].fields)
+                return validation_like(f"No {fks[0].target} matches {shown}.", fks[0].fields)
             fields = tuple(f for c in fks for f in c.fields)
             return validation_like("A referenced row does not exist.", fields)
         return Problem(409, "The change conflicts with stored data.", title="Conflict")

@@ -56,9 +56,13 @@ class ResourceService(Generic[ModelT, CreateT, UpdateT]):
             raise Problem(404, f"No {self.resource} has the id {row_id}.")
         return row
 
-    async def create(self, data: CreateT) -> ModelT:
+    async def create(self, data: CreateT, *, row_id: Any = None) -> ModelT:
+        """Store a new row; ``row_id`` is for imports that keep ids, never for API input."""
         data = await self.before_create(data)
-        row = await self.repository.insert(data.model_dump())
+        values = data.model_dump()
+        if row_id is not None:
+            values["id"] = row_id
+        row = await self.repository.insert(values)
         await self.after_create(row)
         return row
 
