@@ -16,6 +16,7 @@ from app.config import Settings, SettingsError, get_settings
 from app.core.database import Base, Database, PoolOptions
 from app.core.discovery import ExtensionError, discover
 from app.core.errors import index_route_methods, install_error_handlers
+from app.core.health import router as health_router
 from app.core.logs import RequestContextMiddleware, configure_logging
 from app.core.openapi import load_contract, served_openapi
 from app.core.schema_sync import sync_schema
@@ -72,8 +73,10 @@ def create_app(
     app.state.max_body_bytes = settings.max_body_bytes
     install_error_handlers(app)
     # Custom routes first: a literal path such as /events/featured must win over /events/{id}.
-    routers = [router for _, router in extensions.routers]
-    custom_routes = [r for router in routers for r in router.routes if isinstance(r, APIRoute)]
+    routers = [health_router, *(router for _, router in extensions.routers)]
+    custom_routes = [
+        r for _, router in extensions.routers for r in router.routes if isinstance(r, APIRoute)
+    ]
     for binding in RESOURCES:
         repository = extensions.repository_for(binding)
         service = extensions.service_for(binding)

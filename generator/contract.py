@@ -30,6 +30,7 @@ _ERRORS = {
         "The request body is not in a media type this operation takes.",
     ),
     "422": ("UnprocessableContent", "The request is well-formed but its values are invalid."),
+    "503": ("ServiceUnavailable", "A dependency (the database) does not answer; retry later."),
 }
 _OPERATION_ERRORS = {
     "list": ("400", "422"),
@@ -60,6 +61,8 @@ def build_contract(project: Project) -> dict[str, Any]:
     for resource in project.resources:
         paths.update(_resource_paths(resource))
         schemas.update(_resource_schemas(resource))
+    paths.update(_health_paths())
+    schemas.update(_health_schemas())
     responses = {
         name: {"description": text, "content": {PROBLEM_JSON: {"schema": _ref("Problem")}}}
         for name, text in _ERRORS.values()
@@ -114,6 +117,59 @@ def _validation_error() -> dict[str, Any]:
             "detail": {"type": "string"},
         },
         "required": ["pointer", "detail"],
+    }
+
+
+def _health_paths() -> dict[str, Any]:
+    def operation(op_id: str, summary: str, schema: str, errors: tuple[str, ...]) -> dict[str, Any]:
+        ok = {"description": summary, "content": {"application/json": {"schema": _ref(schema)}}}
+        return {
+            "operationId": op_id,
+            "summary": summary,
+            "tags": ["Health"],
+            "responses": {"200": ok, **_error_refs(errors)},
+        }
+
+    return {
+        "/health": {"get": operation("health", "The process is alive (no I/O).", "Health", ())},
+        "/health/ready": {
+            "get": operation(
+                "health_ready",
+                "The database answers; 503 while it does not.",
+                "Readiness",
+                ("503",),
+            )
+        },
+    }
+
+
+def _health_schemas() -> dict[str, Any]:
+    pool = {
+        "type": "object",
+        "description": "Connection pool figures (empty for SQLite's single connection).",
+        "properties": {
+            name: {"type": "integer", "minimum": 0 if name != "overflow" else -(2**31)}
+            for name in ("size", "checked_out", "checked_in", "overflow")
+        },
+        "additionalProperties": False,
+    }
+    database = _object(
+        "How the database answered the ping.",
+        {
+            "status": {"type": "string", "enum": ["up"]},
+            "dialect": {"type": "string"},
+            "latency_ms": {"type": "number", "minimum": 0},
+            "pool": pool,
+        },
+        ["status", "dialect", "latency_ms", "pool"],
+    )
+    return {
+        "Health": _object("Liveness.", {"status": {"type": "string", "enum": ["ok"]}}, ["status"]),
+        "Readiness": _object(
+            "Readiness: the database answers.",
+            {"status": {"type": "string", "enum": ["ready"]}, "database": database},
+            ["status", "database"],
+        ),
     }
 
 
@@ -244,7 +300,7 @@ def _operation(op: str, resource: Resource) -> dict[str, Any]:
                 "application/json": {"schema": schema},
             },
         }
-    out["responses"] = {**_success(op, resource), **_error_refs(op)}
+    out["responses"] = {**_success(op, resource), **_error_refs(_OPERATION_ERRORS[op])}
     return out
 
 
@@ -303,8 +359,5 @@ def _success(op: str, resource: Resource) -> dict[str, Any]:
     return {"201": created}
 
 
-def _error_refs(op: str) -> dict[str, Any]:
-    return {
-        status: {"$ref": f"#/components/responses/{_ERRORS[status][0]}"}
-        for status in _OPERATION_ERRORS[op]
-    }
+def _error_refs(statuses: tuple[str, ...]) -> dict[str, Any]:
+    return {status: {"$ref": f"#/components/responses/{_ERRORS[status][0]}"} for status in statuses}

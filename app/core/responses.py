@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
+import orjson
 from pydantic import BaseModel
 from starlette.responses import Response
 
-__all__ = ["json_response"]
+__all__ = ["json_bytes_response", "json_response"]
 
 
 def json_response(
@@ -19,3 +21,8 @@ def json_response(
         headers=headers,
         media_type="application/json",
     )
+
+
+def json_bytes_response(body: Any, *, status_code: int = 200) -> Response:
+    """A plain JSON document (dicts, lists, scalars) as a response."""
+    return Response(orjson.dumps(body), status_code=status_code, media_type="application/json")
