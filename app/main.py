@@ -51,6 +51,7 @@ def create_app(
             yield
         finally:
             await database.dispose()
+            logger.info("database engine disposed")
 
     app = FastAPI(
         title=settings.app_title,
