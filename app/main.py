@@ -17,6 +17,13 @@ from app.core.database import Base, Database, PoolOptions
 from app.core.discovery import ExtensionError, discover
 from app.core.errors import index_route_methods, install_error_handlers
 from app.core.health import router as health_router
+from app.core.http_client import (
+    ClientConfig,
+    HttpClientPool,
+    PoolConfig,
+    RetryConfig,
+    TimeoutConfig,
+)
 from app.core.logs import RequestContextMiddleware, configure_logging
 from app.core.openapi import load_contract, served_openapi
 from app.core.schema_sync import sync_schema
@@ -43,6 +50,9 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         database = Database(settings.database, pool=_pool_options(settings),
                             echo=settings.database_echo)  # fmt: skip
+        http_client = HttpClientPool(_client_config(settings))
+        http_client.start()
+        app.state.http_client_pool = http_client
         app.state.database = database
         try:
             if settings.creates_schema:
@@ -50,6 +60,8 @@ def create_app(
                     logger.info("LOCAL schema: %s", change)
             yield
         finally:
+            await http_client.aclose()
+            logger.info("http client closed")
             await database.dispose()
             logger.info("database engine disposed")
 
@@ -95,6 +107,25 @@ def create_app(
 
     app.openapi = openapi  # type: ignore[method-assign]
     return app
+
+
+def _client_config(settings: Settings) -> ClientConfig:
+    return ClientConfig(
+        timeout=TimeoutConfig(
+            connect=settings.http_connect_timeout,
+            read=settings.http_timeout,
+            write=settings.http_timeout,
+            pool=settings.http_connect_timeout,
+        ),
+        pool=PoolConfig(
+            max_connections=settings.http_max_connections,
+            max_keepalive=settings.http_max_keepalive,
+        ),
+        retry=RetryConfig(
+            max_retries=settings.http_max_retries, backoff_factor=settings.http_backoff_factor
+        ),
+        http2=settings.http_http2,
+    )
 
 
 def _pool_options(settings: Settings) -> PoolOptions:

@@ -89,4 +89,5 @@ def test_sigterm_lets_the_request_in_flight_finish(
     ]
     messages = [line["message"] for line in lines]
     answered = next(i for i, m in enumerate(messages) if m.startswith("POST /events 201"))
+    assert "http client closed" in messages[answered:]
     assert "database engine disposed" in messages[answered:]
