@@ -5,13 +5,12 @@ Every storage and naming decision is made here, once, so that renderers only pri
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
+from generator.hardening import NO_NUL_PATTERN, URI_PATTERN, contract_field_schema
 from generator.ir import (
     ALL_OPERATIONS,
     INT64_MAX,
-    INT64_MIN,
     Column,
     Field,
     ForeignKey,
@@ -24,12 +23,8 @@ from generator.load import SourceDoc
 from generator.naming import constraint_name, pluralize, snake_case
 from generator.validate import field_type
 
-__all__ = ["NO_NUL_PATTERN", "build_project"]
+__all__ = ["NO_NUL_PATTERN", "URI_PATTERN", "build_project"]
 
-# PostgreSQL cannot store NUL in text and SQLite would: refuse it everywhere, in the contract.
-NO_NUL_PATTERN = "^[^\\u0000]*$"
-# A URI has a scheme and no blanks; stored exactly as sent.
-URI_PATTERN = "^[A-Za-z][A-Za-z0-9+.-]*:[^\\s\\u0000]+$"
 _DEFAULT_EMAIL_LENGTH = 320
 
 
@@ -41,10 +36,28 @@ def build_project(docs: list[SourceDoc]) -> Project:
         for rel in doc.data.get("relations", {}).values():
             if "belongs_to" in rel:
                 children[rel["belongs_to"]].append((_plural(specs[name].data), name))
+    taken = set(_FIXED_SCHEMAS)
+    for name in specs:
+        taken.update(f"{name}{suffix}" for suffix in _FAMILY)
     resources = tuple(
-        _build_resource(specs[name], specs, tuple(sorted(children[name]))) for name in sorted(specs)
+        _build_resource(specs[name], specs, tuple(sorted(children[name])), taken)
+        for name in sorted(specs)
     )
     return Project(resources)
+
+
+# Schema names the contract uses besides the enums: shared ones, and each resource's family.
+_FIXED_SCHEMAS = ("Problem", "ValidationError", "Health", "Readiness")
+_FAMILY = ("Create", "Update", "Read", "Page")
+
+
+def _enum_class(resource: str, field: str, taken: set[str]) -> str:
+    """``EventStatus``; ``LayoutPageEnum`` where ``LayoutPage`` names another schema."""
+    name = f"{resource}{_pascal(field)}"
+    while name in taken:
+        name += "Enum"
+    taken.add(name)
+    return name
 
 
 def _plural(data: dict[str, Any]) -> str:
@@ -52,14 +65,17 @@ def _plural(data: dict[str, Any]) -> str:
 
 
 def _build_resource(
-    doc: SourceDoc, specs: dict[str, SourceDoc], children: tuple[tuple[str, str], ...]
+    doc: SourceDoc,
+    specs: dict[str, SourceDoc],
+    children: tuple[tuple[str, str], ...],
+    taken: set[str],
 ) -> Resource:
     data = doc.data
     name: str = data["resource"]
     table = _plural(data)
     required = set(data.get("required", []))
     fields = [
-        _build_field(name, field_name, schema, field_name in required)
+        _build_field(name, field_name, schema, field_name in required, taken)
         for field_name, schema in data["fields"].items()
     ]
     for rel_name, rel in data.get("relations", {}).items():
@@ -68,6 +84,7 @@ def _build_resource(
             fields.append(_foreign_key_field(table, rel_name, rel, target))
     unique_groups = [tuple(group) for group in data.get("unique", [])]
     unique_groups += [(f.name,) for f in fields if f.unique]
+    unique_groups = list(dict.fromkeys(unique_groups))  # `x-unique` and `unique:` may agree
     unique = tuple((constraint_name("uq", table, cols), cols) for cols in unique_groups)
     sort = data.get("list", {}).get("default_sort", "id")
     return Resource(
@@ -94,14 +111,16 @@ def _build_resource(
     )
 
 
-def _build_field(resource: str, name: str, spec: dict[str, Any], required: bool) -> Field:
+def _build_field(
+    resource: str, name: str, spec: dict[str, Any], required: bool, taken: set[str]
+) -> Field:
     base, nullable = field_type(spec)
     kind = _kind(base, spec)
-    enum_class = f"{resource}{_pascal(name)}" if kind is Kind.ENUM else None
+    enum_class = _enum_class(resource, name, taken) if kind is Kind.ENUM else None
     return Field(
         name=name,
         kind=kind,
-        schema=_contract_schema(spec, enum_class),
+        schema=contract_field_schema(spec, enum_class),
         column=_with_server_default(_column(kind, spec, enum_class, name), kind, spec),
         nullable=nullable,
         required=required,
@@ -210,42 +229,6 @@ def _with_server_default(column: Column, kind: Kind, spec: dict[str, Any]) -> Co
     else:  # dates, uuids and JSON keep their default in the schema only
         return column
     return Column(column.sa_type, column.python_type, expression)
-
-
-def _contract_schema(spec: dict[str, Any], enum_class: str | None) -> dict[str, Any]:
-    """The field as the contract shows it: x- keys dropped, bounds and NUL refusal made explicit."""
-    schema = {k: copy.deepcopy(v) for k, v in spec.items() if not k.startswith("x-")}
-    if enum_class is not None:
-        _, nullable = field_type(spec)
-        ref = {"$ref": f"#/components/schemas/{enum_class}"}
-        kept = {k: v for k, v in schema.items() if k in ("description", "default", "deprecated")}
-        if nullable:
-            return {**kept, "anyOf": [ref, {"type": "null"}]}
-        return {**kept, **ref}
-    return _harden(schema)
-
-
-def _harden(schema: dict[str, Any]) -> dict[str, Any]:
-    """Add int64 bounds to integers and refuse NUL in free text, recursively."""
-    types = schema.get("type")
-    types = types if isinstance(types, list) else [types]
-    if "integer" in types:
-        if "minimum" not in schema and "exclusiveMinimum" not in schema:
-            schema["minimum"] = INT64_MIN
-        if "maximum" not in schema and "exclusiveMaximum" not in schema:
-            schema["maximum"] = INT64_MAX
-    if "string" in types and "pattern" not in schema:
-        if schema.get("format") == "uri":
-            schema["pattern"] = URI_PATTERN
-        elif not {"format", "enum", "const"} & set(schema):
-            schema["pattern"] = NO_NUL_PATTERN
-    if isinstance(schema.get("items"), dict):
-        schema["items"] = _harden(schema["items"])
-    if isinstance(schema.get("properties"), dict):
-        schema["properties"] = {
-            k: _harden(v) if isinstance(v, dict) else v for k, v in schema["properties"].items()
-        }
-    return schema
 
 
 def _pascal(name: str) -> str:

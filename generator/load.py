@@ -16,9 +16,10 @@ import yaml
 
 from generator.errors import SpecError, SpecErrors
 
-__all__ = ["KeyPath", "SourceDoc", "load_specs"]
+__all__ = ["KeyPath", "SourceDoc", "collect_specs", "load_specs"]
 
 KeyPath = tuple[str | int, ...]
+_STR_TAG = "tag:yaml.org,2002:str"
 
 try:  # the C loader is several times faster on large specs
     _Loader: type[yaml.SafeLoader] = yaml.CSafeLoader  # type: ignore[assignment,misc,unused-ignore]
@@ -56,6 +57,16 @@ def format_key(key_path: KeyPath) -> str:
 
 def load_specs(spec_dir: Path, root: Path | None = None) -> list[SourceDoc]:
     """Load every ``*.yaml``/``*.yml`` file under ``spec_dir``, sorted by path."""
+    docs, errors = collect_specs(spec_dir, root)
+    if errors:
+        raise SpecErrors(errors)
+    return docs
+
+
+def collect_specs(
+    spec_dir: Path, root: Path | None = None
+) -> tuple[list[SourceDoc], list[SpecError]]:
+    """The files that parse, and the errors of those that do not (so no file hides another)."""
     root = root or spec_dir.parent
     paths = sorted(p for p in spec_dir.rglob("*") if p.suffix in {".yaml", ".yml"} and p.is_file())
     docs: list[SourceDoc] = []
@@ -68,9 +79,7 @@ def load_specs(spec_dir: Path, root: Path | None = None) -> list[SourceDoc]:
             errors.extend(exc.errors)
         except UnicodeDecodeError as exc:
             errors.append(SpecError(shown, 1, "", f"not UTF-8 text ({exc.reason})"))
-    if errors:
-        raise SpecErrors(errors)
-    return docs
+    return docs, errors
 
 
 def load_text(text: str, path: str) -> SourceDoc:
@@ -103,6 +112,10 @@ def _walk(
             key = str(key_node.value)
             here = (*at, key)
             line = key_node.start_mark.line + 1
+            if key_node.tag != _STR_TAG:
+                kind = key_node.tag.rsplit(":", 1)[-1]
+                message = f"YAML reads the key {key!r} as a {kind}; quote it: '{key}'"
+                errors.append(SpecError(path, line, format_key(here), message))
             if key in seen:
                 message = f"duplicate key {key!r}: YAML keeps only the last one; remove one"
                 errors.append(SpecError(path, line, format_key(here), message))

@@ -10,7 +10,7 @@ from generator.build import build_project
 from generator.contract import build_contract, dump_contract
 from generator.emit import format_python
 from generator.ir import Project
-from generator.load import load_specs
+from generator.load import collect_specs
 from generator.render.common import header
 from generator.render.layers import render_repository, render_service
 from generator.render.models import render_model
@@ -33,8 +33,8 @@ class Generated:
 
 def load_project(root: Path) -> Project:
     """Load, validate and build; raises ``SpecErrors`` before anything is written."""
-    docs = load_specs(root / SPEC_DIR, root)
-    validate_specs(docs)
+    docs, errors = collect_specs(root / SPEC_DIR, root)
+    validate_specs(docs, unreadable=errors)
     return build_project(docs)
 
 

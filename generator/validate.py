@@ -5,16 +5,20 @@ All problems are collected before failing, each with its file, line and key.
 
 from __future__ import annotations
 
+import copy
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from datetime import date, datetime
 from functools import cache
 from importlib import resources
 from typing import Any
+from uuid import UUID
 
 import jsonschema
 import yaml
 
 from generator.errors import SpecError, SpecErrors
+from generator.hardening import harden
 from generator.ir import INT64_MAX, INT64_MIN
 from generator.load import KeyPath, SourceDoc
 from generator.naming import is_reserved_field, pluralize, snake_case
@@ -29,6 +33,9 @@ _KEYWORDS_BY_TYPE = {
     "array": {"items", "minItems", "maxItems", "uniqueItems"},
     "object": {"properties", "required", "additionalProperties"},
 }
+_TYPES_HINT = (
+    'types: string, integer, number, boolean, array, object, or [T, "null"] for a nullable T'
+)
 _TYPED_KEYWORDS = set().union(*_KEYWORDS_BY_TYPE.values())
 _SCALAR_SORTABLE = {"string", "integer", "number", "boolean"}
 # MariaDB limits an index key to 3,072 bytes: 768 four-byte characters.
@@ -56,10 +63,16 @@ def field_type(schema: dict[str, Any]) -> tuple[str, bool]:
     return str(declared), False
 
 
-def validate_specs(docs: list[SourceDoc]) -> None:
-    """Raise :class:`SpecErrors` listing every problem in ``docs``; return if there is none."""
-    errors: list[SpecError] = []
+def validate_specs(docs: list[SourceDoc], unreadable: Sequence[SpecError] = ()) -> None:
+    """Raise :class:`SpecErrors` listing every problem in ``docs``; return if there is none.
+
+    ``unreadable`` are the errors of files that did not even parse: they are reported
+    with the rest, and since their resources are unknown, no other file is blamed for
+    naming them.
+    """
+    errors: list[SpecError] = list(unreadable)
     valid: list[SourceDoc] = []
+    names: set[str] = set()
     for doc in docs:
         found = list(_format_errors(doc))
         if not found:
@@ -67,7 +80,9 @@ def validate_specs(docs: list[SourceDoc]) -> None:
         errors.extend(found)
         if not found:
             valid.append(doc)
-    errors.extend(_cross_errors(valid))
+        if isinstance(doc.data, dict) and isinstance(doc.data.get("resource"), str):
+            names.add(doc.data["resource"])
+    errors.extend(_cross_errors(valid, names, complete=not unreadable))
     if errors:
         raise SpecErrors(errors)
 
@@ -78,13 +93,16 @@ def _format_errors(doc: SourceDoc) -> Iterator[SpecError]:
         return
     for error in _spec_validator().iter_errors(doc.data):
         path: KeyPath = tuple(error.absolute_path)
-        if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+        if "propertyNames" in error.absolute_schema_path:
+            name = str(error.instance)
+            yield doc.error((*path, name), f"{name!r}: names must be snake_case (a-z, 0-9, _)")
+        elif error.validator == "oneOf" and path[-1:] == ("type",) and path[:1] == ("fields",):
+            yield doc.error(path, f"unknown type {error.instance!r}; {_TYPES_HINT}")
+        elif error.validator == "additionalProperties" and isinstance(error.instance, dict):
             allowed = sorted(error.schema.get("properties", {}))
             for key in sorted(set(error.instance) - set(allowed)):
                 hint = f"allowed keys: {', '.join(allowed)}"
                 yield doc.error((*path, key), f"unknown key {key!r}; {hint}")
-        elif error.validator == "propertyNames":
-            yield doc.error(path, f"{error.instance!r}: names must be snake_case (a-z, 0-9, _)")
         elif error.validator == "oneOf" and len(path) == 2 and path[0] == "relations":
             yield doc.error(
                 path, "a relation is `{belongs_to: Resource}` or `{has_many: Resource}`"
@@ -153,12 +171,39 @@ def _field_schema_errors(
         yield doc.error((*at, *exc.absolute_path), f"not a valid JSON Schema: {exc.message}")
         return
     if "default" in schema:
-        checker = jsonschema.Draft202012Validator.FORMAT_CHECKER
-        validator = jsonschema.Draft202012Validator(schema_only, format_checker=checker)
-        for error in validator.iter_errors(schema["default"]):
-            yield doc.error(
-                (*at, "default"), f"the default does not fit the field: {error.message}"
-            )
+        yield from _default_errors(doc, at, schema)
+
+
+def _default_errors(doc: SourceDoc, at: KeyPath, schema: dict[str, Any]) -> Iterator[SpecError]:
+    """A default must be a value the contract accepts, formats and hardening included."""
+    default = schema["default"]
+    contract = harden({k: copy.deepcopy(v) for k, v in schema.items() if not k.startswith("x-")})
+    contract.pop("default", None)
+    for error in jsonschema.Draft202012Validator(contract).iter_errors(default):
+        yield doc.error((*at, "default"), f"the default does not fit the field: {error.message}")
+        return
+    problem = _format_problem(schema.get("format"), default)
+    if problem:
+        yield doc.error((*at, "default"), f"the default does not fit the field: {problem}")
+
+
+def _format_problem(fmt: str | None, value: Any) -> str | None:
+    """Check the formats the generator supports, without jsonschema's optional extras."""
+    if not isinstance(value, str) or fmt is None:
+        return None
+    try:
+        if fmt == "date-time":
+            if datetime.fromisoformat(value.replace("Z", "+00:00")).tzinfo is None:
+                return f"{value!r} has no UTC offset"
+        elif fmt == "date":
+            date.fromisoformat(value)
+        elif fmt == "uuid":
+            UUID(value)
+        elif fmt == "email" and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", value):
+            return f"{value!r} is not an e-mail address"
+    except ValueError:
+        return f"{value!r} is not a valid {fmt}"
+    return None
 
 
 def _bound_errors(
@@ -168,6 +213,15 @@ def _bound_errors(
     for low, high in pairs:
         if low in schema and high in schema and schema[low] > schema[high]:
             yield doc.error((*at, low), f"{low} ({schema[low]}) is above {high} ({schema[high]})")
+    open_ended = (
+        ("exclusiveMinimum", "exclusiveMaximum"),
+        ("minimum", "exclusiveMaximum"),
+        ("exclusiveMinimum", "maximum"),
+    )
+    for low, high in open_ended:
+        if low in schema and high in schema and schema[low] >= schema[high]:
+            message = f"no value fits {low} {schema[low]} and {high} {schema[high]}"
+            yield doc.error((*at, low), message)
     if base == "integer":
         for key in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
             value = schema.get(key)
@@ -175,7 +229,8 @@ def _bound_errors(
                 yield doc.error((*at, key), "integers are stored as 64-bit: keep within ±2**63")
 
 
-def _cross_errors(docs: list[SourceDoc]) -> Iterator[SpecError]:
+def _cross_errors(docs: list[SourceDoc], names: set[str], *, complete: bool) -> Iterator[SpecError]:
+    """Checks across specs; ``names`` includes resources whose own spec is invalid."""
     by_name: dict[str, SourceDoc] = {}
     by_plural: dict[str, str] = {}
     for doc in docs:
@@ -190,17 +245,20 @@ def _cross_errors(docs: list[SourceDoc]) -> Iterator[SpecError]:
         by_name.setdefault(name, doc)
         by_plural.setdefault(plural, name)
     for doc in docs:
-        yield from _relation_errors(doc, by_name)
+        yield from _relation_errors(doc, by_name, names, complete=complete)
 
 
-def _relation_errors(doc: SourceDoc, by_name: dict[str, SourceDoc]) -> Iterator[SpecError]:
+def _relation_errors(
+    doc: SourceDoc, by_name: dict[str, SourceDoc], names: set[str], *, complete: bool
+) -> Iterator[SpecError]:
     name = doc.data["resource"]
-    known = _ls(by_name)
     for rel_name, rel in doc.data.get("relations", {}).items():
         at: KeyPath = ("relations", rel_name)
         target = rel.get("belongs_to") or rel.get("has_many")
         if target not in by_name:
-            yield doc.error(at, f"unknown resource {target!r}; known: {known}")
+            # A target whose spec is invalid (or unreadable) is reported there, not here.
+            if target not in names and complete:
+                yield doc.error(at, f"unknown resource {target!r}; known: {_ls(names)}")
             continue
         if "belongs_to" in rel:
             if f"{rel_name}_id" in doc.data["fields"]:

@@ -1,10 +1,12 @@
-"""The base class of every generated Pydantic schema."""
+"""The base classes of every generated Pydantic schema."""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from typing import Any
 
-__all__ = ["SchemaModel"]
+from pydantic import BaseModel, ConfigDict, field_validator
+
+__all__ = ["InputModel", "SchemaModel"]
 
 
 class SchemaModel(BaseModel):
@@ -15,3 +17,30 @@ class SchemaModel(BaseModel):
     """
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False, from_attributes=True)
+
+
+class InputModel(SchemaModel):
+    """What clients send (create, replace, patch): no NUL character in any string.
+
+    PostgreSQL cannot store NUL and SQLite can, so it is refused for every database
+    alike, including in strings whose own pattern would let it through.
+    """
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _refuse_nul(cls, value: Any) -> Any:
+        if _has_nul(value):
+            raise ValueError("must not contain the NUL character (\\u0000)")
+        return value
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, list):
+        return any(_has_nul(item) for item in value)
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, BaseModel):  # a RootModel item, such as a constrained string
+        return _has_nul(getattr(value, "root", None))
+    return False

@@ -8,7 +8,7 @@ from typing import Annotated
 
 from pydantic import MISSING, AwareDatetime, ConfigDict, EmailStr, Field, RootModel
 
-from app.core.schema import SchemaModel
+from app.core.schema import InputModel, SchemaModel
 
 
 class EventStatus(StrEnum):
@@ -21,7 +21,7 @@ class Tag(RootModel[str]):
     root: Annotated[str, Field(max_length=30, min_length=1, pattern="^[^\\u0000]*$")]
 
 
-class EventCreate(SchemaModel):
+class EventCreate(InputModel):
     """
     The fields a client sends to create or replace a Event.
     """
@@ -53,7 +53,7 @@ class EventCreate(SchemaModel):
     tags: Annotated[list[Tag], Field(max_length=20, validate_default=True)] = []
 
 
-class EventUpdate(SchemaModel):
+class EventUpdate(InputModel):
     """
     A JSON merge patch of a Event: absent fields are unchanged.
     """

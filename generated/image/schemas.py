@@ -8,7 +8,7 @@ from typing import Annotated
 
 from pydantic import MISSING, AwareDatetime, ConfigDict, Field
 
-from app.core.schema import SchemaModel
+from app.core.schema import InputModel, SchemaModel
 
 
 class ImageContentType(StrEnum):
@@ -19,7 +19,7 @@ class ImageContentType(StrEnum):
     image_webp = "image/webp"
 
 
-class ImageCreate(SchemaModel):
+class ImageCreate(InputModel):
     """
     The fields a client sends to create or replace a Image.
     """
@@ -52,7 +52,7 @@ class ImageCreate(SchemaModel):
     """
 
 
-class ImageUpdate(SchemaModel):
+class ImageUpdate(InputModel):
     """
     A JSON merge patch of a Image: absent fields are unchanged.
     """

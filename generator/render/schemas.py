@@ -53,7 +53,13 @@ def render_schemas(contract: dict[str, Any], project: Project) -> dict[str, str]
         "paths": {},
         "components": {"schemas": renamed},
     }
-    output = generate(document, **_OPTIONS)
+    # What clients send derives from InputModel, which refuses NUL in every string.
+    inputs: dict[str, str | list[str]] = {
+        f"{r.module}.{r.name}{suffix}": "app.core.schema.InputModel"
+        for r in project.resources
+        for suffix in ("Create", "Update")
+    }
+    output = generate(document, **_OPTIONS, base_class_map=inputs)
     if isinstance(output, str):  # a single module: only one resource
         only = next(iter(set(owner.values())))
         return {only: output}
