@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import logging
+import re
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.routing import APIRoute
 
 from app.config import Settings, SettingsError, get_settings
 from app.core.database import Base, Database, PoolOptions
-from app.core.discovery import ExtensionError, discover
+from app.core.discovery import CustomExtensions, ExtensionError, discover
 from app.core.errors import index_route_methods, install_error_handlers
 from app.core.health import router as health_router
 from app.core.http_client import (
@@ -94,6 +95,7 @@ def create_app(
         repository = extensions.repository_for(binding)
         service = extensions.service_for(binding)
         routers.append(binding.build_router(repository, service))
+    _refuse_shadowing(extensions, routers)
     for router in routers:
         app.include_router(router)
     app.state.route_methods = index_route_methods(
@@ -107,6 +109,40 @@ def create_app(
 
     app.openapi = openapi  # type: ignore[method-assign]
     return app
+
+
+def _refuse_shadowing(extensions: CustomExtensions, routers: list[APIRouter]) -> None:
+    """A custom route may not take a generated operation's method and path.
+
+    The contract would still document the generated operation while another one
+    answered; behaviour belongs in a hook or a repository subclass instead.
+    """
+    custom = {id(router) for _, router in extensions.routers}
+    generated = {
+        (method, _shape(route.path)): route.name
+        for router in routers
+        if id(router) not in custom
+        for route in router.routes
+        if isinstance(route, APIRoute)
+        for method in route.methods or ()
+    }
+    for module, router in extensions.routers:
+        for route in router.routes:
+            if not isinstance(route, APIRoute):
+                continue
+            for method in sorted(route.methods or ()):
+                taken = generated.get((method, _shape(route.path)))
+                if taken is not None:
+                    raise ExtensionError(
+                        f"{module}: {method} {route.path} is the generated operation {taken}; "
+                        "change its behaviour with a service hook or a repository subclass "
+                        "instead of a route"
+                    )
+
+
+def _shape(path: str) -> str:
+    """``/events/{event_id}`` and ``/events/{id}`` are the same route."""
+    return re.sub(r"\{[^}]*\}", "{}", path)
 
 
 def _client_config(settings: Settings) -> ClientConfig:

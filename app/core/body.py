@@ -1,13 +1,16 @@
-"""Reading a JSON request body: media type, size limit, strict validation in one pass."""
+"""Reading a JSON request body: media type, size limit, strict validation from the bytes."""
 
 from __future__ import annotations
 
-from typing import TypeVar
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, TypeVar
 
+import orjson
 from pydantic import BaseModel, ValidationError
 from starlette.requests import Request
 
 from app.core.errors import Problem, validation_problem
+from app.core.types import INT64_MAX, INT64_MIN
 
 __all__ = ["JSON_BODY", "MERGE_PATCH_BODY", "read_body"]
 
@@ -22,7 +25,8 @@ async def read_body(request: Request, model: type[ModelT], media_types: tuple[st
     """Validate the body against ``model`` straight from its bytes, strictly.
 
     Strict JSON validation follows the contract's types exactly: ``true`` is not an
-    integer and ``5`` is not a date-time. Answers 415, 413, 400 or 422 problems.
+    integer and ``5`` is not a date-time, while ``2.0`` is the integer 2, as in JSON
+    Schema. Answers 415, 413, 400 or 422 problems.
     """
     content_type = request.headers.get("content-type", "")
     media_type = content_type.partition(";")[0].strip().lower()
@@ -34,12 +38,49 @@ async def read_body(request: Request, model: type[ModelT], media_types: tuple[st
     try:
         return model.model_validate_json(body, strict=True)
     except ValidationError as exc:
-        errors = exc.errors(include_input=False, include_url=False)
-        if any(e["type"] == "json_invalid" for e in errors):
-            raise Problem(400, "The body is not valid JSON.", title="Malformed JSON") from None
-        if any(e["type"] == "model_type" and not e["loc"] for e in errors):
-            raise Problem(422, "The body must be a JSON object.") from None
-        raise validation_problem(errors) from None
+        errors = exc.errors(include_url=False)
+    if any(e["type"] == "json_invalid" for e in errors):
+        raise Problem(400, "The body is not valid JSON.", title="Malformed JSON")
+    if any(e["type"] == "model_type" and not e["loc"] for e in errors):
+        raise Problem(422, "The body must be a JSON object.")
+    retyped = _whole_floats_as_integers(body, errors)
+    if retyped is None:
+        raise validation_problem(errors)
+    try:
+        return model.model_validate_json(retyped, strict=True)
+    except ValidationError as exc:
+        raise validation_problem(exc.errors(include_url=False)) from None
+
+
+def _whole_floats_as_integers(body: bytes, errors: Sequence[Mapping[str, Any]]) -> bytes | None:
+    """The body with each whole float that strict validation refused as an integer made one.
+
+    JSON Schema's ``integer`` is any number with no fractional part, so ``2.0`` is
+    one; pydantic's strict ``int`` takes only ``2``. Only the values the errors point
+    at change; ``true``, ``"2"`` and ``2.5`` stay refused. ``None`` when there is none.
+    """
+    locations = [tuple(e["loc"]) for e in errors if e["type"] == "int_type" and _whole(e["input"])]
+    if not locations:
+        return None
+    try:
+        document = orjson.loads(body)
+        for location in locations:
+            _retype(document, location)
+    except (orjson.JSONDecodeError, LookupError, TypeError):
+        return None
+    return orjson.dumps(document)
+
+
+def _whole(value: object) -> bool:
+    return type(value) is float and value.is_integer() and INT64_MIN <= value <= INT64_MAX
+
+
+def _retype(document: Any, location: Iterable[str | int]) -> None:
+    *parents, last = location
+    container = document
+    for key in parents:
+        container = container[key]
+    container[last] = int(container[last])
 
 
 async def _read_limited(request: Request, limit: int) -> bytes:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -35,8 +36,19 @@ class CursorCodec:
             ordering, key = orjson.loads(raw)
             if ordering != self.ordering:
                 raise ValueError("cursor of another ordering")
-            value: tuple[Any, ...] = self._adapter.validate_python(key, strict=False)
-        except (ValueError, TypeError, binascii.Error, ValidationError, orjson.JSONDecodeError):
+            # Strict JSON validation: a date-time is a string, an id an integer, as written.
+            value: tuple[Any, ...] = self._adapter.validate_json(orjson.dumps(key), strict=True)
+            for part in value:
+                if isinstance(part, datetime):
+                    part.astimezone(UTC)  # a key past year 9999 in UTC cannot be compared
+        except (
+            ValueError,
+            TypeError,
+            OverflowError,
+            binascii.Error,
+            ValidationError,
+            orjson.JSONDecodeError,
+        ):
             raise Problem(400, "The cursor is not one this list answered.",
                           title="Invalid cursor") from None  # fmt: skip
         return value

@@ -40,8 +40,22 @@ def served_openapi(
     for path, operations in extra.get("paths", {}).items():
         existing = served["paths"].setdefault(path, {})
         for method, operation in operations.items():
-            existing.setdefault(method, operation)
+            existing.setdefault(method, _with_problem_errors(operation))
     schemas = served.setdefault("components", {}).setdefault("schemas", {})
     for name, schema in extra.get("components", {}).get("schemas", {}).items():
-        schemas.setdefault(name, schema)
+        if name not in _FASTAPI_ERROR_SCHEMAS:
+            schemas.setdefault(name, schema)
     return served
+
+
+# FastAPI documents its own 422 body; the app answers every error as a problem instead.
+_FASTAPI_ERROR_SCHEMAS = frozenset({"HTTPValidationError", "ValidationError"})
+_UNPROCESSABLE = {"$ref": "#/components/responses/UnprocessableContent"}
+
+
+def _with_problem_errors(operation: dict[str, Any]) -> dict[str, Any]:
+    """A custom operation whose 422 is documented as the problem+json the app answers."""
+    responses: dict[str, Any] = operation.get("responses", {})
+    if "422" in responses:
+        responses["422"] = dict(_UNPROCESSABLE)
+    return operation

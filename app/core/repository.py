@@ -115,7 +115,7 @@ class SQLRepository(Generic[ModelT]):
     def _columns(self, values: Mapping[str, Any]) -> dict[str, Any]:
         """Values as stored: date-times in UTC, so the row answers what a read gives back."""
         return {
-            name: value.astimezone(UTC) if isinstance(value, datetime) else value
+            name: _utc(name, value) if isinstance(value, datetime) else value
             for name, value in values.items()
         }
 
@@ -156,6 +156,15 @@ class SQLRepository(Generic[ModelT]):
 
 def validation_like(detail: str, fields: tuple[str, ...]) -> Problem:
     return Problem(422, detail, errors=_pointers(fields, "refers to a missing row"))
+
+
+def _utc(name: str, value: datetime) -> datetime:
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:  # 9999-12-31T23:00:00-05:00 is past the year 9999 in UTC
+        detail = "is outside the years 1 to 9999 once converted to UTC"
+        errors = [{"pointer": f"/{name}", "detail": detail}]
+        raise Problem(422, f"{name} {detail}.", errors=errors) from None
 
 
 def _show(value: Any) -> str:

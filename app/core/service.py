@@ -69,7 +69,9 @@ class ResourceService(Generic[ModelT, CreateT, UpdateT]):
     async def replace(self, row_id: Any, data: CreateT) -> ModelT:
         row = await self.get(row_id)
         data = await self.before_replace(row, data)
-        row = await self.repository.update(row, data.model_dump())
+        # A replacement: a field the body leaves out (and has no default) becomes null.
+        values = dict.fromkeys(type(data).model_fields) | data.model_dump()
+        row = await self.repository.update(row, values)
         await self.after_replace(row)
         return row
 

@@ -8,11 +8,14 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from app.core.body import JSON_BODY, MERGE_PATCH_BODY, read_body
 from app.core.context import RequestContext
 from app.core.deps import SessionDep
+from app.core.params import refuse_undeclared_query
 from app.core.responses import json_response
 from app.core.types import INT64_MAX
 from generated.event.repository import EventRepositoryBase
 from generated.event.schemas import EventCreate, EventPage, EventRead, EventUpdate
 from generated.event.service import EventServiceBase
+
+_LIST_QUERY = frozenset({"limit", "cursor"})
 
 
 def build_router(
@@ -30,20 +33,24 @@ def build_router(
 
     @router.get("", operation_id="list_events")
     async def list_events(
+        request: Request,
         service: Service,
         limit: Annotated[int, Query(ge=1, le=100)] = 20,
         cursor: Annotated[str | None, Query(max_length=2048)] = None,
     ) -> Response:
+        refuse_undeclared_query(request, _LIST_QUERY)
         page = await service.list(limit, cursor)
         items = [EventRead.model_validate(row) for row in page.rows]
         return json_response(EventPage(items=items, next_cursor=page.next_cursor))
 
     @router.get("/{event_id}", operation_id="get_event")
-    async def get_event(service: Service, event_id: RowId) -> Response:
+    async def get_event(request: Request, service: Service, event_id: RowId) -> Response:
+        refuse_undeclared_query(request)
         return json_response(EventRead.model_validate(await service.get(event_id)))
 
     @router.post("", operation_id="create_event", status_code=201)
     async def create_event(request: Request, service: Service) -> Response:
+        refuse_undeclared_query(request)
         row = await service.create(await read_body(request, EventCreate, JSON_BODY))
         location = f"/events/{row.id}"
         body = EventRead.model_validate(row)
@@ -51,18 +58,21 @@ def build_router(
 
     @router.put("/{event_id}", operation_id="replace_event")
     async def replace_event(request: Request, service: Service, event_id: RowId) -> Response:
+        refuse_undeclared_query(request)
         data = await read_body(request, EventCreate, JSON_BODY)
         row = await service.replace(event_id, data)
         return json_response(EventRead.model_validate(row))
 
     @router.patch("/{event_id}", operation_id="update_event")
     async def update_event(request: Request, service: Service, event_id: RowId) -> Response:
+        refuse_undeclared_query(request)
         patch = await read_body(request, EventUpdate, MERGE_PATCH_BODY)
         row = await service.update(event_id, patch)
         return json_response(EventRead.model_validate(row))
 
     @router.delete("/{event_id}", operation_id="delete_event", status_code=204)
-    async def delete_event(service: Service, event_id: RowId) -> Response:
+    async def delete_event(request: Request, service: Service, event_id: RowId) -> Response:
+        refuse_undeclared_query(request)
         await service.delete(event_id)
         return Response(status_code=204)
 

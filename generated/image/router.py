@@ -8,11 +8,14 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from app.core.body import JSON_BODY, MERGE_PATCH_BODY, read_body
 from app.core.context import RequestContext
 from app.core.deps import SessionDep
+from app.core.params import refuse_undeclared_query
 from app.core.responses import json_response
 from app.core.types import INT64_MAX
 from generated.image.repository import ImageRepositoryBase
 from generated.image.schemas import ImageCreate, ImagePage, ImageRead, ImageUpdate
 from generated.image.service import ImageServiceBase
+
+_LIST_QUERY = frozenset({"limit", "cursor"})
 
 
 def build_router(
@@ -30,20 +33,24 @@ def build_router(
 
     @router.get("", operation_id="list_images")
     async def list_images(
+        request: Request,
         service: Service,
         limit: Annotated[int, Query(ge=1, le=100)] = 20,
         cursor: Annotated[str | None, Query(max_length=2048)] = None,
     ) -> Response:
+        refuse_undeclared_query(request, _LIST_QUERY)
         page = await service.list(limit, cursor)
         items = [ImageRead.model_validate(row) for row in page.rows]
         return json_response(ImagePage(items=items, next_cursor=page.next_cursor))
 
     @router.get("/{image_id}", operation_id="get_image")
-    async def get_image(service: Service, image_id: RowId) -> Response:
+    async def get_image(request: Request, service: Service, image_id: RowId) -> Response:
+        refuse_undeclared_query(request)
         return json_response(ImageRead.model_validate(await service.get(image_id)))
 
     @router.post("", operation_id="create_image", status_code=201)
     async def create_image(request: Request, service: Service) -> Response:
+        refuse_undeclared_query(request)
         row = await service.create(await read_body(request, ImageCreate, JSON_BODY))
         location = f"/images/{row.id}"
         body = ImageRead.model_validate(row)
@@ -51,18 +58,21 @@ def build_router(
 
     @router.put("/{image_id}", operation_id="replace_image")
     async def replace_image(request: Request, service: Service, image_id: RowId) -> Response:
+        refuse_undeclared_query(request)
         data = await read_body(request, ImageCreate, JSON_BODY)
         row = await service.replace(image_id, data)
         return json_response(ImageRead.model_validate(row))
 
     @router.patch("/{image_id}", operation_id="update_image")
     async def update_image(request: Request, service: Service, image_id: RowId) -> Response:
+        refuse_undeclared_query(request)
         patch = await read_body(request, ImageUpdate, MERGE_PATCH_BODY)
         row = await service.update(image_id, patch)
         return json_response(ImageRead.model_validate(row))
 
     @router.delete("/{image_id}", operation_id="delete_image", status_code=204)
-    async def delete_image(service: Service, image_id: RowId) -> Response:
+    async def delete_image(request: Request, service: Service, image_id: RowId) -> Response:
+        refuse_undeclared_query(request)
         await service.delete(image_id)
         return Response(status_code=204)
 

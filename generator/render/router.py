@@ -19,6 +19,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from app.core.body import JSON_BODY, MERGE_PATCH_BODY, read_body
 from app.core.context import RequestContext
 from app.core.deps import SessionDep
+from app.core.params import refuse_undeclared_query
 from app.core.responses import json_response
 from app.core.types import INT64_MAX
 """
@@ -35,6 +36,8 @@ def render_router(resource: Resource) -> str:
         f"from generated.{module}.repository import {name}RepositoryBase\n",
         f"from generated.{module}.schemas import {', '.join(schemas)}\n",
         f"from generated.{module}.service import {name}ServiceBase\n",
+        "\n",
+        '_LIST_QUERY = frozenset({"limit", "cursor"})\n' if resource.has("list") else "",
         "\n\n",
         "def build_router(\n",
         f"    repository_class: type[{name}RepositoryBase] = {name}RepositoryBase,\n",
@@ -69,11 +72,13 @@ def _list(resource: Resource) -> str:
     return (
         f'    @router.get("", operation_id="{operation_id("list", resource)}")\n'
         f"    async def {operation_id('list', resource)}(\n"
+        "        request: Request,\n"
         "        service: Service,\n"
         f"        limit: Annotated[int, Query(ge=1, le={options.max_limit})] = "
         f"{options.default_limit},\n"
         "        cursor: Annotated[str | None, Query(max_length=2048)] = None,\n"
         "    ) -> Response:\n"
+        "        refuse_undeclared_query(request, _LIST_QUERY)\n"
         "        page = await service.list(limit, cursor)\n"
         f"        items = [{name}Read.model_validate(row) for row in page.rows]\n"
         f"        return json_response({name}Page(items=items, next_cursor=page.next_cursor))\n"
@@ -84,7 +89,8 @@ def _get(resource: Resource) -> str:
     key, op, name = id_parameter(resource), operation_id("get", resource), resource.name
     return (
         f'    @router.get("/{{{key}}}", operation_id="{op}")\n'
-        f"    async def {op}(service: Service, {key}: RowId) -> Response:\n"
+        f"    async def {op}(request: Request, service: Service, {key}: RowId) -> Response:\n"
+        "        refuse_undeclared_query(request)\n"
         f"        return json_response({name}Read.model_validate(await service.get({key})))\n"
     )
 
@@ -94,6 +100,7 @@ def _create(resource: Resource) -> str:
     return (
         f'    @router.post("", operation_id="{op}", status_code=201)\n'
         f"    async def {op}(request: Request, service: Service) -> Response:\n"
+        "        refuse_undeclared_query(request)\n"
         f"        row = await service.create(await read_body(request, {name}Create, JSON_BODY))\n"
         f'        location = f"{resource.path}/{{row.id}}"\n'
         f"        body = {name}Read.model_validate(row)\n"
@@ -106,6 +113,7 @@ def _replace(resource: Resource) -> str:
     return (
         f'    @router.put("/{{{key}}}", operation_id="{op}")\n'
         f"    async def {op}(request: Request, service: Service, {key}: RowId) -> Response:\n"
+        "        refuse_undeclared_query(request)\n"
         f"        data = await read_body(request, {name}Create, JSON_BODY)\n"
         f"        row = await service.replace({key}, data)\n"
         f"        return json_response({name}Read.model_validate(row))\n"
@@ -117,6 +125,7 @@ def _update(resource: Resource) -> str:
     return (
         f'    @router.patch("/{{{key}}}", operation_id="{op}")\n'
         f"    async def {op}(request: Request, service: Service, {key}: RowId) -> Response:\n"
+        "        refuse_undeclared_query(request)\n"
         f"        patch = await read_body(request, {name}Update, MERGE_PATCH_BODY)\n"
         f"        row = await service.update({key}, patch)\n"
         f"        return json_response({name}Read.model_validate(row))\n"
@@ -127,7 +136,8 @@ def _delete(resource: Resource) -> str:
     key, op = id_parameter(resource), operation_id("delete", resource)
     return (
         f'    @router.delete("/{{{key}}}", operation_id="{op}", status_code=204)\n'
-        f"    async def {op}(service: Service, {key}: RowId) -> Response:\n"
+        f"    async def {op}(request: Request, service: Service, {key}: RowId) -> Response:\n"
+        "        refuse_undeclared_query(request)\n"
         f"        await service.delete({key})\n"
         "        return Response(status_code=204)\n"
     )

@@ -1,0 +1,117 @@
+"""custom/ packages that do not fit the generated resources stop start-up with the reason."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from app.config import Settings
+from app.core.discovery import ExtensionError, discover
+from app.main import create_app
+from generated.registry import RESOURCES
+from tests.api.helpers import FIXTURES, create_event, other_app_client
+
+
+def _start(settings: Settings, fixture: str) -> None:
+    create_app(settings, custom_package=f"{FIXTURES}.{fixture}")
+
+
+def test_a_folder_named_after_no_resource_stops_startup(settings: Settings) -> None:
+    with pytest.raises(ExtensionError) as raised:
+        _start(settings, "unknown_resource")
+    message = str(raised.value)
+    assert f"{FIXTURES}.unknown_resource.venue" in message
+    assert "'venue'" in message
+    assert "event" in message, "the message should list the resources that exist"
+    assert "image" in message
+
+
+def test_a_hook_of_no_operation_stops_startup(settings: Settings) -> None:
+    with pytest.raises(ExtensionError) as raised:
+        _start(settings, "unknown_hook")
+    message = str(raised.value)
+    assert f"{FIXTURES}.unknown_hook.image.service.ArchivingImageService" in message
+    assert "before_archive" in message
+    assert "before_create" in message, "the message should list the hooks that exist"
+
+
+def test_two_custom_services_for_one_resource_stop_startup(settings: Settings) -> None:
+    with pytest.raises(ExtensionError) as raised:
+        _start(settings, "two_services")
+    message = str(raised.value)
+    assert "Image" in message
+    assert f"{FIXTURES}.two_services.image.service.ImageService" in message
+    assert f"{FIXTURES}.two_services.image.audit.AuditedImageService" in message
+
+
+def test_two_custom_repositories_for_one_resource_stop_startup(settings: Settings) -> None:
+    with pytest.raises(ExtensionError) as raised:
+        _start(settings, "two_repositories")
+    message = str(raised.value)
+    assert "Event" in message
+    assert f"{FIXTURES}.two_repositories.event.repository.EventRepository" in message
+    assert f"{FIXTURES}.two_repositories.event.repository.ArchiveEventRepository" in message
+
+
+def test_a_hook_of_an_operation_the_resource_lacks_stops_discovery() -> None:
+    """Every example resource has all six operations, so the spec is trimmed here."""
+    bindings = [
+        dataclasses.replace(b, operations=b.operations - {"delete"}) if b.name == "Event" else b
+        for b in RESOURCES
+    ]
+    with pytest.raises(ExtensionError) as raised:
+        discover(f"{FIXTURES}.missing_operation", bindings)
+    message = str(raised.value)
+    assert f"{FIXTURES}.missing_operation.event.service.EventService.before_delete" in message
+    assert "'delete'" in message
+    assert "specs/event.yaml" in message
+
+
+def test_the_same_service_is_accepted_when_the_operation_exists() -> None:
+    found = discover(f"{FIXTURES}.missing_operation", RESOURCES)
+    event = next(b for b in RESOURCES if b.name == "Event")
+    service = found.service_for(event)
+    assert service.__module__ == f"{FIXTURES}.missing_operation.event.service"
+    assert issubclass(service, event.service)
+
+
+def test_a_custom_route_on_a_generated_operation_stops_startup(settings: Settings) -> None:
+    """A custom GET /events/{event_id} would answer instead of get_event while the served
+    contract still shows get_event: the contract and the app would disagree silently."""
+    with pytest.raises(ExtensionError, match=re.escape("/events/{event_id}")):
+        _start(settings, "shadowing_route")
+
+
+def test_the_shipped_custom_package_is_accepted(tmp_path: Path) -> None:
+    with other_app_client(tmp_path, custom_package="custom") as client:
+        event = create_event(client, location="Paris")
+        assert client.get("/events/by-location/Paris").json() == [event]
+
+
+def test_no_custom_package_serves_the_generated_api_alone(tmp_path: Path) -> None:
+    with other_app_client(tmp_path, custom_package=None) as client:
+        create_event(client, location="Paris")
+        assert client.get("/events/by-location/Paris").status_code == 404
+        created = client.post(
+            "/images",
+            json={
+                "url": "https://cdn.example.com/a.jpg",
+                "width": 1,
+                "height": 1,
+                "content_type": "image/jpg",
+                "event_id": 1,
+            },
+        )
+        assert created.status_code == 201, created.text
+        assert created.json()["content_type"] == "image/jpg", "no custom hook without custom/"
+
+
+def test_a_rejected_startup_leaves_a_good_app_startable(settings: Settings) -> None:
+    with pytest.raises(ExtensionError):
+        _start(settings, "unknown_resource")
+    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
+        assert client.get("/events").status_code == 200
