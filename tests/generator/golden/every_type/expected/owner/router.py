@@ -8,11 +8,14 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from app.core.body import JSON_BODY, MERGE_PATCH_BODY, read_body
 from app.core.context import RequestContext
 from app.core.deps import SessionDep
+from app.core.params import refuse_undeclared_query
 from app.core.responses import json_response
 from app.core.types import INT64_MAX
 from generated.owner.repository import OwnerRepositoryBase
 from generated.owner.schemas import OwnerCreate, OwnerPage, OwnerRead, OwnerUpdate
 from generated.owner.service import OwnerServiceBase
+
+_LIST_QUERY = frozenset({"limit", "cursor"})
 
 
 def build_router(
@@ -30,20 +33,24 @@ def build_router(
 
     @router.get("", operation_id="list_owners")
     async def list_owners(
+        request: Request,
         service: Service,
         limit: Annotated[int, Query(ge=1, le=100)] = 20,
         cursor: Annotated[str | None, Query(max_length=2048)] = None,
     ) -> Response:
+        refuse_undeclared_query(request, _LIST_QUERY)
         page = await service.list(limit, cursor)
         items = [OwnerRead.model_validate(row) for row in page.rows]
         return json_response(OwnerPage(items=items, next_cursor=page.next_cursor))
 
     @router.get("/{owner_id}", operation_id="get_owner")
-    async def get_owner(service: Service, owner_id: RowId) -> Response:
+    async def get_owner(request: Request, service: Service, owner_id: RowId) -> Response:
+        refuse_undeclared_query(request)
         return json_response(OwnerRead.model_validate(await service.get(owner_id)))
 
     @router.post("", operation_id="create_owner", status_code=201)
     async def create_owner(request: Request, service: Service) -> Response:
+        refuse_undeclared_query(request)
         row = await service.create(await read_body(request, OwnerCreate, JSON_BODY))
         location = f"/owners/{row.id}"
         body = OwnerRead.model_validate(row)
@@ -51,18 +58,21 @@ def build_router(
 
     @router.put("/{owner_id}", operation_id="replace_owner")
     async def replace_owner(request: Request, service: Service, owner_id: RowId) -> Response:
+        refuse_undeclared_query(request)
         data = await read_body(request, OwnerCreate, JSON_BODY)
         row = await service.replace(owner_id, data)
         return json_response(OwnerRead.model_validate(row))
 
     @router.patch("/{owner_id}", operation_id="update_owner")
     async def update_owner(request: Request, service: Service, owner_id: RowId) -> Response:
+        refuse_undeclared_query(request)
         patch = await read_body(request, OwnerUpdate, MERGE_PATCH_BODY)
         row = await service.update(owner_id, patch)
         return json_response(OwnerRead.model_validate(row))
 
     @router.delete("/{owner_id}", operation_id="delete_owner", status_code=204)
-    async def delete_owner(service: Service, owner_id: RowId) -> Response:
+    async def delete_owner(request: Request, service: Service, owner_id: RowId) -> Response:
+        refuse_undeclared_query(request)
         await service.delete(owner_id)
         return Response(status_code=204)
 

@@ -8,11 +8,14 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from app.core.body import JSON_BODY, MERGE_PATCH_BODY, read_body
 from app.core.context import RequestContext
 from app.core.deps import SessionDep
+from app.core.params import refuse_undeclared_query
 from app.core.responses import json_response
 from app.core.types import INT64_MAX
 from generated.sample.repository import SampleRepositoryBase
 from generated.sample.schemas import SampleCreate, SamplePage, SampleRead, SampleUpdate
 from generated.sample.service import SampleServiceBase
+
+_LIST_QUERY = frozenset({"limit", "cursor"})
 
 
 def build_router(
@@ -30,20 +33,24 @@ def build_router(
 
     @router.get("", operation_id="list_samples")
     async def list_samples(
+        request: Request,
         service: Service,
         limit: Annotated[int, Query(ge=1, le=100)] = 20,
         cursor: Annotated[str | None, Query(max_length=2048)] = None,
     ) -> Response:
+        refuse_undeclared_query(request, _LIST_QUERY)
         page = await service.list(limit, cursor)
         items = [SampleRead.model_validate(row) for row in page.rows]
         return json_response(SamplePage(items=items, next_cursor=page.next_cursor))
 
     @router.get("/{sample_id}", operation_id="get_sample")
-    async def get_sample(service: Service, sample_id: RowId) -> Response:
+    async def get_sample(request: Request, service: Service, sample_id: RowId) -> Response:
+        refuse_undeclared_query(request)
         return json_response(SampleRead.model_validate(await service.get(sample_id)))
 
     @router.post("", operation_id="create_sample", status_code=201)
     async def create_sample(request: Request, service: Service) -> Response:
+        refuse_undeclared_query(request)
         row = await service.create(await read_body(request, SampleCreate, JSON_BODY))
         location = f"/samples/{row.id}"
         body = SampleRead.model_validate(row)
@@ -51,18 +58,21 @@ def build_router(
 
     @router.put("/{sample_id}", operation_id="replace_sample")
     async def replace_sample(request: Request, service: Service, sample_id: RowId) -> Response:
+        refuse_undeclared_query(request)
         data = await read_body(request, SampleCreate, JSON_BODY)
         row = await service.replace(sample_id, data)
         return json_response(SampleRead.model_validate(row))
 
     @router.patch("/{sample_id}", operation_id="update_sample")
     async def update_sample(request: Request, service: Service, sample_id: RowId) -> Response:
+        refuse_undeclared_query(request)
         patch = await read_body(request, SampleUpdate, MERGE_PATCH_BODY)
         row = await service.update(sample_id, patch)
         return json_response(SampleRead.model_validate(row))
 
     @router.delete("/{sample_id}", operation_id="delete_sample", status_code=204)
-    async def delete_sample(service: Service, sample_id: RowId) -> Response:
+    async def delete_sample(request: Request, service: Service, sample_id: RowId) -> Response:
+        refuse_undeclared_query(request)
         await service.delete(sample_id)
         return Response(status_code=204)
 

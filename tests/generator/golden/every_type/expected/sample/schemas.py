@@ -8,7 +8,7 @@ from enum import StrEnum
 from typing import Annotated, Any
 from uuid import UUID
 
-from pydantic import MISSING, AwareDatetime, ConfigDict, EmailStr, Field, RootModel
+from pydantic import MISSING, AwareDatetime, ConfigDict, Field, RootModel
 
 from app.core.schema import InputModel, SchemaModel
 
@@ -54,9 +54,17 @@ class SampleCreate(InputModel):
     born_on: date | MISSING = MISSING
     starts_at: AwareDatetime
     token: UUID | MISSING = MISSING
-    email: EmailStr | MISSING = MISSING
+    email: Annotated[
+        str | MISSING,
+        Field(
+            pattern="^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*@[A-Za-z0-9](?:[A-Za-z0-9]|[A-Za-z0-9-](?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,59}[A-Za-z0-9])?|-[A-Za-z0-9](?:[A-Za-z0-9-]{0,58}[A-Za-z0-9])?))?(?:\\.[A-Za-z0-9](?:[A-Za-z0-9]|[A-Za-z0-9-](?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,59}[A-Za-z0-9])?|-[A-Za-z0-9](?:[A-Za-z0-9-]{0,58}[A-Za-z0-9])?))?)*$"
+        ),
+    ] = MISSING
     homepage: Annotated[
-        str | MISSING, Field(pattern="^[A-Za-z][A-Za-z0-9+.-]*:[^\\s\\u0000]+$")
+        str | MISSING,
+        Field(
+            pattern="^[A-Za-z][A-Za-z0-9+.-]*:(?://(?:(?:[A-Za-z0-9._~!$&'()*+,;=:-]|%[0-9A-Fa-f]{2})*@)?(?:[A-Za-z0-9._~!$&'()*+,;=-]|%[0-9A-Fa-f]{2})*(?::[0-9]*)?(?:/(?:[A-Za-z0-9._~!$&'()*+,;=:@-]|%[0-9A-Fa-f]{2})*)*|/(?:(?:[A-Za-z0-9._~!$&'()*+,;=:@-]|%[0-9A-Fa-f]{2})+(?:/(?:[A-Za-z0-9._~!$&'()*+,;=:@-]|%[0-9A-Fa-f]{2})*)*)?|(?:[A-Za-z0-9._~!$&'()*+,;=:@-]|%[0-9A-Fa-f]{2})+(?:/(?:[A-Za-z0-9._~!$&'()*+,;=:@-]|%[0-9A-Fa-f]{2})*)*)(?:\\?(?:(?:[A-Za-z0-9._~!$&'()*+,;=:@-]|%[0-9A-Fa-f]{2})|[/?])*)?(?:#(?:(?:[A-Za-z0-9._~!$&'()*+,;=:@-]|%[0-9A-Fa-f]{2})|[/?])*)?$"
+        ),
     ] = MISSING
     labels: Annotated[list[Label] | MISSING, Field(max_length=3)] = MISSING
     extra: dict[str, Any] | MISSING = MISSING
@@ -101,9 +109,17 @@ class SampleUpdate(InputModel):
     born_on: date | MISSING = MISSING
     starts_at: AwareDatetime | MISSING = MISSING
     token: UUID | MISSING = MISSING
-    email: EmailStr | MISSING = MISSING
+    email: Annotated[
+        str | MISSING,
+        Field(
+            pattern="^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*@[A-Za-z0-9](?:[A-Za-z0-9]|[A-Za-z0-9-](?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,59}[A-Za-z0-9])?|-[A-Za-z0-9](?:[A-Za-z0-9-]{0,58}[A-Za-z0-9])?))?(?:\\.[A-Za-z0-9](?:[A-Za-z0-9]|[A-Za-z0-9-](?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,59}[A-Za-z0-9])?|-[A-Za-z0-9](?:[A-Za-z0-9-]{0,58}[A-Za-z0-9])?))?)*$"
+        ),
+    ] = MISSING
     homepage: Annotated[
-        str | MISSING, Field(pattern="^[A-Za-z][A-Za-z0-9+.-]*:[^\\s\\u0000]+$")
+        str | MISSING,
+        Field(
+            pattern="^[A-Za-z][A-Za-z0-9+.-]*:(?://(?:(?:[A-Za-z0-9._~!$&'()*+,;=:-]|%[0-9A-Fa-f]{2})*@)?(?:[A-Za-z0-9._~!$&'()*+,;=-]|%[0-9A-Fa-f]{2})*(?::[0-9]*)?(?:/(?:[A-Za-z0-9._~!$&'()*+,;=:@-]|%[0-9A-Fa-f]{2})*)*|/(?:(?:[A-Za-z0-9._~!$&'()*+,;=:@-]|%[0-9A-Fa-f]{2})+(?:/(?:[A-Za-z0-9._~!$&'()*+,;=:@-]|%[0-9A-Fa-f]{2})*)*)?|(?:[A-Za-z0-9._~!$&'()*+,;=:@-]|%[0-9A-Fa-f]{2})+(?:/(?:[A-Za-z0-9._~!$&'()*+,;=:@-]|%[0-9A-Fa-f]{2})*)*)(?:\\?(?:(?:[A-Za-z0-9._~!$&'()*+,;=:@-]|%[0-9A-Fa-f]{2})|[/?])*)?(?:#(?:(?:[A-Za-z0-9._~!$&'()*+,;=:@-]|%[0-9A-Fa-f]{2})|[/?])*)?$"
+        ),
     ] = MISSING
     labels: Annotated[list[Label] | MISSING, Field(max_length=3)] = MISSING
     extra: dict[str, Any] | MISSING = MISSING
@@ -145,7 +161,7 @@ class SampleRead(SchemaModel):
     born_on: date | None
     starts_at: AwareDatetime
     token: UUID | None
-    email: EmailStr | None
+    email: str | None
     homepage: str | None
     labels: list[Label] | None
     extra: dict[str, Any] | None

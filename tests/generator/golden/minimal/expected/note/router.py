@@ -8,11 +8,14 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from app.core.body import JSON_BODY, MERGE_PATCH_BODY, read_body
 from app.core.context import RequestContext
 from app.core.deps import SessionDep
+from app.core.params import refuse_undeclared_query
 from app.core.responses import json_response
 from app.core.types import INT64_MAX
 from generated.note.repository import NoteRepositoryBase
 from generated.note.schemas import NoteCreate, NotePage, NoteRead, NoteUpdate
 from generated.note.service import NoteServiceBase
+
+_LIST_QUERY = frozenset({"limit", "cursor"})
 
 
 def build_router(
@@ -30,20 +33,24 @@ def build_router(
 
     @router.get("", operation_id="list_notes")
     async def list_notes(
+        request: Request,
         service: Service,
         limit: Annotated[int, Query(ge=1, le=100)] = 20,
         cursor: Annotated[str | None, Query(max_length=2048)] = None,
     ) -> Response:
+        refuse_undeclared_query(request, _LIST_QUERY)
         page = await service.list(limit, cursor)
         items = [NoteRead.model_validate(row) for row in page.rows]
         return json_response(NotePage(items=items, next_cursor=page.next_cursor))
 
     @router.get("/{note_id}", operation_id="get_note")
-    async def get_note(service: Service, note_id: RowId) -> Response:
+    async def get_note(request: Request, service: Service, note_id: RowId) -> Response:
+        refuse_undeclared_query(request)
         return json_response(NoteRead.model_validate(await service.get(note_id)))
 
     @router.post("", operation_id="create_note", status_code=201)
     async def create_note(request: Request, service: Service) -> Response:
+        refuse_undeclared_query(request)
         row = await service.create(await read_body(request, NoteCreate, JSON_BODY))
         location = f"/notes/{row.id}"
         body = NoteRead.model_validate(row)
@@ -51,18 +58,21 @@ def build_router(
 
     @router.put("/{note_id}", operation_id="replace_note")
     async def replace_note(request: Request, service: Service, note_id: RowId) -> Response:
+        refuse_undeclared_query(request)
         data = await read_body(request, NoteCreate, JSON_BODY)
         row = await service.replace(note_id, data)
         return json_response(NoteRead.model_validate(row))
 
     @router.patch("/{note_id}", operation_id="update_note")
     async def update_note(request: Request, service: Service, note_id: RowId) -> Response:
+        refuse_undeclared_query(request)
         patch = await read_body(request, NoteUpdate, MERGE_PATCH_BODY)
         row = await service.update(note_id, patch)
         return json_response(NoteRead.model_validate(row))
 
     @router.delete("/{note_id}", operation_id="delete_note", status_code=204)
-    async def delete_note(service: Service, note_id: RowId) -> Response:
+    async def delete_note(request: Request, service: Service, note_id: RowId) -> Response:
+        refuse_undeclared_query(request)
         await service.delete(note_id)
         return Response(status_code=204)
 

@@ -8,11 +8,14 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from app.core.body import JSON_BODY, read_body
 from app.core.context import RequestContext
 from app.core.deps import SessionDep
+from app.core.params import refuse_undeclared_query
 from app.core.responses import json_response
 from app.core.types import INT64_MAX
 from generated.document.repository import DocumentRepositoryBase
 from generated.document.schemas import DocumentCreate, DocumentPage, DocumentRead
 from generated.document.service import DocumentServiceBase
+
+_LIST_QUERY = frozenset({"limit", "cursor"})
 
 
 def build_router(
@@ -30,20 +33,24 @@ def build_router(
 
     @router.get("", operation_id="list_documents")
     async def list_documents(
+        request: Request,
         service: Service,
         limit: Annotated[int, Query(ge=1, le=50)] = 20,
         cursor: Annotated[str | None, Query(max_length=2048)] = None,
     ) -> Response:
+        refuse_undeclared_query(request, _LIST_QUERY)
         page = await service.list(limit, cursor)
         items = [DocumentRead.model_validate(row) for row in page.rows]
         return json_response(DocumentPage(items=items, next_cursor=page.next_cursor))
 
     @router.get("/{document_id}", operation_id="get_document")
-    async def get_document(service: Service, document_id: RowId) -> Response:
+    async def get_document(request: Request, service: Service, document_id: RowId) -> Response:
+        refuse_undeclared_query(request)
         return json_response(DocumentRead.model_validate(await service.get(document_id)))
 
     @router.post("", operation_id="create_document", status_code=201)
     async def create_document(request: Request, service: Service) -> Response:
+        refuse_undeclared_query(request)
         row = await service.create(await read_body(request, DocumentCreate, JSON_BODY))
         location = f"/documents/{row.id}"
         body = DocumentRead.model_validate(row)

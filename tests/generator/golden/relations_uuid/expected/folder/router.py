@@ -9,10 +9,13 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from app.core.body import JSON_BODY, MERGE_PATCH_BODY, read_body
 from app.core.context import RequestContext
 from app.core.deps import SessionDep
+from app.core.params import refuse_undeclared_query
 from app.core.responses import json_response
 from generated.folder.repository import FolderRepositoryBase
 from generated.folder.schemas import FolderCreate, FolderPage, FolderRead, FolderUpdate
 from generated.folder.service import FolderServiceBase
+
+_LIST_QUERY = frozenset({"limit", "cursor"})
 
 
 def build_router(
@@ -30,20 +33,24 @@ def build_router(
 
     @router.get("", operation_id="list_folders")
     async def list_folders(
+        request: Request,
         service: Service,
         limit: Annotated[int, Query(ge=1, le=100)] = 20,
         cursor: Annotated[str | None, Query(max_length=2048)] = None,
     ) -> Response:
+        refuse_undeclared_query(request, _LIST_QUERY)
         page = await service.list(limit, cursor)
         items = [FolderRead.model_validate(row) for row in page.rows]
         return json_response(FolderPage(items=items, next_cursor=page.next_cursor))
 
     @router.get("/{folder_id}", operation_id="get_folder")
-    async def get_folder(service: Service, folder_id: RowId) -> Response:
+    async def get_folder(request: Request, service: Service, folder_id: RowId) -> Response:
+        refuse_undeclared_query(request)
         return json_response(FolderRead.model_validate(await service.get(folder_id)))
 
     @router.post("", operation_id="create_folder", status_code=201)
     async def create_folder(request: Request, service: Service) -> Response:
+        refuse_undeclared_query(request)
         row = await service.create(await read_body(request, FolderCreate, JSON_BODY))
         location = f"/folders/{row.id}"
         body = FolderRead.model_validate(row)
@@ -51,18 +58,21 @@ def build_router(
 
     @router.put("/{folder_id}", operation_id="replace_folder")
     async def replace_folder(request: Request, service: Service, folder_id: RowId) -> Response:
+        refuse_undeclared_query(request)
         data = await read_body(request, FolderCreate, JSON_BODY)
         row = await service.replace(folder_id, data)
         return json_response(FolderRead.model_validate(row))
 
     @router.patch("/{folder_id}", operation_id="update_folder")
     async def update_folder(request: Request, service: Service, folder_id: RowId) -> Response:
+        refuse_undeclared_query(request)
         patch = await read_body(request, FolderUpdate, MERGE_PATCH_BODY)
         row = await service.update(folder_id, patch)
         return json_response(FolderRead.model_validate(row))
 
     @router.delete("/{folder_id}", operation_id="delete_folder", status_code=204)
-    async def delete_folder(service: Service, folder_id: RowId) -> Response:
+    async def delete_folder(request: Request, service: Service, folder_id: RowId) -> Response:
+        refuse_undeclared_query(request)
         await service.delete(folder_id)
         return Response(status_code=204)
 
