@@ -1,8 +1,22 @@
-"""``python -m app`` serves the API, as the template's ``python main.py`` did."""
+"""``python -m app`` serves the API, as the template's ``python main.py`` did (HOST, PORT)."""
 
 from __future__ import annotations
 
 import uvicorn
 
+from app.config import SettingsError, get_settings
+
 if __name__ == "__main__":
-    uvicorn.run("app.main:app", host="127.0.0.1", port=8000, log_config=None, access_log=False)
+    try:
+        settings = get_settings()
+    except SettingsError as exc:
+        raise SystemExit(f"specbase: cannot start: {exc}") from None
+    # The app configures logging itself (JSON lines with request ids) and writes its own
+    # access line, so uvicorn's are off.
+    uvicorn.run(
+        "app.main:app",
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        access_log=False,
+    )

@@ -67,6 +67,8 @@ class Settings(BaseSettings):
     database_echo: bool = False
 
     # The app.
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
     app_title: str = "specbase API"
     app_version: str = "0.1.0"
     docs_enabled: bool | None = None

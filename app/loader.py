@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from app.config import Settings, get_settings
-from app.core.database import Base, Database
+from app.core.database import AsyncDBPool, Base
 from app.core.discovery import discover
 from app.core.importer import load_file
 from app.core.schema_sync import sync_schema
@@ -22,7 +22,7 @@ async def load_files(
 
     settings = settings or get_settings()
     extensions = discover("custom", RESOURCES)
-    database = Database(settings.database, echo=settings.database_echo)
+    database = AsyncDBPool(settings.database, echo=settings.database_echo)
     lines = []
     try:
         if settings.creates_schema:

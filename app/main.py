@@ -14,7 +14,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.routing import APIRoute
 
 from app.config import Settings, SettingsError, get_settings
-from app.core.database import Base, Database, PoolOptions
+from app.core.database import AsyncDBPool, Base, PoolOptions
 from app.core.discovery import CustomExtensions, ExtensionError, discover
 from app.core.errors import index_route_methods, install_error_handlers
 from app.core.health import router as health_router
@@ -49,7 +49,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        database = Database(settings.database, pool=_pool_options(settings),
+        database = AsyncDBPool(settings.database, pool=_pool_options(settings),
                             echo=settings.database_echo)  # fmt: skip
         http_client = HttpClientPool(_client_config(settings))
         http_client.start()

@@ -25,8 +25,8 @@ from sqlalchemy.pool import StaticPool
 from sqlalchemy.types import TypeDecorator
 
 __all__ = [
+    "AsyncDBPool",
     "Base",
-    "Database",
     "PoolOptions",
     "UTCDateTime",
     "enum_column",
@@ -111,7 +111,7 @@ class PoolOptions:
     pre_ping: bool = True
 
 
-class Database:
+class AsyncDBPool:
     """One async engine per process and the session factory bound to it."""
 
     def __init__(
@@ -169,6 +169,6 @@ def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
 
 async def get_db_session(request: Request) -> AsyncIterator[AsyncSession]:
     """One session per request: committed when the handler succeeds, rolled back otherwise."""
-    database: Database = request.app.state.database
+    database: AsyncDBPool = request.app.state.database
     async with database.get_session() as session:
         yield session

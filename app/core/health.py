@@ -11,7 +11,7 @@ from sqlalchemy import text
 from sqlalchemy.pool import QueuePool
 from starlette.responses import Response
 
-from app.core.database import Database
+from app.core.database import AsyncDBPool
 from app.core.errors import Problem, problem_response
 from app.core.responses import json_bytes_response
 
@@ -32,7 +32,7 @@ async def health() -> Response:
 @router.get("/health/ready", operation_id="health_ready")
 async def ready(request: Request) -> Response:
     """The database answers a ping; 503 while it does not, 200 again once it does."""
-    database: Database = request.app.state.database
+    database: AsyncDBPool = request.app.state.database
     started = time.perf_counter()
     try:
         async with asyncio.timeout(PING_TIMEOUT_SECONDS):
@@ -54,7 +54,7 @@ async def ready(request: Request) -> Response:
     return json_bytes_response(body)
 
 
-def _pool_figures(database: Database) -> dict[str, int]:
+def _pool_figures(database: AsyncDBPool) -> dict[str, int]:
     pool = database.engine.pool
     if not isinstance(pool, QueuePool):
         return {}

@@ -17,7 +17,7 @@ from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.context import RequestContext
-from app.core.database import Database
+from app.core.database import AsyncDBPool
 from app.core.discovery import CustomExtensions
 from app.core.errors import Problem, json_pointer
 from app.core.registry import ResourceBinding
@@ -38,7 +38,7 @@ class _Batch:
 
 async def load_file(
     path: Path,
-    database: Database,
+    database: AsyncDBPool,
     bindings: Sequence[ResourceBinding],
     extensions: CustomExtensions,
     resource: str | None = None,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterator
 
@@ -59,3 +60,29 @@ def test_readiness_goes_503_while_the_database_is_away_and_recovers(
         back = client.get("/health/ready")
         assert back.status_code == 200
         assert back.json()["database"]["dialect"] == "postgresql"
+
+
+def test_the_password_never_reaches_logs_or_health(caplog: pytest.LogCaptureFixture) -> None:
+    url = os.environ.get("TEST_POSTGRES_URL")
+    if not url:
+        pytest.skip("TEST_POSTGRES_URL is not set: no PostgreSQL to connect with a password")
+    secret = "hunter2-do-not-log"
+    target = make_url(url)  # trust authentication accepts and ignores the password
+    settings = Settings(
+        environment=Environment.DEV,
+        database_host=target.host,
+        database_port=target.port,
+        database_user=target.username,
+        database_name=target.database,
+        database_password=secret,
+        database_echo=True,
+    )
+    caplog.set_level(logging.DEBUG)
+    with TestClient(create_app(settings)) as client:
+        ready = client.get("/health/ready")
+    assert ready.status_code == 200
+    assert secret not in ready.text
+    assert caplog.records, "the app logged nothing, so the check proves nothing"
+    assert all(secret not in record.getMessage() for record in caplog.records)
+    assert secret not in caplog.text
+    assert secret not in repr(settings)

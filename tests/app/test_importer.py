@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.config import Settings
-from app.core.database import Base, Database
+from app.core.database import AsyncDBPool, Base
 from app.core.importer import ImportFailure
 from app.core.schema_sync import sync_schema
 from app.loader import load_files
@@ -27,7 +27,7 @@ def _write(path: Path, data: Any) -> Path:
 
 
 async def _count(settings: Settings, model: type[Base]) -> int:
-    database = Database(settings.database)
+    database = AsyncDBPool(settings.database)
     try:
         await sync_schema(database.engine, Base.metadata)
         async with database.get_session() as session:
@@ -37,7 +37,7 @@ async def _count(settings: Settings, model: type[Base]) -> int:
 
 
 async def _content_types(settings: Settings) -> list[str]:
-    database = Database(settings.database)
+    database = AsyncDBPool(settings.database)
     try:
         async with database.get_session() as session:
             rows = await session.scalars(select(Image.content_type).order_by(Image.id))
@@ -123,7 +123,7 @@ def test_explicit_ids_are_kept_and_new_ids_follow(settings: Settings, tmp_path: 
     asyncio.run(load_files([after], settings=settings))
 
     async def ids() -> list[int]:
-        database = Database(settings.database)
+        database = AsyncDBPool(settings.database)
         try:
             async with database.get_session() as session:
                 return list(await session.scalars(select(Event.id).order_by(Event.id)))

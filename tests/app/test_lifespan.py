@@ -20,8 +20,13 @@ from tests.support.proxy import free_port
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], int]]:
+@pytest.fixture(
+    params=[["-m", "uvicorn", "app.main:app", "--port", "{port}"], ["-m", "app"]],
+    ids=["uvicorn", "python-m-app"],
+)
+def server(
+    tmp_path: Path, request: pytest.FixtureRequest
+) -> Iterator[tuple[subprocess.Popen[str], int]]:
     port = free_port()
     env = {
         **os.environ,
@@ -29,9 +34,11 @@ def server(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], int]]:
         "ENVIRONMENT": "LOCAL",
         "LOG_FORMAT": "json",
         "SECRETS_DIR": str(tmp_path / "none"),
+        "PORT": str(port),
     }
+    arguments = [part.format(port=port) for part in request.param]
     process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "app.main:app", "--port", str(port)],
+        [sys.executable, *arguments],
         cwd=ROOT,
         env=env,
         stderr=subprocess.PIPE,
