@@ -6,7 +6,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import MISSING, AwareDatetime, ConfigDict, EmailStr, Field, RootModel
+from pydantic import MISSING, AwareDatetime, ConfigDict, Field, RootModel
 
 from app.core.schema import InputModel, SchemaModel
 
@@ -46,7 +46,13 @@ class EventCreate(InputModel):
     How many people may attend.
     """
     status: EventStatus = EventStatus.draft
-    contact: EmailStr | MISSING | None = MISSING
+    contact: Annotated[
+        str | MISSING | None,
+        Field(
+            max_length=254,
+            pattern="^(?:[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]{1,64}|[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]{1,31}\\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]{1,32}|[A-Za-z0-9!#$%&'*+/=?^_`{|}~-](?:\\.?[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]){0,31})@[A-Za-z0-9](?:[A-Za-z0-9]|[A-Za-z0-9-](?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,59}[A-Za-z0-9])?|-[A-Za-z0-9](?:[A-Za-z0-9-]{0,58}[A-Za-z0-9])?))?(?:\\.[A-Za-z0-9](?:[A-Za-z0-9]|[A-Za-z0-9-](?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,59}[A-Za-z0-9])?|-[A-Za-z0-9](?:[A-Za-z0-9-]{0,58}[A-Za-z0-9])?))?)*$",
+        ),
+    ] = MISSING
     """
     Who to write to about the event.
     """
@@ -80,7 +86,13 @@ class EventUpdate(InputModel):
     How many people may attend.
     """
     status: EventStatus | MISSING = MISSING
-    contact: EmailStr | MISSING | None = MISSING
+    contact: Annotated[
+        str | MISSING | None,
+        Field(
+            max_length=254,
+            pattern="^(?:[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]{1,64}|[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]{1,31}\\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]{1,32}|[A-Za-z0-9!#$%&'*+/=?^_`{|}~-](?:\\.?[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]){0,31})@[A-Za-z0-9](?:[A-Za-z0-9]|[A-Za-z0-9-](?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,59}[A-Za-z0-9])?|-[A-Za-z0-9](?:[A-Za-z0-9-]{0,58}[A-Za-z0-9])?))?(?:\\.[A-Za-z0-9](?:[A-Za-z0-9]|[A-Za-z0-9-](?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,59}[A-Za-z0-9])?|-[A-Za-z0-9](?:[A-Za-z0-9-]{0,58}[A-Za-z0-9])?))?)*$",
+        ),
+    ] = MISSING
     """
     Who to write to about the event.
     """
@@ -113,7 +125,7 @@ class EventRead(SchemaModel):
     How many people may attend.
     """
     status: EventStatus
-    contact: EmailStr | None
+    contact: str | None
     """
     Who to write to about the event.
     """

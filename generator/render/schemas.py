@@ -31,9 +31,10 @@ _OPTIONS: dict[str, Any] = {
     "formatters": [],
     "enum_field_as_literal": "none",
     "deserialize_default_values": ["enum"],
-    # A uri is kept as the client wrote it (pydantic's AnyUrl rewrites it and drops
-    # maxLength); the contract's pattern checks its shape.
-    "type_mappings": ["string+uri=string"],
+    # A uri or an email is kept as the client wrote it and the contract's pattern checks
+    # its shape: pydantic's AnyUrl rewrites a uri and drops maxLength, and its EmailStr
+    # both refuses valid addresses (a@b, x@y.test) and admits invalid ones (non-ASCII).
+    "type_mappings": ["string+uri=string", "string+email=string"],
 }
 
 

@@ -1,0 +1,213 @@
+"""The whole API against its own contract: schemathesis, in-process, every check.
+
+The schema is the one the app serves at ``/openapi.json``. Every operation is tested
+with positive and with negative data (the coverage and fuzzing phases; the contract
+has no examples), then the stateful phase chains calls along the contract's links
+(create -> get, replace, update, delete, and the links schemathesis infers from list
+items). All built-in checks run, ``not_a_server_error``, the conformance checks,
+``positive_data_acceptance``, ``negative_data_rejection``, ``use_after_free`` and
+``ensure_resource_availability`` among them.
+
+Each test gets a fresh SQLite file from the ``app`` fixture and each stateful scenario
+its own; schemathesis' ASGI transport runs the app's lifespan on the first request and
+ends it when the test ends.
+"""
+
+from __future__ import annotations
+
+from itertools import count
+from pathlib import Path
+from typing import Any
+
+import pytest
+import schemathesis
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, settings
+from schemathesis.core.result import Ok
+from schemathesis.python.asgi import shutdown_lifespans
+
+from app.config import Settings
+from app.core.types import INT64_MAX
+from app.main import create_app
+
+# Bounded and reproducible: the same examples every run, no example database on disk.
+MAX_EXAMPLES = 25
+HYPOTHESIS = settings(
+    max_examples=MAX_EXAMPLES,
+    derandomize=True,
+    database=None,
+    deadline=None,
+    # One app and database serve every example of a test, on purpose.
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+# Scenarios of up to 8 calls each.
+STATEFUL = settings(HYPOTHESIS, max_examples=50, stateful_step_count=8)
+
+# Rows created before each test (and each stateful scenario): every schema-valid
+# ``event_id`` is pointed at the event, and the lists answer both, so that links from a
+# list reach existing rows of both resources.
+SEEDED_EVENT = {"name": "Seed", "starts_at": "2026-01-01T10:00:00Z"}
+SEEDED_EVENT_ID = 1
+SEEDED_IMAGE = {
+    "url": "https://example.com/seed.jpg",
+    "width": 640,
+    "height": 480,
+    "content_type": "image/jpeg",
+    "event_id": SEEDED_EVENT_ID,
+}
+
+
+def _served_contract() -> dict[str, Any]:
+    """What the app answers at /openapi.json; no request touches the database."""
+    app = create_app(Settings(database_url="sqlite+aiosqlite:///:memory:"))
+    response = TestClient(app).get("/openapi.json")
+    assert response.status_code == 200, response.text
+    contract: dict[str, Any] = response.json()
+    return contract
+
+
+def _config(mode: str) -> schemathesis.Config:
+    return schemathesis.Config.from_dict(
+        {
+            "generation": {
+                "mode": mode,
+                "max-examples": MAX_EXAMPLES,
+                "deterministic": True,
+                "database": "none",
+            },
+            # Every check is on (the default). A cursor is opaque: a schema-valid string
+            # that no page answered is the documented 400, not a rejected valid request.
+            "operations": [
+                {
+                    "include-operation-id-regex": "^list_",
+                    "checks": {
+                        "positive_data_acceptance": {
+                            "expected-statuses": ["2xx", "3xx", "400", "404", "409", "429"]
+                        }
+                    },
+                }
+            ],
+        }
+    )
+
+
+def _refer_to_seeded_event(case: schemathesis.Case[Any]) -> None:
+    """Point a schema-valid ``event_id`` at the seeded event.
+
+    Any positive integer satisfies the contract, but only an existing row satisfies
+    the database: without this every valid image would be the documented 422 for a
+    missing reference. Invalid values (negative data) are sent as generated.
+    """
+    body = case.body
+    if isinstance(body, dict) and _is_row_id(body.get("event_id")):
+        body["event_id"] = SEEDED_EVENT_ID
+
+
+def _is_row_id(value: object) -> bool:
+    """Whether ``value`` is a valid id in the contract: a whole number in [1, 2**63 - 1]."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    return value == int(value) and 1 <= value <= INT64_MAX
+
+
+def _schema(mode: str) -> schemathesis.BaseSchema:
+    return schemathesis.openapi.from_dict(CONTRACT, config=_config(mode))
+
+
+def _operations(contract: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """``{"POST /events": operation, ...}``, every operation of the contract."""
+    return {
+        f"{method.upper()} {path}": operation
+        for path, operations in contract["paths"].items()
+        for method, operation in operations.items()
+    }
+
+
+def _without_input(contract: dict[str, Any]) -> dict[str, str]:
+    """Operations with no parameter and no body (``/health``): no request can be invalid."""
+    return {
+        label: operation["operationId"]
+        for label, operation in _operations(contract).items()
+        if not operation.get("parameters") and "requestBody" not in operation
+    }
+
+
+CONTRACT = _served_contract()
+positive = _schema("positive")
+negative = _schema("negative").exclude(operation_id=list(_without_input(CONTRACT).values()))
+every_mode = _schema("all")
+
+
+def _seed(app: FastAPI) -> FastAPI:
+    """Create the tables and the seeded rows, then end that lifespan."""
+    with TestClient(app) as client:
+        event = client.post("/events", json=SEEDED_EVENT)
+        image = client.post("/images", json=SEEDED_IMAGE)
+    assert event.status_code == 201, event.text
+    assert event.json()["id"] == SEEDED_EVENT_ID
+    assert image.status_code == 201, image.text
+    return app
+
+
+@pytest.fixture
+def seeded_app(app: FastAPI) -> FastAPI:
+    return _seed(app)
+
+
+@positive.parametrize()
+@HYPOTHESIS
+def test_valid_requests_conform(case: schemathesis.Case[Any], seeded_app: FastAPI) -> None:
+    _refer_to_seeded_event(case)
+    case.call_and_validate(app=seeded_app)
+
+
+@negative.parametrize()
+@HYPOTHESIS
+def test_invalid_requests_are_rejected(case: schemathesis.Case[Any], seeded_app: FastAPI) -> None:
+    _refer_to_seeded_event(case)
+    case.call_and_validate(app=seeded_app)
+
+
+def _tested_operations(schema: schemathesis.BaseSchema) -> set[str]:
+    return {
+        result.ok().label if isinstance(result, Ok) else f"unloadable: {result.err()}"
+        for result in schema.get_all_operations()
+    }
+
+
+def test_every_operation_is_tested() -> None:
+    in_contract = set(_operations(CONTRACT))
+    assert {"POST /events", "GET /events/by-location/{location}", "GET /health"} <= in_contract
+    assert _tested_operations(positive) == in_contract
+    assert _tested_operations(every_mode) == in_contract
+    assert _tested_operations(negative) == in_contract - set(_without_input(CONTRACT))
+
+
+def test_linked_calls_conform(tmp_path: Path) -> None:
+    """Scenarios along the contract's links (create -> get/replace/update/delete).
+
+    Each scenario starts on a fresh database: the data a scenario draws depends on
+    the responses it got, which must not depend on earlier scenarios.
+    """
+    scenarios = count()
+
+    class Workflow(every_mode.as_state_machine()):  # type: ignore[misc]  # a dynamic base
+        def setup(self) -> None:
+            database = tmp_path / f"scenario-{next(scenarios)}.db"
+            fresh = Settings(database_url=f"sqlite+aiosqlite:///{database}")
+            self.app = _seed(create_app(fresh))
+
+        def teardown(self) -> None:
+            # The transport keeps a lifespan running per app until told otherwise.
+            shutdown_lifespans()
+            super().teardown()
+
+        def before_call(self, case: schemathesis.Case[Any]) -> None:
+            _refer_to_seeded_event(case)
+
+        def get_call_kwargs(self, case: schemathesis.Case[Any]) -> dict[str, Any]:
+            del case
+            return {"app": self.app}
+
+    Workflow.run(settings=STATEFUL)
