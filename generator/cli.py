@@ -7,6 +7,7 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from generator.errors import SpecErrors
 
@@ -47,6 +48,10 @@ def _parser() -> argparse.ArgumentParser:
     contract = commands.add_parser("contract", help="write the OpenAPI contract alone")
     contract.add_argument("-o", "--output", type=Path, help="file to write (default: stdout)")
     contract.set_defaults(run=_contract)
+    diff = commands.add_parser("diff", help="breaking and other changes between two contracts")
+    diff.add_argument("old", type=Path, help="the published contract")
+    diff.add_argument("new", type=Path, help="the contract to compare with it")
+    diff.set_defaults(run=_diff)
     serve = commands.add_parser("serve", help="run the API with uvicorn")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
@@ -87,10 +92,27 @@ def _check(args: argparse.Namespace) -> int:
     changes = plan_changes(args.root, generated.files)
     if changes.empty:
         print(f"specbase: generated/ is up to date ({changes.unchanged} files)")
-        return 0
+        return _check_served(args.root, generated.contract)
     print("specbase: generated/ is out of date with specs/; run `specbase generate`:",
           file=sys.stderr)  # fmt: skip
     print(diff_summary(generated.files, changes), file=sys.stderr)
+    return 1
+
+
+def _check_served(root: Path, contract: dict[str, Any]) -> int:
+    """The running app must serve the contract unchanged (only this project's app can tell)."""
+    from generator.served import served_differences
+
+    differences = served_differences(root, contract)
+    if differences is None:
+        return 0
+    if not differences:
+        print("specbase: the app serves the contract unchanged")
+        return 0
+    print("specbase: the app's served OpenAPI differs from generated/openapi.yaml:",
+          file=sys.stderr)  # fmt: skip
+    for line in differences:
+        print(f"  {line}", file=sys.stderr)
     return 1
 
 
@@ -105,6 +127,22 @@ def _contract(args: argparse.Namespace) -> int:
         args.output.write_text(text, encoding="utf-8")
         print(f"specbase: wrote {args.output}")
     return 0
+
+
+def _diff(args: argparse.Namespace) -> int:
+    from generator.diff import diff_contracts, load_document
+
+    try:
+        old, new = load_document(args.old), load_document(args.new)
+    except (OSError, ValueError) as exc:
+        print(f"specbase: {exc}", file=sys.stderr)
+        return 2
+    changes = diff_contracts(old, new)
+    for change in changes:
+        print(change)
+    breaking = sum(change.breaking for change in changes)
+    print(f"specbase: {len(changes)} changes, {breaking} breaking")
+    return 1 if breaking else 0
 
 
 def _serve(args: argparse.Namespace) -> int:
