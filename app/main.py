@@ -7,6 +7,7 @@ import re
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, FastAPI
@@ -26,12 +27,15 @@ from app.core.http_client import (
     TimeoutConfig,
 )
 from app.core.logs import RequestContextMiddleware, configure_logging
+from app.core.migrations import has_revisions, migration_config, upgrade_on
 from app.core.openapi import load_contract, served_openapi
 from app.core.schema_sync import sync_schema
 
 __all__ = ["app", "create_app"]
 
 logger = logging.getLogger("app")
+# The folder holding generated/, migrations/ and alembic.ini.
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 
 def create_app(
@@ -57,8 +61,7 @@ def create_app(
         app.state.database = database
         try:
             if settings.creates_schema:
-                for change in await sync_schema(database.engine, Base.metadata):
-                    logger.info("LOCAL schema: %s", change)
+                await _bring_local_schema_up_to_date(database)
             yield
         finally:
             await http_client.aclose()
@@ -109,6 +112,24 @@ def create_app(
 
     app.openapi = openapi  # type: ignore[method-assign]
     return app
+
+
+async def _bring_local_schema_up_to_date(database: AsyncDBPool) -> None:
+    """LOCAL: upgrade to the newest revision, or create what is missing if there is none."""
+    config = migration_config(PROJECT_ROOT)
+    if (PROJECT_ROOT / "alembic.ini").exists() and has_revisions(config):
+        async with database.engine.begin() as connection:
+            uncovered = await connection.run_sync(upgrade_on, config)
+        logger.info("LOCAL schema: upgraded to the newest migration")
+        if uncovered:
+            logger.warning(
+                "LOCAL schema: the models have %d changes no migration covers; "
+                "run `specbase db revision -m MESSAGE`, then restart",
+                uncovered,
+            )
+        return
+    for change in await sync_schema(database.engine, Base.metadata):
+        logger.info("LOCAL schema: %s", change)
 
 
 def _refuse_shadowing(extensions: CustomExtensions, routers: list[APIRouter]) -> None:

@@ -52,6 +52,7 @@ def _parser() -> argparse.ArgumentParser:
     diff.add_argument("old", type=Path, help="the published contract")
     diff.add_argument("new", type=Path, help="the contract to compare with it")
     diff.set_defaults(run=_diff)
+    _add_db_commands(commands)
     serve = commands.add_parser("serve", help="run the API with uvicorn")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
@@ -65,6 +66,48 @@ def _parser() -> argparse.ArgumentParser:
     new.add_argument("name", help="PascalCase resource name, e.g. Venue")
     new.set_defaults(run=_new)
     return parser
+
+
+def _add_db_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    db = commands.add_parser("db", help="schema migrations (Alembic) from the generated models")
+    actions = db.add_subparsers(required=True, metavar="ACTION")
+    revision = actions.add_parser("revision", help="autogenerate a revision from the models")
+    revision.add_argument("-m", "--message", required=True)
+    revision.set_defaults(run=_db, action="revision")
+    upgrade = actions.add_parser("upgrade", help="migrate up to REV (default: head)")
+    upgrade.add_argument("target", nargs="?", default="head", metavar="REV")
+    upgrade.set_defaults(run=_db, action="upgrade")
+    downgrade = actions.add_parser("downgrade", help="migrate down to REV (e.g. -1, base)")
+    downgrade.add_argument("target", metavar="REV")
+    downgrade.set_defaults(run=_db, action="downgrade")
+    check = actions.add_parser("check", help="exit 1 when the models have unmigrated changes")
+    check.set_defaults(run=_db, action="check")
+
+
+def _db(args: argparse.Namespace) -> int:
+    from alembic.util.exc import CommandError
+
+    from app.core import migrations
+
+    config = migrations.migration_config(args.root.resolve())
+    try:
+        if args.action == "revision":
+            migrations.revision(config, args.message)
+        elif args.action == "upgrade":
+            migrations.upgrade(config, args.target)
+        elif args.action == "downgrade":
+            migrations.downgrade(config, args.target)
+        elif (missing := migrations.check(config)) is not None:
+            print(f"specbase: the models have changes no migration covers: {missing}",
+                  file=sys.stderr)  # fmt: skip
+            print("specbase: run `specbase db revision -m MESSAGE`", file=sys.stderr)
+            return 1
+        else:
+            print("specbase: the migrations cover the models")
+    except CommandError as exc:
+        print(f"specbase: {exc}", file=sys.stderr)
+        return 1
+    return 0
 
 
 def _generate(args: argparse.Namespace) -> int:

@@ -22,7 +22,7 @@ import pytest
 import yaml
 
 from generator.cli import main as specbase
-from tests.conftest import ROOT
+from tests.support.project import copy_project
 
 VENUE_SPEC = """\
 resource: Venue
@@ -65,17 +65,6 @@ class Project:
     before: dict[str, bytes]  # custom/ and specs/ as they were before the new spec
 
 
-def _project_files() -> list[str]:
-    """Every file git tracks or would track (ignored ones, like .venv and *.db, left out)."""
-    listed = subprocess.run(
-        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
-        cwd=ROOT,
-        check=True,
-        capture_output=True,
-    ).stdout.decode()
-    return sorted({path for path in listed.split("\0") if path and (ROOT / path).is_file()})
-
-
 def _snapshot(root: Path, *folders: str) -> dict[str, bytes]:
     return {
         path.relative_to(root).as_posix(): path.read_bytes()
@@ -88,11 +77,7 @@ def _snapshot(root: Path, *folders: str) -> dict[str, bytes]:
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory) -> Project:
     """A copy of the repository with specs/venue.yaml added and ``generate`` run on it."""
-    root = tmp_path_factory.mktemp("project")
-    for path in _project_files():
-        target = root / path
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes((ROOT / path).read_bytes())
+    root = copy_project(tmp_path_factory.mktemp("project"))
     before = _snapshot(root, "custom", "specs")
     assert "specs/venue.yaml" not in before
     (root / "specs" / "venue.yaml").write_text(VENUE_SPEC, encoding="utf-8")
