@@ -5,6 +5,7 @@ Every storage and naming decision is made here, once, so that renderers only pri
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from generator.hardening import NO_NUL_PATTERN, URI_PATTERN, contract_field_schema
@@ -18,9 +19,10 @@ from generator.ir import (
     ListOptions,
     Project,
     Resource,
+    SharedModel,
 )
 from generator.load import SourceDoc
-from generator.naming import constraint_name, pluralize, snake_case
+from generator.naming import constraint_name, generated_schema_names, pluralize, snake_case
 from generator.validate import field_type
 
 __all__ = ["NO_NUL_PATTERN", "URI_PATTERN", "build_project"]
@@ -28,27 +30,23 @@ __all__ = ["NO_NUL_PATTERN", "URI_PATTERN", "build_project"]
 _DEFAULT_EMAIL_LENGTH = 320
 
 
-def build_project(docs: list[SourceDoc]) -> Project:
-    """Build the IR of every (already validated) spec, sorted by resource name."""
+def build_project(docs: list[SourceDoc], shared: Sequence[SharedModel] = ()) -> Project:
+    """Build the IR of every (already validated) spec, sorted by resource name.
+
+    ``shared`` are the shared models of OpenAPI documents: enum classes avoid their names.
+    """
     specs = {doc.data["resource"]: doc for doc in docs}
     children: dict[str, list[tuple[str, str]]] = {name: [] for name in specs}
     for name, doc in specs.items():
         for rel in doc.data.get("relations", {}).values():
             if "belongs_to" in rel:
                 children[rel["belongs_to"]].append((_plural(specs[name].data), name))
-    taken = set(_FIXED_SCHEMAS)
-    for name in specs:
-        taken.update(f"{name}{suffix}" for suffix in _FAMILY)
+    taken = generated_schema_names(specs) | {model.name for model in shared}
     resources = tuple(
         _build_resource(specs[name], specs, tuple(sorted(children[name])), taken)
         for name in sorted(specs)
     )
-    return Project(resources)
-
-
-# Schema names the contract uses besides the enums: shared ones, and each resource's family.
-_FIXED_SCHEMAS = ("Problem", "ValidationError", "Health", "Readiness")
-_FAMILY = ("Create", "Update", "Read", "Page")
+    return Project(resources, shared=tuple(shared))
 
 
 def _enum_class(resource: str, field: str, taken: set[str]) -> str:

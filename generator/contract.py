@@ -59,7 +59,7 @@ def build_contract(project: Project) -> dict[str, Any]:
     paths: dict[str, Any] = {}
     schemas: dict[str, Any] = {"Problem": _problem_schema(), "ValidationError": _validation_error()}
     for resource in project.resources:
-        paths.update(_resource_paths(resource))
+        paths.update(_resource_paths(resource, project))
         schemas.update(_resource_schemas(resource))
     paths.update(_health_paths())
     schemas.update(_health_schemas())
@@ -242,14 +242,14 @@ def _read_schema(field: Field) -> dict[str, Any]:
     return {**schema, "type": [schema["type"], "null"]}
 
 
-def _resource_paths(resource: Resource) -> dict[str, Any]:
+def _resource_paths(resource: Resource, project: Project) -> dict[str, Any]:
     collection: dict[str, Any] = {}
     item: dict[str, Any] = {}
     for op in resource.operations:
         target = collection if op in ("list", "create") else item
         method = {"list": "get", "create": "post", "get": "get", "replace": "put",
                   "update": "patch", "delete": "delete"}[op]  # fmt: skip
-        target[method] = _operation(op, resource)
+        target[method] = _operation(op, resource, project)
     out: dict[str, Any] = {}
     if collection:
         out[resource.path] = collection
@@ -273,7 +273,7 @@ def _id_parameter(resource: Resource) -> dict[str, Any]:
     }
 
 
-def _operation(op: str, resource: Resource) -> dict[str, Any]:
+def _operation(op: str, resource: Resource, project: Project) -> dict[str, Any]:
     name = resource.name
     article = "an" if name[0] in "AEIOU" else "a"
     summary = f"{_VERBS[op]} {resource.plural if op == 'list' else f'{article} {name}'}"
@@ -300,7 +300,7 @@ def _operation(op: str, resource: Resource) -> dict[str, Any]:
                 "application/json": {"schema": schema},
             },
         }
-    out["responses"] = {**_success(op, resource), **_error_refs(_OPERATION_ERRORS[op])}
+    out["responses"] = {**_success(op, resource, project), **_error_refs(_OPERATION_ERRORS[op])}
     return out
 
 
@@ -329,7 +329,7 @@ def _list_parameters(resource: Resource) -> list[dict[str, Any]]:
     ]
 
 
-def _success(op: str, resource: Resource) -> dict[str, Any]:
+def _success(op: str, resource: Resource, project: Project) -> dict[str, Any]:
     name = resource.name
     read = {"application/json": {"schema": _ref(f"{name}Read")}}
     if op == "list":
@@ -347,6 +347,7 @@ def _success(op: str, resource: Resource) -> dict[str, Any]:
         for other in ("get", "replace", "update", "delete")
         if resource.has(other)
     }
+    links.update(_child_links(resource, project))
     created: dict[str, Any] = {
         "description": f"The {name} was created.",
         "headers": {
@@ -357,6 +358,38 @@ def _success(op: str, resource: Resource) -> dict[str, Any]:
     if links:
         created["links"] = links
     return {"201": created}
+
+
+def _child_links(parent: Resource, project: Project) -> dict[str, Any]:
+    """Links from a new row to creating its children, with the row's id as their reference.
+
+    The ``requestBody`` holds the reference alone: schemathesis evaluates the expressions
+    nested in it and merges them into the body it generates (``merge_body``, its default,
+    written out for readers), so that stateful tests create children of fresh rows.
+    """
+    links: dict[str, Any] = {}
+    for child_name in sorted({name for _, name in parent.children}):
+        child = project.resource(child_name)
+        if not child.has("create"):
+            continue
+        references = [
+            (field.name, field.foreign_key.relation)
+            for field in child.fields
+            if field.foreign_key is not None and field.foreign_key.target == parent.name
+        ]
+        article = "an" if child.name[0] in "AEIOU" else "a"
+        for field_name, relation in references:
+            name = f"Create{child.name}"
+            if len(references) > 1:  # two relations to the same parent: one link each
+                name += "As" + "".join(part.capitalize() for part in relation.split("_"))
+            links[name] = {
+                "operationId": operation_id("create", child),
+                "description": f"Create {article} {child.name} whose {field_name} is the new "
+                f"{parent.name}'s id.",
+                "requestBody": {field_name: "$response.body#/id"},
+                "x-schemathesis": {"merge_body": True},
+            }
+    return links
 
 
 def _error_refs(statuses: tuple[str, ...]) -> dict[str, Any]:

@@ -52,9 +52,10 @@ _NO_NUL = {"pattern": "\\u0000"}
 def contract_field_schema(spec: dict[str, Any], enum_class: str | None) -> dict[str, Any]:
     """The field as the contract shows it: x- keys dropped, bounds and NUL refusal explicit."""
     schema = {k: copy.deepcopy(v) for k, v in spec.items() if not k.startswith("x-")}
-    if enum_class is not None:
+    if enum_class is not None or "$ref" in spec:
+        # An enum and a shared model are schemas of their own; the field refers to them.
         nullable = isinstance(spec["type"], list)
-        ref = {"$ref": f"#/components/schemas/{enum_class}"}
+        ref = {"$ref": spec.get("$ref") or f"#/components/schemas/{enum_class}"}
         kept = {k: v for k, v in schema.items() if k in ("description", "default", "deprecated")}
         if nullable:
             return {**kept, "anyOf": [ref, {"type": "null"}]}

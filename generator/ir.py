@@ -21,6 +21,7 @@ __all__ = [
     "ListOptions",
     "Project",
     "Resource",
+    "SharedModel",
 ]
 
 INT64_MIN = -(2**63)
@@ -126,12 +127,26 @@ class Resource:
 
 
 @dataclass(frozen=True)
+class SharedModel:
+    """A schema of an OpenAPI document that is no resource: kept in the contract as it is.
+
+    ``schema`` is already OpenAPI 3.1, its ``$ref``s pointing at the contract's
+    ``#/components/schemas/``; ``source`` is the file it was read from.
+    """
+
+    name: str
+    schema: dict[str, Any]
+    source: str
+
+
+@dataclass(frozen=True)
 class Project:
     """All resources, sorted by name so that output is deterministic."""
 
     resources: tuple[Resource, ...]
     title: str = "specbase API"
     version: str = "0.1.0"
+    shared: tuple[SharedModel, ...] = ()  # sorted by name
 
     def resource(self, name: str) -> Resource:
         return next(r for r in self.resources if r.name == name)

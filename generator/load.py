@@ -1,8 +1,9 @@
-"""Stage 1, load: read YAML specs and remember where every key sits.
+"""Stage 1, load: read the YAML (and JSON) files of specs/ and remember where every key sits.
 
 The data is plain JSON-like Python; positions map a key path such as
 ``("fields", "capacity", "maximum")`` to the 1-based line that holds it, so that
-later stages can say ``specs/event.yaml:14``.
+later stages can say ``specs/event.yaml:14``. What a file is (a resource spec, an
+OpenAPI document, a fragment others refer to) is told later, by its content.
 """
 
 from __future__ import annotations
@@ -55,8 +56,11 @@ def format_key(key_path: KeyPath) -> str:
     return out
 
 
+_SUFFIXES = frozenset({".yaml", ".yml", ".json"})
+
+
 def load_specs(spec_dir: Path, root: Path | None = None) -> list[SourceDoc]:
-    """Load every ``*.yaml``/``*.yml`` file under ``spec_dir``, sorted by path."""
+    """Load every ``*.yaml``/``*.yml``/``*.json`` file under ``spec_dir``, sorted by path."""
     docs, errors = collect_specs(spec_dir, root)
     if errors:
         raise SpecErrors(errors)
@@ -68,13 +72,17 @@ def collect_specs(
 ) -> tuple[list[SourceDoc], list[SpecError]]:
     """The files that parse, and the errors of those that do not (so no file hides another)."""
     root = root or spec_dir.parent
-    paths = sorted(p for p in spec_dir.rglob("*") if p.suffix in {".yaml", ".yml"} and p.is_file())
+    paths = sorted(p for p in spec_dir.rglob("*") if p.suffix in _SUFFIXES and p.is_file())
     docs: list[SourceDoc] = []
     errors: list[SpecError] = []
     for path in paths:
         shown = _display_path(path, root)
         try:
-            docs.append(load_text(path.read_text(encoding="utf-8"), shown))
+            text = path.read_text(encoding="utf-8")
+            if path.suffix == ".json":
+                # JSON is YAML but for tabs, which may only stand between tokens in JSON.
+                text = text.replace("\t", " ")
+            docs.append(load_text(text, shown))
         except SpecErrors as exc:
             errors.extend(exc.errors)
         except UnicodeDecodeError as exc:

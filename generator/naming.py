@@ -5,8 +5,19 @@ from __future__ import annotations
 import hashlib
 import keyword
 import re
+from collections.abc import Iterable
 
-__all__ = ["RESERVED_FIELDS", "constraint_name", "is_reserved_field", "pluralize", "snake_case"]
+__all__ = [
+    "FIXED_SCHEMAS",
+    "RESERVED_FIELDS",
+    "SCHEMA_FAMILY",
+    "SHARED_MODULE",
+    "constraint_name",
+    "generated_schema_names",
+    "is_reserved_field",
+    "pluralize",
+    "snake_case",
+]
 
 # Server-managed columns, and attribute names SQLAlchemy's declarative base already uses.
 # Pydantic's own model attributes are refused too, so no field ever needs an alias.
@@ -14,6 +25,12 @@ RESERVED_FIELDS = frozenset(
     {"id", "created_at", "updated_at", "version", "metadata", "registry", "query",
      "schema", "json", "dict", "copy", "construct", "validate", "fields", "parse_obj"}
 )  # fmt: skip
+
+# Schema names the contract uses besides the enums: the API's own, and each resource's family.
+FIXED_SCHEMAS = ("Problem", "ValidationError", "Health", "Readiness")
+SCHEMA_FAMILY = ("Create", "Update", "Read", "Page")
+# The package of generated/ that holds the shared models of OpenAPI documents.
+SHARED_MODULE = "shared"
 
 _WORD_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 _IRREGULAR = {"person": "people", "child": "children", "man": "men", "woman": "women"}
@@ -35,6 +52,13 @@ def pluralize(word: str) -> str:
     if re.search(r"(s|x|z|ch|sh)$", last):
         return prefix + last + "es"
     return prefix + last + "s"
+
+
+def generated_schema_names(resources: Iterable[str]) -> set[str]:
+    """The schema names the generator writes into the contract for these resources."""
+    names = set(FIXED_SCHEMAS)
+    names.update(f"{resource}{suffix}" for resource in resources for suffix in SCHEMA_FAMILY)
+    return names
 
 
 def is_reserved_field(name: str) -> bool:

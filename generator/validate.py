@@ -38,6 +38,8 @@ _TYPES_HINT = (
 )
 _TYPED_KEYWORDS = set().union(*_KEYWORDS_BY_TYPE.values())
 _SCALAR_SORTABLE = {"string", "integer", "number", "boolean"}
+# What a field that refers to a shared model may say besides the $ref.
+_REFERENCE_KEYS = frozenset(("$ref", "type", "description", "deprecated"))
 # MariaDB limits an index key to 3,072 bytes: 768 four-byte characters.
 _MAX_INDEXED_CHARS = 768
 
@@ -146,6 +148,9 @@ def _field_errors(doc: SourceDoc) -> Iterator[SpecError]:
 def _field_schema_errors(
     doc: SourceDoc, at: KeyPath, schema: dict[str, Any]
 ) -> Iterator[SpecError]:
+    if "$ref" in schema:
+        yield from _reference_errors(doc, at, schema)
+        return
     base, _ = field_type(schema)
     for key in sorted(set(schema) & _TYPED_KEYWORDS - _KEYWORDS_BY_TYPE[base]):
         yield doc.error((*at, key), f"{key!r} does not apply to type {base!r}; remove it")
@@ -170,8 +175,22 @@ def _field_schema_errors(
     except jsonschema.SchemaError as exc:
         yield doc.error((*at, *exc.absolute_path), f"not a valid JSON Schema: {exc.message}")
         return
-    if "default" in schema:
+    if "default" in schema and not _has_ref(schema):  # a shared model checks its own values
         yield from _default_errors(doc, at, schema)
+
+
+def _reference_errors(doc: SourceDoc, at: KeyPath, schema: dict[str, Any]) -> Iterator[SpecError]:
+    """A field that is a shared model: the model says everything but the description."""
+    name = schema["$ref"].rsplit("/", 1)[-1]
+    for key in sorted(set(schema) - _REFERENCE_KEYS):
+        message = f"{key!r} does not apply beside a $ref: the shared model {name} says what "
+        yield doc.error((*at, key), message + "the value is; remove it")
+
+
+def _has_ref(node: Any) -> bool:
+    if isinstance(node, dict):
+        return "$ref" in node or any(_has_ref(value) for value in node.values())
+    return isinstance(node, list) and any(_has_ref(item) for item in node)
 
 
 def _default_errors(doc: SourceDoc, at: KeyPath, schema: dict[str, Any]) -> Iterator[SpecError]:

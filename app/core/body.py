@@ -39,8 +39,13 @@ async def read_body(request: Request, model: type[ModelT], media_types: tuple[st
         return model.model_validate_json(body, strict=True)
     except ValidationError as exc:
         errors = exc.errors(include_url=False)
-    if any(e["type"] == "json_invalid" for e in errors):
-        raise Problem(400, "The body is not valid JSON.", title="Malformed JSON")
+    unreadable = [str(e["msg"]) for e in errors if e["type"] == "json_invalid"]
+    if unreadable:
+        # The parser's reason (a syntax error, a lone surrogate, invalid UTF-8, or one of
+        # its limits: nesting past about 200 levels, a number of thousands of digits).
+        reason = unreadable[0].removeprefix("Invalid JSON: ")
+        raise Problem(400, f"The body could not be parsed as JSON: {reason}.",
+                      title="Malformed JSON")  # fmt: skip
     if any(e["type"] == "model_type" and not e["loc"] for e in errors):
         raise Problem(422, "The body must be a JSON object.")
     retyped = _whole_floats_as_integers(body, errors)

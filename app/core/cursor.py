@@ -32,7 +32,8 @@ class CursorCodec:
 
     def decode(self, cursor: str) -> tuple[Any, ...]:
         try:
-            raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+            # validate=True: a character outside the alphabet is refused, not skipped.
+            raw = base64.b64decode(cursor + "=" * (-len(cursor) % 4), b"-_", validate=True)
             ordering, key = orjson.loads(raw)
             if ordering != self.ordering:
                 raise ValueError("cursor of another ordering")

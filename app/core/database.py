@@ -10,6 +10,7 @@ from enum import Enum
 from typing import Any
 
 from fastapi import Request
+from pydantic_core import to_json
 from sqlalchemy import DateTime, MetaData, event
 from sqlalchemy import Enum as SAEnum
 from sqlalchemy.dialects import mysql
@@ -136,11 +137,17 @@ class AsyncDBPool:
         await self.engine.dispose()
 
 
+def _json_text(value: Any) -> str:
+    """A JSON column's text: a shared model dumps date-times, UUIDs and enums inside it."""
+    return to_json(value).decode()
+
+
 def _create_engine(url: URL, pool: PoolOptions, *, echo: bool) -> AsyncEngine:
     if url.get_backend_name() != "sqlite":
         return create_async_engine(
             url,
             echo=echo,
+            json_serializer=_json_text,
             pool_size=pool.size,
             max_overflow=pool.max_overflow,
             pool_recycle=pool.recycle,
@@ -149,11 +156,15 @@ def _create_engine(url: URL, pool: PoolOptions, *, echo: bool) -> AsyncEngine:
         )
     if url.database in (None, "", ":memory:"):
         # An in-memory database lives in its one connection: share it.
-        engine = create_async_engine(url, echo=echo, poolclass=StaticPool)
+        engine = create_async_engine(
+            url, echo=echo, json_serializer=_json_text, poolclass=StaticPool
+        )
     else:
         # One pooled connection serves SQLite best: writes are serialized by the file
         # lock anyway, and a larger pool only adds lock waits (measured: 734 vs 431 rps).
-        engine = create_async_engine(url, echo=echo, pool_size=1, max_overflow=0)
+        engine = create_async_engine(
+            url, echo=echo, json_serializer=_json_text, pool_size=1, max_overflow=0
+        )
     event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
     return engine
 

@@ -18,6 +18,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 __all__ = [
+    "MAX_LISTED_ERRORS",
     "PROBLEM_JSON",
     "Problem",
     "index_route_methods",
@@ -28,6 +29,7 @@ __all__ = [
 ]
 
 PROBLEM_JSON = "application/problem+json"
+MAX_LISTED_ERRORS = 100
 RouteMethods = list[tuple[re.Pattern[str], frozenset[str]]]
 logger = logging.getLogger("app.errors")
 
@@ -80,19 +82,30 @@ def json_pointer(location: Iterable[str | int]) -> str:
 
 
 def validation_problem(errors: Iterable[Mapping[str, Any]], *, skip: int = 0) -> Problem:
-    """A 422 listing each invalid value; the rejected input itself is never echoed back."""
+    """A 422 listing each invalid value (the first ``MAX_LISTED_ERRORS``); the rejected
+    input itself is never echoed back."""
+    found = list(errors)
     listed = [
-        {"pointer": json_pointer(tuple(e["loc"])[skip:]), "detail": str(e["msg"])} for e in errors
+        {"pointer": json_pointer(tuple(e["loc"])[skip:]), "detail": str(e["msg"])}
+        for e in found[:MAX_LISTED_ERRORS]
     ]
-    return Problem(422, "The request has invalid values; see errors.", errors=listed)
+    return Problem(422, _see_errors("values", len(found)), errors=listed)
 
 
 def _request_validation_problem(exc: RequestValidationError) -> Problem:
     errors = []
-    for error in exc.errors():
+    found = exc.errors()
+    for error in found[:MAX_LISTED_ERRORS]:
         where, *rest = error["loc"] or ("request",)
         errors.append({"pointer": f"{where}:{json_pointer(rest)}", "detail": str(error["msg"])})
-    return Problem(422, "The request has invalid parameters; see errors.", errors=errors)
+    return Problem(422, _see_errors("parameters", len(found)), errors=errors)
+
+
+def _see_errors(what: str, count: int) -> str:
+    # A body of many thousand unknown keys must not answer a list many times its size.
+    if count <= MAX_LISTED_ERRORS:
+        return f"The request has invalid {what}; see errors."
+    return f"The request has {count} invalid {what}; errors lists the first {MAX_LISTED_ERRORS}."
 
 
 async def _on_problem(request: Request, exc: Exception) -> Response:

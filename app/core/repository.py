@@ -102,10 +102,13 @@ class SQLRepository(Generic[ModelT]):
         )
 
     async def update(self, row: ModelT, values: Mapping[str, Any]) -> ModelT:
+        # A patch that breaks a constraint may name only some of its fields: the error
+        # shows the stored value of the others, not null.
+        kept = {f: getattr(row, f) for c in self.constraints for f in c.fields if f not in values}
         for name, value in self._columns(values).items():
             setattr(row, name, value)
         row.updated_at = utcnow()  # type: ignore[attr-defined]
-        await self._flush(values)
+        await self._flush({**kept, **values})
         return row
 
     async def delete(self, row: ModelT) -> None:

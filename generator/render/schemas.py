@@ -7,6 +7,8 @@ from typing import Any
 from datamodel_code_generator import generate
 
 from generator.ir import Project
+from generator.naming import SHARED_MODULE
+from generator.refs import map_subschemas
 
 __all__ = ["render_schemas"]
 
@@ -39,15 +41,18 @@ _OPTIONS: dict[str, Any] = {
 
 
 def render_schemas(contract: dict[str, Any], project: Project) -> dict[str, str]:
-    """``{"event": code, ...}``: one schemas module per resource, from one generator run.
+    """``{"event": code, ..., "shared": code}``: one schemas module per resource, one run.
 
     Schemas are renamed ``event.EventCreate`` in the generator's input only, which
-    makes it write one module per resource.
+    makes it write one module per resource, and one for the shared models.
     """
     owner = _owners(project)
     schemas = contract["components"]["schemas"]
     renamed = {f"{owner[name]}.{name}": _rewrite_refs(s, owner) for name, s in schemas.items()
                if name in owner}  # fmt: skip
+    for model in project.shared:
+        key = f"{SHARED_MODULE}.{model.name}"
+        renamed[key] = _open_objects(renamed[key])
     document = {
         "openapi": contract["openapi"],
         "info": contract["info"],
@@ -65,11 +70,15 @@ def render_schemas(contract: dict[str, Any], project: Project) -> dict[str, str]
         only = next(iter(set(owner.values())))
         return {only: output}
     assert output is not None
-    return {_module_name(path): code for path, code in output.items() if path != ("__init__.py",)}
+    return {
+        _module_name(path): _import_shared(code)
+        for path, code in output.items()
+        if path != ("__init__.py",)
+    }
 
 
 def _owners(project: Project) -> dict[str, str]:
-    owner: dict[str, str] = {}
+    owner: dict[str, str] = {model.name: SHARED_MODULE for model in project.shared}
     for resource in project.resources:
         for suffix in ("Create", "Update", "Read", "Page"):
             owner[f"{resource.name}{suffix}"] = resource.module
@@ -96,3 +105,34 @@ def _rewrite_refs(node: Any, owner: dict[str, str]) -> Any:
 
 def _module_name(path: tuple[str, ...]) -> str:
     return "/".join(path).removesuffix(".py")
+
+
+def _open_objects(schema: Any) -> Any:
+    """Object schemas that say nothing of other properties, saying that they admit them.
+
+    That is JSON Schema's default, but the models' base class refuses what is not declared.
+    """
+    if not isinstance(schema, dict):
+        return schema
+    out = map_subschemas(schema, lambda _at, sub: _open_objects(sub))
+    if _is_object(out) and "additionalProperties" not in out:
+        out["additionalProperties"] = True
+    return out
+
+
+def _is_object(schema: dict[str, Any]) -> bool:
+    declared = schema.get("type")
+    if declared is None:
+        return "properties" in schema and "$ref" not in schema
+    return declared == "object" or (isinstance(declared, list) and "object" in declared)
+
+
+def _import_shared(code: str) -> str:
+    """The generator imports sibling modules; shared models live in generated/shared/schemas.py."""
+    code = code.replace(
+        f"from . import {SHARED_MODULE}\n",
+        f"from generated.{SHARED_MODULE} import schemas as {SHARED_MODULE}\n",
+    )
+    if "\nfrom ." in code:  # a shape of import not foreseen: fail here, not at import time
+        raise RuntimeError(f"datamodel-code-generator wrote an unexpected relative import:\n{code}")
+    return code

@@ -46,6 +46,7 @@ def write_specs(root: Path, specs: Mapping[str, str]) -> Path:
     spec_dir = root / "specs"
     spec_dir.mkdir(parents=True, exist_ok=True)
     for name, text in specs.items():
+        (spec_dir / name).parent.mkdir(parents=True, exist_ok=True)
         (spec_dir / name).write_text(textwrap.dedent(text), encoding="utf-8")
     return root
 

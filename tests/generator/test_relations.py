@@ -4,13 +4,15 @@
 from __future__ import annotations
 
 import ast
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from generator.contract import build_contract
 from generator.ir import Kind
-from generator.pipeline import Generated
-from tests.generator.support import GOLDEN, render
+from generator.pipeline import Generated, load_project
+from tests.generator.support import GOLDEN, render, write_specs
 
 
 @pytest.fixture(scope="module")
@@ -100,3 +102,45 @@ def test_list_options(generated: Generated, paths: dict[str, Any]) -> None:
 def test_has_many_records_the_children(generated: Generated) -> None:
     assert generated.project.resource("Folder").children == (("documents", "Document"),)
     assert generated.project.resource("Document").children == ()
+
+
+def test_a_new_parent_links_to_creating_its_children(paths: dict[str, Any]) -> None:
+    """Stateful tests chain a create of the parent to a create of a child of that row."""
+    links = paths["/folders"]["post"]["responses"]["201"]["links"]
+    assert links["CreateDocument"] == {
+        "operationId": "create_document",
+        "description": "Create a Document whose folder_id is the new Folder's id.",
+        "requestBody": {"folder_id": "$response.body#/id"},
+        "x-schemathesis": {"merge_body": True},
+    }
+    assert "CreateFolder" not in paths["/documents"]["post"]["responses"]["201"]["links"]
+
+
+def test_two_relations_to_one_parent_get_a_link_each(tmp_path: Path) -> None:
+    write_specs(
+        tmp_path,
+        {
+            "team.yaml": """\
+                resource: Team
+                fields: {name: {type: string, maxLength: 50}}
+                required: [name]
+                relations: {matches: {has_many: Match}}
+            """,
+            "match.yaml": """\
+                resource: Match
+                fields: {round: {type: integer, minimum: 1, maximum: 99}}
+                required: [round]
+                relations:
+                  home_team: {belongs_to: Team, on_delete: cascade}
+                  away_team: {belongs_to: Team, on_delete: cascade}
+                operations: [list, get, create]
+            """,
+        },
+    )
+    contract = build_contract(load_project(tmp_path))
+    links = contract["paths"]["/teams"]["post"]["responses"]["201"]["links"]
+    bodies = {name: link["requestBody"] for name, link in links.items() if "requestBody" in link}
+    assert bodies == {
+        "CreateMatchAsAwayTeam": {"away_team_id": "$response.body#/id"},
+        "CreateMatchAsHomeTeam": {"home_team_id": "$response.body#/id"},
+    }
