@@ -194,12 +194,12 @@ def _column(kind: Kind, spec: dict[str, Any], enum_class: str | None, name: str)
         # The CHECK constraint is named ck_<table>_<field> by the metadata's naming convention.
         return Column(f'enum_column({enum_class}, length={length}, name="{name}")', str(enum_class))
     if kind is Kind.EMAIL:
-        return Column(f"String({max_length or _DEFAULT_EMAIL_LENGTH})", "str")
+        return Column(f"ExactString({max_length or _DEFAULT_EMAIL_LENGTH})", "str")
     if kind in (Kind.STRING, Kind.URI) and max_length:
-        return Column(f"String({max_length})", "str")
+        return Column(f"ExactString({max_length})", "str")
     simple = {
-        Kind.TEXT: ("Text()", "str"),
-        Kind.URI: ("Text()", "str"),
+        Kind.TEXT: ("ExactString()", "str"),
+        Kind.URI: ("ExactString()", "str"),
         Kind.INTEGER: ("BigInteger()", "int"),
         Kind.NUMBER: ("Double()", "float"),
         Kind.BOOLEAN: ("Boolean()", "bool"),

@@ -11,9 +11,9 @@ from typing import Any
 
 from fastapi import Request
 from pydantic_core import to_json
-from sqlalchemy import DateTime, MetaData, event
+from sqlalchemy import DateTime, MetaData, String, Text, event
 from sqlalchemy import Enum as SAEnum
-from sqlalchemy.dialects import mysql
+from sqlalchemy.dialects import mysql, postgresql
 from sqlalchemy.engine import URL, Dialect, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -28,6 +28,7 @@ from sqlalchemy.types import TypeDecorator
 __all__ = [
     "AsyncDBPool",
     "Base",
+    "ExactString",
     "PoolOptions",
     "UTCDateTime",
     "enum_column",
@@ -82,6 +83,51 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+# MySQL sums a row's VARCHARs, at 4 bytes a character, against 65,535 bytes: longer
+# strings are LONGTEXT there (no index takes more characters anyway).
+_MYSQL_MAX_VARCHAR = 768
+
+
+class ExactString(TypeDecorator[str]):
+    """A string column that compares and sorts by code point on every dialect.
+
+    SQLite (BINARY) already does. MariaDB and MySQL default to collations that ignore
+    case and trailing spaces, so that ``"Launch"``, ``"launch"`` and ``"launch "`` would
+    be one value to a unique constraint or a filter there: the column gets a binary
+    collation that does not pad (``utf8mb4_nopad_bin``; ``utf8mb4_0900_bin`` on MySQL 8).
+    PostgreSQL compares exactly but sorts by its locale: the column gets ``"C"``.
+    ``ExactString(200)`` is a VARCHAR(200); ``ExactString()`` is unbounded text (on
+    MySQL LONGTEXT, as is any string past 768 characters: TEXT stops at 64 KB).
+    """
+
+    impl = String
+    cache_ok = True
+
+    def __init__(self, length: int | None = None) -> None:
+        super().__init__(length)
+        self.length = length
+
+    def load_dialect_impl(self, dialect: Dialect) -> Any:
+        return dialect.type_descriptor(self._column_type(dialect))
+
+    def _column_type(self, dialect: Dialect) -> Any:
+        length = self.length
+        if dialect.name in ("mysql", "mariadb"):
+            mariadb = bool(getattr(dialect, "is_mariadb", False))
+            options = {
+                "charset": "utf8mb4",
+                "collation": "utf8mb4_nopad_bin" if mariadb else "utf8mb4_0900_bin",
+            }
+            if length is None or length > _MYSQL_MAX_VARCHAR:
+                return mysql.LONGTEXT(**options)
+            return mysql.VARCHAR(length, **options)
+        if dialect.name == "postgresql":
+            if length is None:
+                return postgresql.TEXT(collation="C")
+            return postgresql.VARCHAR(length, collation="C")
+        return Text() if length is None else String(length)
 
 
 def _enum_values(enum_class: type[Enum]) -> list[str]:

@@ -116,11 +116,9 @@ class SQLRepository(Generic[ModelT]):
         await self._flush({}, deleting=True)
 
     def _columns(self, values: Mapping[str, Any]) -> dict[str, Any]:
-        """Values as stored: date-times in UTC, so the row answers what a read gives back."""
-        return {
-            name: _utc(name, value) if isinstance(value, datetime) else value
-            for name, value in values.items()
-        }
+        """Values as stored, so that the row answers what a read gives back on every
+        dialect: date-times in UTC, and -0.0 as 0.0 (only PostgreSQL keeps the sign)."""
+        return {name: _stored(name, value) for name, value in values.items()}
 
     async def _flush(self, values: Mapping[str, Any], *, deleting: bool = False) -> None:
         try:
@@ -133,7 +131,7 @@ class SQLRepository(Generic[ModelT]):
         self, exc: IntegrityError, values: Mapping[str, Any], *, deleting: bool
     ) -> Problem:
         """Map the violated constraint to a 409/422 that names the fields, never SQL."""
-        message = str(exc.orig)
+        message = _driver_message(exc)
         for constraint in self.constraints:
             if not _mentions(message, constraint, self.model.__tablename__):
                 continue
@@ -161,6 +159,14 @@ def validation_like(detail: str, fields: tuple[str, ...]) -> Problem:
     return Problem(422, detail, errors=_pointers(fields, "refers to a missing row"))
 
 
+def _stored(name: str, value: Any) -> Any:
+    if isinstance(value, datetime):
+        return _utc(name, value)
+    if isinstance(value, float) and value == 0:
+        return 0.0
+    return value
+
+
 def _utc(name: str, value: datetime) -> datetime:
     try:
         return value.astimezone(UTC)
@@ -182,16 +188,39 @@ def _pointers(fields: tuple[str, ...], detail: str) -> list[dict[str, str]]:
     return [{"pointer": f"/{name}", "detail": detail} for name in fields]
 
 
+def _driver_message(exc: IntegrityError) -> str:
+    """The server's own text (MySQL drivers put the error code before it in ``args``)."""
+    texts = [arg for arg in getattr(exc.orig, "args", ()) if isinstance(arg, str)]
+    return texts[-1] if texts else str(exc.orig)
+
+
+# Where each server names the violated constraint. MySQL and MariaDB quote the row's
+# values before the key (``Duplicate entry 'x' for key 'uq_y'``), so that text is read
+# first and its last key taken; MySQL 8 prefixes the key with the table.
+_MYSQL_KEY = re.compile(r"for key '(?:[^'.]*\.)?([^']+)'")
+_PG_NAMED = re.compile(r'constraint "([^"]+)"')
+_MYSQL_FOREIGN_KEY = re.compile(r"CONSTRAINT `([^`]+)`")
+
+
+def _violated(message: str) -> str | None:
+    """The name of the constraint a PostgreSQL or MySQL/MariaDB error names, if any."""
+    if keys := _MYSQL_KEY.findall(message):
+        return str(keys[-1])
+    found = _PG_NAMED.search(message) or _MYSQL_FOREIGN_KEY.search(message)
+    return found[1] if found else None
+
+
 def _mentions(message: str, constraint: Constraint, table: str) -> bool:
     """Whether a driver's error names ``constraint``.
 
-    PostgreSQL and MySQL name the constraint; SQLite names the columns of a unique
-    constraint (``UNIQUE constraint failed: events.name, events.starts_at``).
+    PostgreSQL and MySQL/MariaDB name the constraint; SQLite names the columns of a
+    unique constraint (``UNIQUE constraint failed: events.name, events.starts_at``).
     """
-    if re.search(rf"\b{re.escape(constraint.name)}\b", message):
-        return True
+    named = _violated(message)
+    if named is not None:
+        return named == constraint.name
     if constraint.kind == "unique" and "UNIQUE constraint failed" in message:
         columns = message.split("UNIQUE constraint failed:", 1)[1]
-        named = {c.strip().removeprefix(f"{table}.") for c in columns.split(",")}
-        return named == set(constraint.fields)
-    return False
+        named_columns = {c.strip().removeprefix(f"{table}.") for c in columns.split(",")}
+        return named_columns == set(constraint.fields)
+    return bool(re.search(rf"\b{re.escape(constraint.name)}\b", message))

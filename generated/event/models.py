@@ -10,13 +10,12 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Integer,
-    String,
     UniqueConstraint,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.core.database import Base, UTCDateTime, enum_column, utcnow
+from app.core.database import Base, ExactString, UTCDateTime, enum_column, utcnow
 from generated.event.schemas import EventStatus
 
 
@@ -29,9 +28,9 @@ class Event(Base):
     id: Mapped[int] = mapped_column(
         BigInteger().with_variant(Integer(), "sqlite"), primary_key=True
     )
-    name: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(ExactString(200))
     """What the event is called."""
-    location: Mapped[str | None] = mapped_column(String(100), index=True)
+    location: Mapped[str | None] = mapped_column(ExactString(100), index=True)
     """Where it happens."""
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
     """When it starts, with a UTC offset."""
@@ -40,7 +39,7 @@ class Event(Base):
     status: Mapped[EventStatus] = mapped_column(
         enum_column(EventStatus, length=9, name="status"), server_default="draft"
     )
-    contact: Mapped[str | None] = mapped_column(String(320))
+    contact: Mapped[str | None] = mapped_column(ExactString(320))
     """Who to write to about the event."""
     tags: Mapped[list[Any]] = mapped_column(JSON())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

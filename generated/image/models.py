@@ -9,11 +9,10 @@ from sqlalchemy import (
     BigInteger,
     ForeignKey,
     Integer,
-    String,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.core.database import Base, UTCDateTime, enum_column, utcnow
+from app.core.database import Base, ExactString, UTCDateTime, enum_column, utcnow
 from generated.image.schemas import ImageContentType
 
 
@@ -25,9 +24,9 @@ class Image(Base):
     id: Mapped[int] = mapped_column(
         BigInteger().with_variant(Integer(), "sqlite"), primary_key=True
     )
-    url: Mapped[str] = mapped_column(String(2048))
+    url: Mapped[str] = mapped_column(ExactString(2048))
     """Where the picture is stored."""
-    caption: Mapped[str | None] = mapped_column(String(500))
+    caption: Mapped[str | None] = mapped_column(ExactString(500))
     width: Mapped[int] = mapped_column(BigInteger())
     """Width in pixels."""
     height: Mapped[int] = mapped_column(BigInteger())

@@ -22,8 +22,6 @@ from sqlalchemy import (
     Double,
     ForeignKey,
     Integer,
-    String,
-    Text,
     UniqueConstraint,
     Uuid,
     false,
@@ -32,7 +30,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.core.database import Base, UTCDateTime, enum_column, utcnow
+from app.core.database import Base, ExactString, UTCDateTime, enum_column, utcnow
 """
 
 

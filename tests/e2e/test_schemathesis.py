@@ -9,15 +9,15 @@ list items). All built-in checks run, ``not_a_server_error``, the conformance ch
 ``positive_data_acceptance``, ``negative_data_rejection``, ``use_after_free`` and
 ``ensure_resource_availability`` among them.
 
-Each test gets a fresh SQLite file from the ``app`` fixture and each stateful scenario
-its own; schemathesis' ASGI transport runs the app's lifespan on the first request and
-ends it when the test ends.
+Everything runs on SQLite, PostgreSQL and MariaDB (tests/conftest.py). Each test gets
+a clean database from the ``app`` fixture (a fresh SQLite file, or the session's server
+database emptied) and each stateful scenario another; schemathesis' ASGI transport runs
+the app's lifespan on the first request and ends it when the test ends.
 """
 
 from __future__ import annotations
 
-from itertools import count
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -36,6 +36,7 @@ from app.main import create_app
 from generator.fuzz import acceptance_overrides
 from generator.pipeline import load_project
 from tests.conftest import ROOT
+from tests.support.databases import FreshDatabase
 
 # Bounded and reproducible: the same examples every run, no example database on disk.
 MAX_EXAMPLES = 25
@@ -47,8 +48,11 @@ HYPOTHESIS = settings(
     # One app and database serve every example of a test, on purpose.
     suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
-# Scenarios of up to 8 calls each.
+# Scenarios of up to 8 calls each, the same ones on every dialect.
 STATEFUL = settings(HYPOTHESIS, max_examples=50, stateful_step_count=8)
+# Examples per operation and dialect: a call to a server costs more, so PostgreSQL and
+# MariaDB run fewer of the same (derandomized) examples than SQLite in a file.
+EXAMPLES = {"sqlite": MAX_EXAMPLES, "postgresql": 10, "mysql": 10}
 
 # Rows created before each test (and each stateful scenario): every schema-valid
 # ``event_id`` is pointed at the event, and the lists answer both, so that links from a
@@ -153,18 +157,26 @@ def seeded_app(app: FastAPI) -> FastAPI:
     return _seed(app)
 
 
-@positive.parametrize()
-@HYPOTHESIS
-def test_valid_requests_conform(case: schemathesis.Case[Any], seeded_app: FastAPI) -> None:
-    _refer_to_seeded_event(case)
-    case.call_and_validate(app=seeded_app)
+def _conformance_test(schema: schemathesis.BaseSchema, *dialects: str) -> Callable[..., Any]:
+    """Every operation of ``schema`` called with generated data, checked against the
+    contract, on ``dialects``; the server databases, slower per call, take fewer examples."""
+    examples = max(EXAMPLES[dialect] for dialect in dialects)
+
+    @pytest.mark.dialects(*dialects)
+    @schema.parametrize()
+    @settings(HYPOTHESIS, max_examples=examples)
+    def conforms(case: schemathesis.Case[Any], seeded_app: FastAPI) -> None:
+        _refer_to_seeded_event(case)
+        case.call_and_validate(app=seeded_app)
+
+    test: Callable[..., Any] = conforms  # the decorators are untyped
+    return test
 
 
-@negative.parametrize()
-@HYPOTHESIS
-def test_invalid_requests_are_rejected(case: schemathesis.Case[Any], seeded_app: FastAPI) -> None:
-    _refer_to_seeded_event(case)
-    case.call_and_validate(app=seeded_app)
+test_valid_requests_conform = _conformance_test(positive, "sqlite")
+test_valid_requests_conform_on_servers = _conformance_test(positive, "postgresql", "mysql")
+test_invalid_requests_are_rejected = _conformance_test(negative, "sqlite")
+test_invalid_requests_are_rejected_on_servers = _conformance_test(negative, "postgresql", "mysql")
 
 
 def _tested_operations(schema: schemathesis.BaseSchema) -> set[str]:
@@ -196,7 +208,7 @@ def _linked_event_id(step: StepInput) -> Any:
     return body.get("event_id")
 
 
-def test_linked_calls_conform(tmp_path: Path) -> None:
+def test_linked_calls_conform(fresh_database: FreshDatabase) -> None:
     """Scenarios along the contract's links: create -> get/replace/update/delete, and
     create_event -> create_image with the new event's id as the image's event_id.
 
@@ -205,7 +217,6 @@ def test_linked_calls_conform(tmp_path: Path) -> None:
     asserts that the parent -> child link is followed: some scenario creates an image
     of an event it created itself, then reaches that image's own operations.
     """
-    scenarios = count()
     # Statuses of create_image calls whose event_id came from the link, by case id.
     linked_images: dict[str, int] = {}
     # Operations called on an image that a linked create_image created.
@@ -213,9 +224,8 @@ def test_linked_calls_conform(tmp_path: Path) -> None:
 
     class Workflow(every_mode.as_state_machine()):  # type: ignore[misc]  # a dynamic base
         def setup(self) -> None:
-            database = tmp_path / f"scenario-{next(scenarios)}.db"
-            fresh = Settings(database_url=f"sqlite+aiosqlite:///{database}")
-            self.app = _seed(create_app(fresh))
+            url = fresh_database().render_as_string(hide_password=False)
+            self.app = _seed(create_app(Settings(database_url=url)))
 
         def teardown(self) -> None:
             # The transport keeps a lifespan running per app until told otherwise.

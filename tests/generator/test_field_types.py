@@ -17,8 +17,8 @@ from tests.generator.support import GOLDEN, render
 
 # field: (kind, sa_type, python_type, nullable, required, annotation in models.py)
 _COLUMNS = {
-    "title": (Kind.STRING, "String(20)", "str", False, True, "str"),
-    "body": (Kind.TEXT, "Text()", "str", False, False, "str | None"),
+    "title": (Kind.STRING, "ExactString(20)", "str", False, True, "str"),
+    "body": (Kind.TEXT, "ExactString()", "str", False, False, "str | None"),
     "kind": (
         Kind.ENUM, 'enum_column(SampleKind, length=5, name="kind")', "SampleKind",
         False, False, "SampleKind",
@@ -30,11 +30,11 @@ _COLUMNS = {
     "born_on": (Kind.DATE, "Date()", "date", False, False, "date | None"),
     "starts_at": (Kind.DATETIME, "UTCDateTime()", "datetime", False, True, "datetime"),
     "token": (Kind.UUID, "Uuid()", "UUID", False, False, "UUID | None"),
-    "email": (Kind.EMAIL, "String(320)", "str", False, False, "str | None"),
-    "homepage": (Kind.URI, "Text()", "str", False, False, "str | None"),
+    "email": (Kind.EMAIL, "ExactString(320)", "str", False, False, "str | None"),
+    "homepage": (Kind.URI, "ExactString()", "str", False, False, "str | None"),
     "labels": (Kind.ARRAY, "JSON()", "list[Any]", False, False, "list[Any] | None"),
     "extra": (Kind.OBJECT, "JSON()", "dict[str, Any]", False, False, "dict[str, Any] | None"),
-    "nickname": (Kind.STRING, "String(30)", "str", True, False, "str | None"),
+    "nickname": (Kind.STRING, "ExactString(30)", "str", True, False, "str | None"),
     "mood": (
         Kind.ENUM, 'enum_column(SampleMood, length=5, name="mood")', "SampleMood",
         True, False, "SampleMood | None",

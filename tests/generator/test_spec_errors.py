@@ -181,12 +181,12 @@ _CASES = {
     ),
     "indexed-string-without-maxLength": _one(
         "resource: Thing\nfields:\n  a:\n    type: string\n    x-index: true\n",
-        3, "fields.a.maxLength", "maxLength <= 768",
+        3, "fields.a.maxLength", "maxLength <= 672",
     ),
     "indexed-string-too-long": _one(
         "resource: Thing\nfields:\n  a:\n    type: string\n    maxLength: 1000\n"
         "    x-unique: true\n",
-        5, "fields.a.maxLength", "maxLength <= 768",
+        5, "fields.a.maxLength", "maxLength <= 672",
     ),
     "indexed-array": _one(
         "resource: Thing\nfields:\n  a:\n    type: array\n    x-index: true\n",

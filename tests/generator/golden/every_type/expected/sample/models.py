@@ -15,14 +15,12 @@ from sqlalchemy import (
     Double,
     ForeignKey,
     Integer,
-    String,
-    Text,
     Uuid,
     true,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.core.database import Base, UTCDateTime, enum_column, utcnow
+from app.core.database import Base, ExactString, UTCDateTime, enum_column, utcnow
 from generated.sample.schemas import SampleKind, SampleMood
 
 
@@ -34,9 +32,9 @@ class Sample(Base):
     id: Mapped[int] = mapped_column(
         BigInteger().with_variant(Integer(), "sqlite"), primary_key=True
     )
-    title: Mapped[str] = mapped_column(String(20))
+    title: Mapped[str] = mapped_column(ExactString(20))
     """A bounded string with its own pattern (no angle brackets)."""
-    body: Mapped[str | None] = mapped_column(Text())
+    body: Mapped[str | None] = mapped_column(ExactString())
     """Free text without maxLength."""
     kind: Mapped[SampleKind] = mapped_column(
         enum_column(SampleKind, length=5, name="kind"), server_default="small"
@@ -49,11 +47,11 @@ class Sample(Base):
     born_on: Mapped[date | None] = mapped_column(Date())
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
     token: Mapped[UUID | None] = mapped_column(Uuid())
-    email: Mapped[str | None] = mapped_column(String(320))
-    homepage: Mapped[str | None] = mapped_column(Text())
+    email: Mapped[str | None] = mapped_column(ExactString(320))
+    homepage: Mapped[str | None] = mapped_column(ExactString())
     labels: Mapped[list[Any] | None] = mapped_column(JSON())
     extra: Mapped[dict[str, Any] | None] = mapped_column(JSON())
-    nickname: Mapped[str | None] = mapped_column(String(30))
+    nickname: Mapped[str | None] = mapped_column(ExactString(30))
     mood: Mapped[SampleMood | None] = mapped_column(enum_column(SampleMood, length=5, name="mood"))
     owner_id: Mapped[int] = mapped_column(
         BigInteger(),

@@ -8,11 +8,10 @@ from datetime import datetime
 from sqlalchemy import (
     BigInteger,
     Integer,
-    String,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.core.database import Base, UTCDateTime, utcnow
+from app.core.database import Base, ExactString, UTCDateTime, utcnow
 
 
 class Note(Base):
@@ -23,6 +22,6 @@ class Note(Base):
     id: Mapped[int] = mapped_column(
         BigInteger().with_variant(Integer(), "sqlite"), primary_key=True
     )
-    text: Mapped[str | None] = mapped_column(String(500))
+    text: Mapped[str | None] = mapped_column(ExactString(500))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -8,12 +8,11 @@ from datetime import datetime
 from sqlalchemy import (
     BigInteger,
     Integer,
-    String,
     UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.core.database import Base, UTCDateTime, utcnow
+from app.core.database import Base, ExactString, UTCDateTime, utcnow
 
 
 class Category(Base):
@@ -25,10 +24,10 @@ class Category(Base):
     id: Mapped[int] = mapped_column(
         BigInteger().with_variant(Integer(), "sqlite"), primary_key=True
     )
-    name: Mapped[str] = mapped_column(String(100))
-    slug: Mapped[str] = mapped_column(String(100))
+    name: Mapped[str] = mapped_column(ExactString(100))
+    slug: Mapped[str] = mapped_column(ExactString(100))
     """The category's part of a page address."""
-    summary: Mapped[str | None] = mapped_column(String(2000))
+    summary: Mapped[str | None] = mapped_column(ExactString(2000))
     """A paragraph for the category page."""
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -12,15 +12,13 @@ from sqlalchemy import (
     BigInteger,
     Double,
     ForeignKey,
-    String,
-    Text,
     UniqueConstraint,
     Uuid,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.core.database import Base, UTCDateTime, enum_column, utcnow
+from app.core.database import Base, ExactString, UTCDateTime, enum_column, utcnow
 from generated.product.schemas import ProductStatus
 
 
@@ -31,10 +29,10 @@ class Product(Base):
     __table_args__ = (UniqueConstraint("sku", name="uq_products_sku"),)
 
     id: Mapped[UUID] = mapped_column(Uuid(), primary_key=True, default=uuid4)
-    sku: Mapped[str] = mapped_column(String(32))
+    sku: Mapped[str] = mapped_column(ExactString(32))
     """Stock keeping unit, unique per product."""
-    name: Mapped[str] = mapped_column(String(200))
-    description: Mapped[str | None] = mapped_column(Text())
+    name: Mapped[str] = mapped_column(ExactString(200))
+    description: Mapped[str | None] = mapped_column(ExactString())
     """Long text shown on the product page."""
     price: Mapped[dict[str, Any]] = mapped_column(JSON())
     sale_price: Mapped[dict[str, Any] | None] = mapped_column(JSON())

@@ -10,12 +10,11 @@ from sqlalchemy import (
     BigInteger,
     ForeignKey,
     Integer,
-    String,
     Uuid,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.core.database import Base, UTCDateTime, utcnow
+from app.core.database import Base, ExactString, UTCDateTime, utcnow
 
 
 class Document(Base):
@@ -26,7 +25,7 @@ class Document(Base):
     id: Mapped[int] = mapped_column(
         BigInteger().with_variant(Integer(), "sqlite"), primary_key=True
     )
-    name: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(ExactString(200))
     pages: Mapped[int | None] = mapped_column(BigInteger())
     folder_id: Mapped[UUID | None] = mapped_column(
         Uuid(),

@@ -7,12 +7,11 @@ from datetime import datetime
 from uuid import UUID, uuid4
 
 from sqlalchemy import (
-    String,
     Uuid,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.core.database import Base, UTCDateTime, utcnow
+from app.core.database import Base, ExactString, UTCDateTime, utcnow
 
 
 class Folder(Base):
@@ -21,6 +20,6 @@ class Folder(Base):
     __tablename__ = "folders"
 
     id: Mapped[UUID] = mapped_column(Uuid(), primary_key=True, default=uuid4)
-    name: Mapped[str] = mapped_column(String(100))
+    name: Mapped[str] = mapped_column(ExactString(100))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
