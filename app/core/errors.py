@@ -155,16 +155,14 @@ async def _on_validation_error(request: Request, exc: Exception) -> Response:
     return problem_response(Problem(500), request.url.path)
 
 
-async def _on_unexpected(request: Request, exc: Exception) -> Response:
-    logger.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-    return problem_response(Problem(500, "The server failed; the error is logged."),
-                            request.url.path)  # fmt: skip
-
-
 def install_error_handlers(app: FastAPI) -> None:
-    """Make every error, the framework's own included, an ``application/problem+json``."""
+    """Make every error, the framework's own included, an ``application/problem+json``.
+
+    Any other exception is answered by ``app.core.logs.RequestContextMiddleware``, inside
+    the request's context, so that its 500 carries the request id; a handler for
+    ``Exception`` here would never run.
+    """
     app.add_exception_handler(Problem, _on_problem)
     app.add_exception_handler(StarletteHTTPException, _on_http_exception)
     app.add_exception_handler(RequestValidationError, _on_request_validation)
     app.add_exception_handler(ValidationError, _on_validation_error)
-    app.add_exception_handler(Exception, _on_unexpected)
