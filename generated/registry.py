@@ -17,6 +17,14 @@ from generated.image.repository import ImageRepositoryBase
 from generated.image.router import build_router as build_image_router
 from generated.image.schemas import ImageCreate
 from generated.image.service import ImageServiceBase
+from generated.performer.repository import PerformerRepositoryBase
+from generated.performer.router import build_router as build_performer_router
+from generated.performer.schemas import PerformerCreate
+from generated.performer.service import PerformerServiceBase
+from generated.venue.repository import VenueRepositoryBase
+from generated.venue.router import build_router as build_venue_router
+from generated.venue.schemas import VenueCreate
+from generated.venue.service import VenueServiceBase
 
 __all__ = ["CONTRACT_PATH", "RESOURCES"]
 
@@ -46,5 +54,29 @@ RESOURCES: tuple[ResourceBinding, ...] = (
         repository=ImageRepositoryBase,
         service=ImageServiceBase,
         build_router=build_image_router,
+    ),
+    ResourceBinding(
+        name="Performer",
+        module="performer",
+        plural="performers",
+        spec="specs/performer.yaml",
+        operations=frozenset({"list", "get", "create", "replace", "update", "delete"}),
+        create_schema=PerformerCreate,
+        id_type=TypeAdapter(PositiveInt64),
+        repository=PerformerRepositoryBase,
+        service=PerformerServiceBase,
+        build_router=build_performer_router,
+    ),
+    ResourceBinding(
+        name="Venue",
+        module="venue",
+        plural="venues",
+        spec="specs/venue.yaml",
+        operations=frozenset({"list", "get", "create", "replace", "update", "delete"}),
+        create_schema=VenueCreate,
+        id_type=TypeAdapter(PositiveInt64),
+        repository=VenueRepositoryBase,
+        service=VenueServiceBase,
+        build_router=build_venue_router,
     ),
 )

@@ -12,12 +12,15 @@ from generator.hardening import NO_NUL_PATTERN, URI_PATTERN, contract_field_sche
 from generator.ir import (
     ALL_OPERATIONS,
     INT64_MAX,
+    Association,
     Column,
     Field,
+    Filter,
     ForeignKey,
     Kind,
     ListOptions,
     Project,
+    Relation,
     Resource,
     SharedModel,
 )
@@ -84,7 +87,9 @@ def _build_resource(
     unique_groups += [(f.name,) for f in fields if f.unique]
     unique_groups = list(dict.fromkeys(unique_groups))  # `x-unique` and `unique:` may agree
     unique = tuple((constraint_name("uq", table, cols), cols) for cols in unique_groups)
-    sort = data.get("list", {}).get("default_sort", "id")
+    options = data.get("list", {})
+    sort = options.get("default_sort", "id")
+    sortable = tuple(dict.fromkeys([*options.get("sort", []), sort.lstrip("-"), "id"]))
     return Resource(
         name=name,
         module=snake_case(name),
@@ -102,10 +107,61 @@ def _build_resource(
         list_options=ListOptions(
             default_sort=sort.lstrip("-"),
             descending=sort.startswith("-"),
-            default_limit=data.get("list", {}).get("default_limit", 20),
-            max_limit=data.get("list", {}).get("max_limit", 100),
+            default_limit=options.get("default_limit", 20),
+            max_limit=options.get("max_limit", 100),
+            sort=sortable,
+            filters=tuple(
+                Filter(field, tuple(ops)) for field, ops in options.get("filters", {}).items()
+            ),
         ),
         children=children,
+        relations=tuple(_relations(name, data, specs)),
+        versioned=data.get("versioned", True),
+        soft_delete=data.get("soft_delete", False),
+        bulk_max=data.get("bulk_create", {}).get("max_items"),
+    )
+
+
+def _relations(name: str, data: dict[str, Any], specs: dict[str, SourceDoc]) -> list[Relation]:
+    out: list[Relation] = []
+    for rel_name, rel in data.get("relations", {}).items():
+        if "belongs_to" in rel:
+            out.append(Relation(rel_name, "belongs_to", rel["belongs_to"], f"{rel_name}_id",
+                                nullable=bool(rel.get("nullable"))))  # fmt: skip
+        elif "has_many" in rel:
+            child = specs[rel["has_many"]].data
+            back = next(n for n, r in child.get("relations", {}).items()
+                        if r.get("belongs_to") == name)  # fmt: skip
+            out.append(Relation(rel_name, "has_many", rel["has_many"], f"{back}_id"))
+        else:
+            target = rel["many_to_many"]
+            out.append(Relation(rel_name, "many_to_many", target,
+                                association=_association(name, target, specs)))  # fmt: skip
+    return out
+
+
+def _association(name: str, target: str, specs: dict[str, SourceDoc]) -> Association:
+    """The link table of ``name`` and ``target``, the same whichever side declares it."""
+    first, second = sorted((name, target))
+    other = {first: second, second: first}
+    declarers = [
+        resource
+        for resource in (first, second)
+        if any(r.get("many_to_many") == other[resource]
+               for r in specs[resource].data.get("relations", {}).values())
+    ]  # fmt: skip
+    left, right = _plural(specs[first].data), _plural(specs[second].data)
+
+    def id_type(resource: str) -> str:
+        if specs[resource].data.get("id") == "uuid":
+            return "Uuid()"
+        return 'BigInteger().with_variant(Integer(), "sqlite")'
+
+    return Association(
+        table=f"{left}_{right}",
+        owner=declarers[0],
+        left=(f"{snake_case(first)}_id", left, id_type(first)),
+        right=(f"{snake_case(second)}_id", right, id_type(second)),
     )
 
 

@@ -24,6 +24,10 @@ _ERRORS = {
     "400": ("BadRequest", "The request could not be read (malformed JSON or a bad cursor)."),
     "404": ("NotFound", "No such resource."),
     "409": ("Conflict", "The change conflicts with stored data (a unique value, a reference)."),
+    "412": (
+        "PreconditionFailed",
+        "If-Match does not name the row's current version: it changed since it was read.",
+    ),
     "413": ("ContentTooLarge", "The request body is larger than the server accepts."),
     "415": (
         "UnsupportedMediaType",
@@ -39,6 +43,15 @@ _OPERATION_ERRORS = {
     "replace": ("400", "404", "409", "413", "415", "422"),
     "update": ("400", "404", "409", "413", "415", "422"),
     "delete": ("404", "409", "422"),
+    "bulk_create": ("400", "409", "413", "415", "422"),
+}
+_FILTER_KEYWORDS = frozenset(
+    ("type", "format", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum",
+     "minLength", "maxLength", "pattern", "not", "$ref", "enum")
+)  # fmt: skip
+_SERVER_FIELDS = {
+    "created_at": {"type": "string", "format": "date-time"},
+    "updated_at": {"type": "string", "format": "date-time"},
 }
 _READ_KEYWORDS = frozenset(
     ("description", "$ref", "anyOf", "type", "format", "items", "properties",
@@ -181,12 +194,12 @@ def _resource_schemas(resource: Resource) -> dict[str, Any]:
     name = resource.name
     create_required = [f.name for f in resource.fields if f.required]
     out[f"{name}Create"] = _object(
-        f"The fields a client sends to create or replace a {name}.",
+        f"The fields a client sends to create or replace {_article(name)} {name}.",
         {f.name: f.schema for f in resource.fields},
         create_required,
     )
     out[f"{name}Update"] = _object(
-        f"A JSON merge patch of a {name}: absent fields are unchanged.",
+        f"A JSON merge patch of {_article(name)} {name}: absent fields are unchanged.",
         {f.name: _patch_schema(f) for f in resource.fields},
         [],
     )
@@ -194,18 +207,65 @@ def _resource_schemas(resource: Resource) -> dict[str, Any]:
     read_props.update({f.name: _read_schema(f) for f in resource.fields})
     read_props["created_at"] = {"type": "string", "format": "date-time", "readOnly": True}
     read_props["updated_at"] = {"type": "string", "format": "date-time", "readOnly": True}
+    if resource.versioned:
+        read_props["version"] = {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": INT64_MAX,
+            "readOnly": True,
+            "description": "Incremented by every change; the ETag is this number, quoted.",
+        }
+    if resource.soft_delete:
+        read_props["deleted_at"] = {
+            "type": ["string", "null"],
+            "format": "date-time",
+            "readOnly": True,
+            "description": "When the row was deleted (only listed with ?include_deleted=true).",
+        }
     out[f"{name}Read"] = _object(
         resource.description or f"A stored {name}.", read_props, list(read_props)
     )
+    if resource.relations:
+        expanded = dict(read_props)
+        for relation in resource.relations:
+            target = _ref(f"{relation.target}Read")
+            if relation.kind == "belongs_to":
+                expanded[relation.name] = {
+                    "description": f"The {relation.target} of {relation.column}, with "
+                    f"?expand={relation.name}.",
+                    "anyOf": [target, {"type": "null"}],
+                }
+            else:
+                expanded[relation.name] = {
+                    "description": f"The related {relation.target} rows, with "
+                    f"?expand={relation.name}.",
+                    "type": "array",
+                    "items": target,
+                }
+        out[f"{name}Expanded"] = _object(
+            f"{_article(name).capitalize()} {name} with the relations ?expand= names.",
+            expanded,
+            list(read_props),
+        )
     out[f"{name}Page"] = _object(
         f"One page of {resource.plural}; pass next_cursor back to get the next one.",
         {
-            "items": {"type": "array", "items": _ref(f"{name}Read")},
+            "items": {"type": "array", "items": _ref(_shown(resource))},
             "next_cursor": {"type": ["string", "null"]},
+            "total": {
+                "type": "integer",
+                "minimum": 0,
+                "description": "How many rows the filters admit, with ?count=true.",
+            },
         },
         ["items", "next_cursor"],
     )
     return out
+
+
+def _shown(resource: Resource) -> str:
+    """The schema get and list answer: with the relations ``?expand=`` may add."""
+    return f"{resource.name}Expanded" if resource.relations else f"{resource.name}Read"
 
 
 def _object(description: str, props: dict[str, Any], required: list[str]) -> dict[str, Any]:
@@ -255,7 +315,93 @@ def _resource_paths(resource: Resource, project: Project) -> dict[str, Any]:
         out[resource.path] = collection
     if item:
         out[f"{resource.path}/{{{id_parameter(resource)}}}"] = item
+    if resource.bulk_max is not None:
+        out[f"{resource.path}/bulk"] = {"post": _bulk_create(resource)}
+    out.update(_nested_paths(resource, project))
     return out
+
+
+def _bulk_create(resource: Resource) -> dict[str, Any]:
+    name, most = resource.name, resource.bulk_max
+    items = {"type": "array", "items": _ref(f"{name}Create"), "minItems": 1, "maxItems": most}
+    created = {
+        "type": "object",
+        "properties": {"items": {"type": "array", "items": _ref(f"{name}Read")}},
+        "required": ["items"],
+        "additionalProperties": False,
+    }
+    return {
+        "operationId": operation_id("bulk_create", resource),
+        "summary": f"Create up to {most} {resource.plural} at once, all or none",
+        "tags": [name],
+        "requestBody": {"required": True, "content": {"application/json": {"schema": items}}},
+        "responses": {
+            "201": {
+                "description": f"Every {name} was created, in the order sent.",
+                "content": {"application/json": {"schema": created}},
+            },
+            **_error_refs(_OPERATION_ERRORS["bulk_create"]),
+        },
+    }
+
+
+def _nested_paths(resource: Resource, project: Project) -> dict[str, Any]:
+    """``/events/{event_id}/images``: a parent's related rows, listed like the related
+    resource's own list; many-to-many links are made and removed under it."""
+    out: dict[str, Any] = {}
+    base = f"{resource.path}/{{{id_parameter(resource)}}}"
+    for relation in resource.relations:
+        if relation.kind == "belongs_to":
+            continue
+        target = project.resource(relation.target)
+        if target.has("list"):
+            listing = {
+                "operationId": f"list_{resource.module}_{relation.name}",
+                "summary": f"List the {relation.name} of {_article(resource.name)} {resource.name}",
+                "tags": [resource.name],
+                "parameters": [_id_parameter(resource), *_list_parameters(target)],
+                "responses": {
+                    "200": {
+                        "description": f"A page of the {resource.name}'s {relation.name}.",
+                        "content": {"application/json": {"schema": _ref(f"{target.name}Page")}},
+                    },
+                    **_error_refs(("400", "404", "422")),
+                },
+            }
+            out[f"{base}/{relation.name}"] = {"get": listing}
+        if relation.kind == "many_to_many":
+            other = {**_id_parameter(target), "name": f"{target.module}_id"}
+            if target.name == resource.name:  # pragma: no cover - refused by validation
+                continue
+            link = f"{resource.module}_{relation.name}"
+            out[f"{base}/{relation.name}/{{{target.module}_id}}"] = {
+                "put": {
+                    "operationId": f"link_{link}",
+                    "summary": f"Link {_article(target.name)} {target.name} to the {resource.name}",
+                    "tags": [resource.name],
+                    "parameters": [_id_parameter(resource), other],
+                    "responses": {
+                        "204": {"description": "The rows are linked (linking twice is harmless)."},
+                        **_error_refs(("404", "422")),
+                    },
+                },
+                "delete": {
+                    "operationId": f"unlink_{link}",
+                    "summary": f"Unlink {_article(target.name)} {target.name} from the "
+                    f"{resource.name}",
+                    "tags": [resource.name],
+                    "parameters": [_id_parameter(resource), other],
+                    "responses": {
+                        "204": {"description": "The link was removed."},
+                        **_error_refs(("404", "422")),
+                    },
+                },
+            }
+    return out
+
+
+def _article(name: str) -> str:
+    return "an" if name[0] in "AEIOU" else "a"
 
 
 def id_parameter(resource: Resource) -> str:
@@ -284,8 +430,22 @@ def _operation(op: str, resource: Resource, project: Project) -> dict[str, Any]:
     }
     if op == "list":
         out["parameters"] = _list_parameters(resource)
+    elif op == "get":
+        out["parameters"] = [_id_parameter(resource)]
+        if resource.relations:
+            out["parameters"].append(_expand_parameter(resource))
+        if resource.versioned:
+            out["parameters"].append(_header(
+                "If-None-Match",
+                "Entity tags the client holds: 304 (no body) when one is current.",
+            ))  # fmt: skip
     elif op != "create":
         out["parameters"] = [_id_parameter(resource)]
+        if resource.versioned:
+            out["parameters"].append(_header(
+                "If-Match",
+                "The ETag the change was based on: 412, and nothing changed, when it is stale.",
+            ))  # fmt: skip
     if op in ("create", "replace"):
         out["requestBody"] = {
             "required": True,
@@ -300,8 +460,120 @@ def _operation(op: str, resource: Resource, project: Project) -> dict[str, Any]:
                 "application/json": {"schema": schema},
             },
         }
-    out["responses"] = {**_success(op, resource, project), **_error_refs(_OPERATION_ERRORS[op])}
+    errors = _OPERATION_ERRORS[op]
+    if resource.versioned and op in ("replace", "update", "delete"):
+        errors = tuple(sorted((*errors, "412")))
+    out["responses"] = {**_success(op, resource, project), **_error_refs(errors)}
     return out
+
+
+def _header(name: str, description: str) -> dict[str, Any]:
+    return {
+        "name": name,
+        "in": "header",
+        "required": False,
+        "description": description,
+        "schema": {"type": "string"},
+    }
+
+
+def _expand_parameter(resource: Resource) -> dict[str, Any]:
+    names = [relation.name for relation in resource.relations]
+    return {
+        "name": "expand",
+        "in": "query",
+        "required": False,
+        "description": "Related rows to include, loaded in one query per relation.",
+        "style": "form",
+        "explode": False,
+        "schema": {
+            "type": "array",
+            "items": {"type": "string", "enum": names},
+            "uniqueItems": True,
+            "minItems": 1,
+            "maxItems": len(names),
+        },
+    }
+
+
+def _filter_parameters(resource: Resource) -> list[dict[str, Any]]:
+    out = []
+    for declared in resource.list_options.filters:
+        base = _filter_value_schema(resource, declared.field)
+        for operator in declared.operators:
+            name = declared.field if operator == "eq" else f"{declared.field}__{operator}"
+            schema: dict[str, Any]
+            if operator == "is_null":
+                schema = {"type": "boolean"}
+            elif operator == "in":
+                schema = {"type": "array", "items": base, "minItems": 1, "maxItems": 100}
+            elif operator in ("contains", "icontains"):
+                schema = {"type": "string", "minLength": 1, "not": {"pattern": "\u0000"}}
+                if "maxLength" in base:
+                    schema["maxLength"] = base["maxLength"]
+            else:
+                schema = base
+            parameter = {
+                "name": name,
+                "in": "query",
+                "required": False,
+                "description": _FILTER_TEXT[operator].format(field=declared.field),
+                "schema": schema,
+            }
+            if operator == "in":
+                parameter.update(style="form", explode=False)
+            out.append(parameter)
+    return out
+
+
+_FILTER_TEXT = {
+    "eq": "Rows whose {field} equals this value.",
+    "ne": "Rows whose {field} differs from this value (null differs from any value).",
+    "lt": "Rows whose {field} is below this value.",
+    "lte": "Rows whose {field} is at most this value.",
+    "gt": "Rows whose {field} is above this value.",
+    "gte": "Rows whose {field} is at least this value.",
+    "in": "Rows whose {field} is one of these comma-separated values.",
+    "contains": "Rows whose {field} contains this text (case counts).",
+    "icontains": "Rows whose {field} contains this text, ignoring case.",
+    "is_null": "true: rows without a {field}; false: rows with one.",
+}
+
+
+def _filter_value_schema(resource: Resource, name: str) -> dict[str, Any]:
+    """A filter value's schema: the field's own, neither null nor defaulted."""
+    if name == "id":
+        return _id_schema(resource)
+    if name in _SERVER_FIELDS:
+        return dict(_SERVER_FIELDS[name])
+    schema = resource.field(name).schema
+    if "anyOf" in schema:  # a nullable enum: the reference alone
+        return next(s for s in schema["anyOf"] if "$ref" in s)
+    kept = {k: v for k, v in schema.items() if k in _FILTER_KEYWORDS}
+    if isinstance(kept.get("type"), list):
+        kept["type"] = next(t for t in kept["type"] if t != "null")
+    return kept
+
+
+def _sort_parameter(resource: Resource) -> dict[str, Any]:
+    options = resource.list_options
+    keys = [f"{sign}{name}" for name in options.sort for sign in ("", "-")]
+    default = ("-" if options.descending else "") + options.default_sort
+    return {
+        "name": "sort",
+        "in": "query",
+        "required": False,
+        "description": f"Comma-separated fields, - for descending (default {default}); "
+        "the id always breaks ties.",
+        "style": "form",
+        "explode": False,
+        "schema": {
+            "type": "array",
+            "items": {"type": "string", "enum": keys},
+            "minItems": 1,
+            "maxItems": len(keys),
+        },
+    }
 
 
 def _list_parameters(resource: Resource) -> list[dict[str, Any]]:
@@ -323,22 +595,62 @@ def _list_parameters(resource: Resource) -> list[dict[str, Any]]:
             "name": "cursor",
             "in": "query",
             "required": False,
-            "description": "The next_cursor of the previous page; omit it for the first page.",
+            "description": "The next_cursor of the previous page, asked with the same sort and "
+            "filters; omit it for the first page.",
             "schema": {"type": "string", "maxLength": 2048},
         },
+        _sort_parameter(resource),
+        {
+            "name": "count",
+            "in": "query",
+            "required": False,
+            "description": "true: the page also tells the total the filters admit.",
+            "schema": {"type": "boolean", "default": False},
+        },
+        *_filter_parameters(resource),
+        *([_expand_parameter(resource)] if resource.relations else []),
+        *(
+            [
+                {
+                    "name": "include_deleted",
+                    "in": "query",
+                    "required": False,
+                    "description": "true: soft-deleted rows are listed too.",
+                    "schema": {"type": "boolean", "default": False},
+                }
+            ]
+            if resource.soft_delete
+            else []
+        ),
     ]
 
 
 def _success(op: str, resource: Resource, project: Project) -> dict[str, Any]:
     name = resource.name
     read = {"application/json": {"schema": _ref(f"{name}Read")}}
+    etag = (
+        {"ETag": {"description": "The row's version, quoted.", "schema": {"type": "string"}}}
+        if resource.versioned
+        else {}
+    )
     if op == "list":
         page = {"application/json": {"schema": _ref(f"{name}Page")}}
         return {"200": {"description": f"A page of {resource.plural}.", "content": page}}
     if op == "delete":
         return {"204": {"description": f"The {name} was deleted."}}
+    if op == "get":
+        shown = {"application/json": {"schema": _ref(_shown(resource))}}
+        ok: dict[str, Any] = {"200": {"description": f"The {name}.", "content": shown}}
+        if etag:
+            ok["200"]["headers"] = etag
+            ok["304"] = {"description": "If-None-Match names the current version.",
+                         "headers": etag}  # fmt: skip
+        return ok
     if op != "create":
-        return {"200": {"description": f"The {name}.", "content": read}}
+        ok = {"200": {"description": f"The {name}.", "content": read}}
+        if etag:
+            ok["200"]["headers"] = etag
+        return ok
     links = {
         f"{_VERBS[other]}{name}": {
             "operationId": operation_id(other, resource),
@@ -351,7 +663,8 @@ def _success(op: str, resource: Resource, project: Project) -> dict[str, Any]:
     created: dict[str, Any] = {
         "description": f"The {name} was created.",
         "headers": {
-            "Location": {"description": "The URL of the new row.", "schema": {"type": "string"}}
+            "Location": {"description": "The URL of the new row.", "schema": {"type": "string"}},
+            **etag,
         },
         "content": read,
     }

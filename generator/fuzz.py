@@ -40,27 +40,42 @@ _ACCEPTED = ("2xx", "3xx", "404", "409", "429")
 def acceptance_overrides(project: Project) -> list[dict[str, Any]]:
     """Per-operation ``positive_data_acceptance`` settings, in schemathesis' config shape.
 
-    Two refusals of schema-valid requests are documented and depend on data that no
+    Three refusals of schema-valid requests are documented and depend on data that no
     schema can describe: a list answers 400 to a cursor no page answered (any string
-    is schema-valid), and a write with a reference answers 422 when the referenced
-    row does not exist (any positive id is schema-valid, and the stateful phase
-    deletes parents whose ids its links still carry).
+    is schema-valid); a write with a reference answers 422 when the referenced row
+    does not exist (any positive id is schema-valid, and the stateful phase deletes
+    parents whose ids its links still carry); and a change whose If-Match names
+    another version than the row's answers 412.
     """
-    lists = [operation_id("list", r) for r in project.resources if r.has("list")]
-    references = [
-        operation_id(op, resource)
-        for resource in project.resources
-        if any(field.foreign_key is not None for field in resource.fields)
-        for op in ("create", "replace", "update")
-        if resource.has(op)
-    ]
+    extra: dict[str, set[str]] = {}
+    for resource in project.resources:
+        lists = [operation_id("list", resource)] if resource.has("list") else []
+        lists += [
+            f"list_{resource.module}_{relation.name}"
+            for relation in resource.relations
+            if relation.kind != "belongs_to" and project.resource(relation.target).has("list")
+        ]
+        for op_id in lists:
+            extra.setdefault(op_id, set()).add("400")
+        if any(field.foreign_key is not None for field in resource.fields):
+            writes = [op for op in ("create", "replace", "update") if resource.has(op)]
+            writes += ["bulk_create"] if resource.bulk_max is not None else []
+            for op in writes:
+                extra.setdefault(operation_id(op, resource), set()).add("422")
+        if resource.versioned:
+            # A stale If-Match is schema-valid; the answer is 412 and nothing changes.
+            for op in ("replace", "update", "delete"):
+                if resource.has(op):
+                    extra.setdefault(operation_id(op, resource), set()).add("412")
+    groups: dict[tuple[str, ...], list[str]] = {}
+    for op_id, statuses in sorted(extra.items()):
+        groups.setdefault(tuple(sorted(statuses)), []).append(op_id)
     return [
         {
             "include-operation-id-regex": "^(?:" + "|".join(map(re.escape, ids)) + ")$",
-            "checks": {"positive_data_acceptance": {"expected-statuses": [*_ACCEPTED, status]}},
+            "checks": {"positive_data_acceptance": {"expected-statuses": [*_ACCEPTED, *statuses]}},
         }
-        for ids, status in ((lists, "400"), (references, "422"))
-        if ids
+        for statuses, ids in sorted(groups.items())
     ]
 
 

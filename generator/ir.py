@@ -14,12 +14,15 @@ __all__ = [
     "ALL_OPERATIONS",
     "INT64_MAX",
     "INT64_MIN",
+    "Association",
     "Column",
     "Field",
+    "Filter",
     "ForeignKey",
     "Kind",
     "ListOptions",
     "Project",
+    "Relation",
     "Resource",
     "SharedModel",
 ]
@@ -94,11 +97,47 @@ class Field:
 
 
 @dataclass(frozen=True)
+class Filter:
+    """The operators a list takes on one field: ``?field=``, ``?field__gte=``, ..."""
+
+    field: str
+    operators: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class ListOptions:
     default_sort: str
     descending: bool
     default_limit: int
     max_limit: int
+    sort: tuple[str, ...] = ()  # what ?sort= may name: the declared fields, the default, id
+    filters: tuple[Filter, ...] = ()
+
+
+@dataclass(frozen=True)
+class Association:
+    """The table behind a many-to-many relation: one row per linked pair."""
+
+    table: str
+    owner: str  # the resource whose models module defines the table
+    left: tuple[str, str, str]  # (column, referenced table, SQLAlchemy type)
+    right: tuple[str, str, str]
+
+
+@dataclass(frozen=True)
+class Relation:
+    """A declared relation, for nested routes and ``?expand=``.
+
+    ``column`` is the foreign key: this resource's own for ``belongs_to``, the child's
+    for ``has_many``; ``association`` holds the link table of ``many_to_many``.
+    """
+
+    name: str
+    kind: str  # "belongs_to", "has_many" or "many_to_many"
+    target: str
+    column: str | None = None
+    association: Association | None = None
+    nullable: bool = False
 
 
 @dataclass(frozen=True)
@@ -118,6 +157,10 @@ class Resource:
     operations: tuple[str, ...]
     list_options: ListOptions
     children: tuple[tuple[str, str], ...]
+    relations: tuple[Relation, ...] = ()
+    versioned: bool = True
+    soft_delete: bool = False
+    bulk_max: int | None = None
 
     def has(self, operation: str) -> bool:
         return operation in self.operations

@@ -20,15 +20,19 @@ __all__ = [
 ]
 
 # Server-managed columns, and attribute names SQLAlchemy's declarative base already uses.
-# Pydantic's own model attributes are refused too, so no field ever needs an alias.
+# Pydantic's own model attributes are refused too, and the builtin types a schema's
+# annotations name (datamodel-code-generator renames `int: int` to `int_`), so no field
+# ever needs an alias.
 RESERVED_FIELDS = frozenset(
-    {"id", "created_at", "updated_at", "version", "metadata", "registry", "query",
-     "schema", "json", "dict", "copy", "construct", "validate", "fields", "parse_obj"}
+    {"id", "created_at", "updated_at", "version", "deleted_at", "metadata", "registry", "query",
+     "schema", "json", "dict", "copy", "construct", "validate", "fields", "parse_obj",
+     "from_orm", "mro", "parse_file", "parse_raw", "register", "schema_json",
+     "update_forward_refs", "bool", "float", "int", "list", "str"}
 )  # fmt: skip
 
 # Schema names the contract uses besides the enums: the API's own, and each resource's family.
 FIXED_SCHEMAS = ("Problem", "ValidationError", "Health", "Readiness")
-SCHEMA_FAMILY = ("Create", "Update", "Read", "Page")
+SCHEMA_FAMILY = ("Create", "Update", "Read", "Page", "Expanded")
 # The package of generated/ that holds the shared models of OpenAPI documents.
 SHARED_MODULE = "shared"
 

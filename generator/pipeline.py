@@ -19,7 +19,7 @@ from generator.render.layers import render_repository, render_service
 from generator.render.models import render_model
 from generator.render.registry import render_package_init, render_registry, render_resource_init
 from generator.render.router import render_router
-from generator.render.schemas import render_schemas
+from generator.render.schemas import EXPANDED_SUFFIX, render_schemas
 from generator.validate import validate_specs
 
 __all__ = ["Generated", "contract_only", "load_project", "project_contract", "render_project"]
@@ -71,10 +71,14 @@ def render_project(root: Path) -> Generated:
         files[f"{base}/__init__.py"] = render_resource_init(resource.spec_path, resource.name)
         files[f"{base}/schemas.py"] = _schemas_module(resource.spec_path, resource.name,
                                                       schemas[resource.module])  # fmt: skip
-        files[f"{base}/models.py"] = render_model(resource)
-        files[f"{base}/repository.py"] = render_repository(resource)
+        expanded = schemas.get(f"{resource.module}{EXPANDED_SUFFIX}")
+        if expanded is not None:
+            name = f"{resource.name}Expanded"
+            files[f"{base}/expanded.py"] = _schemas_module(resource.spec_path, name, expanded)
+        files[f"{base}/models.py"] = render_model(resource, project)
+        files[f"{base}/repository.py"] = render_repository(resource, project)
         files[f"{base}/service.py"] = render_service(resource)
-        files[f"{base}/router.py"] = render_router(resource)
+        files[f"{base}/router.py"] = render_router(resource, project)
     return Generated(project, contract, format_python(files))
 
 

@@ -108,7 +108,9 @@ def _format_errors(doc: SourceDoc) -> Iterator[SpecError]:
                 yield doc.error((*path, key), f"unknown key {key!r}; {hint}")
         elif error.validator == "oneOf" and len(path) == 2 and path[0] == "relations":
             yield doc.error(
-                path, "a relation is `{belongs_to: Resource}` or `{has_many: Resource}`"
+                path,
+                "a relation is `{belongs_to: Resource}`, `{has_many: Resource}` "
+                "or `{many_to_many: Resource}`",
             )
         elif error.validator == "required":
             yield doc.error(path, f"{error.message}; add it")
@@ -132,18 +134,102 @@ def _field_errors(doc: SourceDoc) -> Iterator[SpecError]:
             if name not in names:
                 at = ("unique", group_index, index)
                 yield doc.error(at, f"{name!r} is not a field; declared: {_ls(names)}")
-    sort = data.get("list", {}).get("default_sort")
-    if sort is not None:
-        key = sort.lstrip("-")
-        sortable = {"id", "created_at", "updated_at"} | _relation_fields(data)
-        sortable |= {n for n, s in data["fields"].items() if field_type(s)[0] in _SCALAR_SORTABLE}
-        if key not in sortable:
-            at = ("list", "default_sort")
-            yield doc.error(at, f"cannot sort by {key!r}; sortable: {_ls(sortable)}")
+    yield from _list_errors(doc)
+    for rel_name in data.get("relations", {}):
+        if rel_name in data["fields"]:
+            at = ("relations", rel_name)
+            yield doc.error(at, f"{rel_name!r} names a field too; rename the relation")
+    if data.get("bulk_create") and "create" not in data.get("operations", ["create"]):
+        yield doc.error(("bulk_create",), "bulk_create needs the create operation; add it")
     limits = data.get("list", {})
     if limits.get("default_limit", 0) > limits.get("max_limit", 100):
         at = ("list", "default_limit")
         yield doc.error(at, "default_limit is larger than max_limit; lower it")
+
+
+# Which filter operators apply to which kind of field.
+_ORDERED_KINDS = frozenset(("integer", "number", "string", "date", "date-time"))
+_TEXT_KINDS = frozenset(("string",))
+_EQUALITY_KINDS = frozenset(("integer", "number", "string", "boolean", "date", "date-time",
+                             "uuid", "enum", "reference"))  # fmt: skip
+_OPERATOR_KINDS = {
+    "eq": _EQUALITY_KINDS,
+    "ne": _EQUALITY_KINDS,
+    "in": _EQUALITY_KINDS - {"boolean"},
+    "lt": _ORDERED_KINDS,
+    "lte": _ORDERED_KINDS,
+    "gt": _ORDERED_KINDS,
+    "gte": _ORDERED_KINDS,
+    "contains": _TEXT_KINDS,
+    "icontains": _TEXT_KINDS,
+}
+# Query parameters every list takes: no filter may be named like them.
+_LIST_PARAMETERS = frozenset(("limit", "cursor", "sort", "count", "expand", "include_deleted"))
+
+
+def _queryable(data: dict[str, Any]) -> dict[str, tuple[str, bool]]:
+    """``{field: (kind, nullable)}`` for every field a list may filter or sort by.
+
+    The kind is the filter vocabulary's: ``string`` for any free text, ``enum``, a
+    format (``date-time``, ``date``, ``uuid``), or the JSON type.
+    """
+    out: dict[str, tuple[str, bool]] = {
+        "id": ("uuid" if data.get("id") == "uuid" else "integer", False),
+        "created_at": ("date-time", False),
+        "updated_at": ("date-time", False),
+    }
+    required = set(data.get("required", []))
+    for name, schema in data["fields"].items():
+        if "$ref" in schema:
+            continue
+        base, nullable = field_type(schema)
+        kind = base
+        if base == "string":
+            fmt = schema.get("format")
+            kind = fmt if fmt in ("date-time", "date", "uuid") else "string"
+            kind = "enum" if "enum" in schema else kind
+        absent = name not in required and "default" not in schema
+        out[name] = (kind, nullable or absent or schema.get("default", "") is None)
+    for rel_name, rel in data.get("relations", {}).items():
+        if "belongs_to" in rel:
+            out[f"{rel_name}_id"] = ("reference", bool(rel.get("nullable")))
+    return out
+
+
+def _list_errors(doc: SourceDoc) -> Iterator[SpecError]:
+    """``default_sort``, ``sort`` and ``filters`` name fields that can be sorted or filtered."""
+    options = doc.data.get("list", {})
+    fields = _queryable(doc.data)
+    sortable = {name for name, (kind, nullable) in fields.items()
+                if kind in _EQUALITY_KINDS and not nullable}  # fmt: skip
+    why = "sortable fields are scalars that are never null (required, or with a default)"
+    keys: list[tuple[KeyPath, str]] = []
+    if "default_sort" in options:
+        keys.append((("list", "default_sort"), options["default_sort"].lstrip("-")))
+    keys += [(("list", "sort", i), name) for i, name in enumerate(options.get("sort", []))]
+    for sort_at, key in keys:
+        if key not in sortable:
+            yield doc.error(sort_at, f"cannot sort by {key!r} ({why}); sortable: {_ls(sortable)}")
+    for name, operators in options.get("filters", {}).items():
+        at = ("list", "filters", name)
+        if name not in fields:
+            yield doc.error(at, f"{name!r} is not a field; declared: {_ls(fields)}")
+            continue
+        if name in _LIST_PARAMETERS:
+            yield doc.error(at, f"{name!r} is also a list parameter; it cannot be filtered")
+            continue
+        kind, nullable = fields[name]
+        for index, operator in enumerate(operators):
+            if operator == "is_null":
+                if not nullable:
+                    yield doc.error((*at, index), f"{name} is never null; remove is_null")
+            elif kind not in _OPERATOR_KINDS[operator]:
+                allowed = [op for op, kinds in _OPERATOR_KINDS.items() if kind in kinds]
+                allowed += ["is_null"] if nullable else []
+                article = "an" if kind[0] in "aeiou" else "a"
+                message = f"{operator} does not apply to {article} {kind} field; "
+                hint = f"it takes: {', '.join(sorted(allowed))}" if allowed else "remove it"
+                yield doc.error((*at, index), message + hint)
 
 
 def _field_schema_errors(
@@ -274,7 +360,7 @@ def _relation_errors(
     name = doc.data["resource"]
     for rel_name, rel in doc.data.get("relations", {}).items():
         at: KeyPath = ("relations", rel_name)
-        target = rel.get("belongs_to") or rel.get("has_many")
+        target = rel.get("belongs_to") or rel.get("has_many") or rel.get("many_to_many")
         if target not in by_name:
             # A target whose spec is invalid (or unreadable) is reported there, not here.
             if target not in names and complete:
@@ -287,6 +373,10 @@ def _relation_errors(
             if rel.get("on_delete") == "set_null" and not rel.get("nullable"):
                 yield doc.error((*at, "on_delete"), "set_null needs `nullable: true`")
             continue
+        if "many_to_many" in rel:
+            if target == name:
+                yield doc.error(at, "a resource cannot be many-to-many with itself")
+            continue
         inverse = [
             r
             for r in by_name[target].data.get("relations", {}).values()
@@ -294,6 +384,9 @@ def _relation_errors(
         ]
         if not inverse:
             message = f"{target} has no `belongs_to: {name}` relation; add it to {target}'s spec"
+            yield doc.error(at, message)
+        elif len(inverse) > 1:
+            message = f"{target} belongs to {name} twice, so `has_many` is ambiguous; remove it"
             yield doc.error(at, message)
 
 

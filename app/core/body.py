@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
 import orjson
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 from starlette.requests import Request
 
 from app.core.errors import Problem, validation_problem
 from app.core.types import INT64_MAX, INT64_MIN
 
-__all__ = ["JSON_BODY", "MERGE_PATCH_BODY", "read_body"]
+__all__ = ["JSON_BODY", "MERGE_PATCH_BODY", "read_body", "read_items"]
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
+T = TypeVar("T")
 
 DEFAULT_MAX_BODY_BYTES = 1_048_576
 JSON_BODY = ("application/json",)
@@ -28,6 +29,15 @@ async def read_body(request: Request, model: type[ModelT], media_types: tuple[st
     integer and ``5`` is not a date-time, while ``2.0`` is the integer 2, as in JSON
     Schema. Answers 415, 413, 400 or 422 problems.
     """
+    return await _read(request, model.model_validate_json, media_types)
+
+
+async def read_items(request: Request, adapter: TypeAdapter[T], media_types: tuple[str, ...]) -> T:
+    """Like :func:`read_body`, for a body that is a JSON array (a bulk request)."""
+    return await _read(request, adapter.validate_json, media_types)
+
+
+async def _read(request: Request, validate: Callable[..., T], media_types: tuple[str, ...]) -> T:
     content_type = request.headers.get("content-type", "")
     media_type = content_type.partition(";")[0].strip().lower()
     if media_type not in media_types:
@@ -36,7 +46,7 @@ async def read_body(request: Request, model: type[ModelT], media_types: tuple[st
     limit: int = getattr(request.app.state, "max_body_bytes", DEFAULT_MAX_BODY_BYTES)
     body = await _read_limited(request, limit)
     try:
-        return model.model_validate_json(body, strict=True)
+        return validate(body, strict=True)
     except ValidationError as exc:
         errors = exc.errors(include_url=False)
     unreadable = [str(e["msg"]) for e in errors if e["type"] == "json_invalid"]
@@ -48,11 +58,13 @@ async def read_body(request: Request, model: type[ModelT], media_types: tuple[st
                       title="Malformed JSON")  # fmt: skip
     if any(e["type"] == "model_type" and not e["loc"] for e in errors):
         raise Problem(422, "The body must be a JSON object.")
+    if any(e["type"] == "list_type" and not e["loc"] for e in errors):
+        raise Problem(422, "The body must be a JSON array.")
     retyped = _whole_floats_as_integers(body, errors)
     if retyped is None:
         raise validation_problem(errors)
     try:
-        return model.model_validate_json(retyped, strict=True)
+        return validate(retyped, strict=True)
     except ValidationError as exc:
         raise validation_problem(exc.errors(include_url=False)) from None
 

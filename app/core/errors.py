@@ -19,11 +19,14 @@ from starlette.routing import BaseRoute, Route
 
 __all__ = [
     "MAX_LISTED_ERRORS",
+    "NOT_ALLOWED",
     "PROBLEM_JSON",
     "Problem",
     "index_route_methods",
     "install_error_handlers",
     "json_pointer",
+    "method_not_allowed",
+    "parameter_problem",
     "problem_response",
     "validation_problem",
 ]
@@ -54,6 +57,14 @@ class Problem(Exception):
         self.errors = list(errors)
         self.headers = dict(headers or {})
         super().__init__(detail or self.title)
+
+    def within(self, prefix: str) -> Problem:
+        """The same problem about an item of a list: ``prefix`` (``/3``) heads its pointers
+        and its detail."""
+        errors = [{**e, "pointer": prefix + e.get("pointer", "")} for e in self.errors]
+        detail = f"Item {prefix.lstrip('/')}: {self.detail}" if self.detail else None
+        return Problem(self.status, detail, title=self.title, type_=self.type, errors=errors,
+                       headers=self.headers)  # fmt: skip
 
     def body(self, instance: str | None = None) -> dict[str, Any]:
         out: dict[str, Any] = {"type": self.type, "title": self.title, "status": self.status}
@@ -90,6 +101,13 @@ def validation_problem(errors: Iterable[Mapping[str, Any]], *, skip: int = 0) ->
         for e in found[:MAX_LISTED_ERRORS]
     ]
     return Problem(422, _see_errors("values", len(found)), errors=listed)
+
+
+def parameter_problem(errors: Sequence[Mapping[str, str]]) -> Problem:
+    """A 422 listing each invalid parameter (the first ``MAX_LISTED_ERRORS``) with its
+    pointer (``query:/limit``), worded as for the parameters the framework validates."""
+    listed = [dict(e) for e in errors[:MAX_LISTED_ERRORS]]
+    return Problem(422, _see_errors("parameters", len(errors)), errors=listed)
 
 
 def _request_validation_problem(exc: RequestValidationError) -> Problem:
@@ -129,7 +147,10 @@ def _allowed_methods(request: Request) -> list[str]:
     """Every method any route serves at this path (Starlette names only the first route's)."""
     routes: RouteMethods = getattr(request.app.state, "route_methods", [])
     path = request.url.path
-    return sorted({m for pattern, methods in routes if pattern.match(path) for m in methods})
+    matching = [(pattern, methods) for pattern, methods in routes if pattern.match(path)]
+    # A fixed path (/events/bulk) is its own resource, not an id of /events/{event_id}.
+    fixed = [(p, m) for p, m in matching if "(?P<" not in p.pattern]
+    return sorted({m for _, methods in (fixed or matching) for m in methods})
 
 
 def index_route_methods(
@@ -139,8 +160,22 @@ def index_route_methods(
     return [
         (route.path_regex, frozenset(route.methods))
         for route in routes
-        if isinstance(route, Route | APIRoute) and route.methods
+        if isinstance(route, Route | APIRoute) and route.methods and route.name != NOT_ALLOWED
     ]
+
+
+# The name of routes that only answer 405 for a fixed path an item route would catch
+# (``PUT /events/bulk`` is no ``PUT /events/{event_id}``).
+NOT_ALLOWED = "method_not_allowed"
+
+
+def method_not_allowed(allowed: str) -> Any:
+    """An endpoint answering 405 with ``Allow: <allowed>``."""
+
+    async def endpoint() -> Response:
+        raise Problem(405, headers={"Allow": allowed})
+
+    return endpoint
 
 
 async def _on_request_validation(request: Request, exc: Exception) -> Response:

@@ -6,18 +6,40 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, ClassVar, Generic, TypeVar, cast
+from typing import Any, ClassVar, Generic, TypeVar
 
 import orjson
-from sqlalchemy import Select, select, text, tuple_
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    Table,
+    and_,
+    delete,
+    func,
+    insert,
+    inspect,
+    or_,
+    select,
+    text,
+    tuple_,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.exc import StaleDataError
 
-from app.core.cursor import CursorCodec
 from app.core.database import Base, utcnow
 from app.core.errors import Problem
+from app.core.query import Condition, Listing, ListQuery
 
-__all__ = ["Constraint", "Page", "SQLRepository"]
+__all__ = [
+    "BelongsTo",
+    "Constraint",
+    "HasMany",
+    "ManyToMany",
+    "Page",
+    "SQLRepository",
+    "stale",
+]
 
 ModelT = TypeVar("ModelT", bound=Base)
 
@@ -36,6 +58,44 @@ class Constraint:
 class Page(Generic[ModelT]):
     rows: Sequence[ModelT]
     next_cursor: str | None
+    total: int | None = None
+
+
+@dataclass(frozen=True)
+class BelongsTo:
+    """``?expand=<name>``: the row this one's ``column`` refers to (or None)."""
+
+    target: type[Any]
+    column: str
+
+
+@dataclass(frozen=True)
+class HasMany:
+    """``?expand=<name>``: the rows of ``target`` whose ``column`` refers to this one."""
+
+    target: type[Any]
+    column: str
+
+
+@dataclass(frozen=True)
+class ManyToMany:
+    """The rows of ``target`` linked to this one through ``table``."""
+
+    target: type[Any]
+    table: Table
+    own_column: str
+    target_column: str
+
+
+Relation = BelongsTo | HasMany | ManyToMany
+
+
+def stale(row_id: Any) -> Problem:
+    return Problem(
+        412,
+        f"The row {row_id} has changed since the version If-Match names; read it again.",
+        title="Precondition Failed",
+    )
 
 
 class SQLRepository(Generic[ModelT]):
@@ -46,38 +106,200 @@ class SQLRepository(Generic[ModelT]):
     """
 
     model: ClassVar[type[Any]]
-    sort_field: ClassVar[str]
-    sort_descending: ClassVar[bool]
-    cursor: ClassVar[CursorCodec]
+    listing: ClassVar[Listing]
     constraints: ClassVar[tuple[Constraint, ...]] = ()
+    relations: ClassVar[Mapping[str, Relation]] = {}
+    soft_delete: ClassVar[bool] = False
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
     async def get(self, row_id: Any) -> ModelT | None:
+        """The row, or None when there is none (or it was soft-deleted)."""
         row: ModelT | None = await self.session.get(self.model, row_id)
+        if row is not None and self.soft_delete and row.deleted_at is not None:  # type: ignore[attr-defined]
+            return None
         return row
 
-    def ordered(self, statement: Select[Any]) -> Select[Any]:
-        """``statement`` in the list's order, the id breaking ties so that order is total."""
-        sort_column, id_column = getattr(self.model, self.sort_field), self.model.id
-        if self.sort_descending:
-            return statement.order_by(sort_column.desc(), id_column.desc())
-        return statement.order_by(sort_column.asc(), id_column.asc())
+    def visible(self, statement: Select[Any], *, include_deleted: bool = False) -> Select[Any]:
+        """``statement`` without soft-deleted rows (unless asked for)."""
+        if self.soft_delete and not include_deleted:
+            return statement.where(self.model.deleted_at.is_(None))
+        return statement
 
-    async def page(self, limit: int, cursor: str | None) -> Page[ModelT]:
-        """One page in keyset order, after the row ``cursor`` names."""
-        statement = self.ordered(select(self.model))
-        if cursor is not None:
-            key = tuple_(getattr(self.model, self.sort_field), self.model.id)
-            after = tuple_(*self.cursor.decode(cursor))
-            statement = statement.where(key < after if self.sort_descending else key > after)
-        rows: list[ModelT] = list((await self.session.scalars(statement.limit(limit + 1))).all())
-        if len(rows) <= limit:
-            return Page(rows, None)
-        last = rows[limit - 1]
-        next_cursor = self.cursor.encode((getattr(last, self.sort_field), cast(Any, last).id))
-        return Page(rows[:limit], next_cursor)
+    def ordered(self, statement: Select[Any], query: ListQuery | None = None) -> Select[Any]:
+        """``statement`` in the list's order (the default one without ``query``)."""
+        order = query.order if query is not None else self.listing.default_order
+        columns = [getattr(self.model, name) for name, _ in order]
+        return statement.order_by(
+            *(
+                c.desc() if descending else c.asc()
+                for c, (_, descending) in zip(columns, order, strict=True)
+            )
+        )
+
+    def condition(self, condition: Condition) -> ColumnElement[bool]:
+        """The SQL of one filter."""
+        column = getattr(self.model, condition.field)
+        value = condition.value
+        match condition.operator:
+            case "eq":
+                return column == value  # type: ignore[no-any-return]
+            case "ne":  # null differs from every value
+                return column.is_distinct_from(value)  # type: ignore[no-any-return]
+            case "lt":
+                return column < value  # type: ignore[no-any-return]
+            case "lte":
+                return column <= value  # type: ignore[no-any-return]
+            case "gt":
+                return column > value  # type: ignore[no-any-return]
+            case "gte":
+                return column >= value  # type: ignore[no-any-return]
+            case "in":
+                return column.in_(value)  # type: ignore[no-any-return]
+            case "contains":
+                # SQLite's LIKE ignores ASCII case; instr() compares exactly.
+                if self.session.get_bind().dialect.name == "sqlite":
+                    return func.instr(column, value) > 0
+                return column.contains(value, autoescape=True)  # type: ignore[no-any-return]
+            case "icontains":
+                return column.icontains(value, autoescape=True)  # type: ignore[no-any-return]
+            case "is_null":
+                return column.is_(None) if value else column.is_not(None)  # type: ignore[no-any-return]
+        raise ValueError(f"unknown operator {condition.operator!r}")
+
+    def filtered(self, query: ListQuery, *where: ColumnElement[bool]) -> Select[Any]:
+        """All rows that ``query``'s filters (and ``where``) admit, in no order."""
+        statement = select(self.model).where(*(self.condition(c) for c in query.conditions), *where)
+        return self.visible(statement, include_deleted=query.include_deleted)
+
+    async def page(self, query: ListQuery, *where: ColumnElement[bool]) -> Page[ModelT]:
+        """One page in keyset order, after the row ``query.cursor`` names.
+
+        ``where`` narrows the list further: a custom query composes its own conditions
+        with the client's filters, sort and cursor this way.
+        """
+        statement = self.filtered(query, *where)
+        total = None
+        if query.count:
+            counted = select(func.count()).select_from(statement.subquery())
+            total = (await self.session.execute(counted)).scalar_one()
+        bound_to = f"{self.model.__tablename__}:{query.fingerprint()}"
+        if query.cursor is not None:
+            key = self.listing.cursor.decode(query.cursor, query.order, bound_to)
+            statement = statement.where(self._after(query.order, key))
+        statement = self.ordered(statement, query).limit(query.limit + 1)
+        rows: list[ModelT] = list((await self.session.scalars(statement)).all())
+        if len(rows) <= query.limit:
+            return Page(rows, None, total)
+        last = rows[query.limit - 1]
+        key = tuple(getattr(last, name) for name, _ in query.order)
+        return Page(
+            rows[: query.limit], self.listing.cursor.encode(query.order, bound_to, key), total
+        )
+
+    def _after(
+        self, order: tuple[tuple[str, bool], ...], key: tuple[Any, ...]
+    ) -> ColumnElement[bool]:
+        """Rows strictly after ``key`` in ``order``: one row-value comparison when every
+        key runs the same way (an index serves it), else the expanded form."""
+        columns = [getattr(self.model, name) for name, _ in order]
+        directions = {descending for _, descending in order}
+        if len(directions) == 1:
+            after = (
+                tuple_(*columns) < tuple_(*key)
+                if directions == {True}
+                else tuple_(*columns) > tuple_(*key)
+            )
+            return after
+        branches = []
+        for index, ((_, descending), column) in enumerate(zip(order, columns, strict=True)):
+            ties = [c == v for c, v in zip(columns[:index], key[:index], strict=True)]
+            step = column < key[index] if descending else column > key[index]
+            branches.append(and_(*ties, step))
+        return or_(*branches)
+
+    async def expand(
+        self, rows: Sequence[ModelT], names: Sequence[str]
+    ) -> dict[str, dict[Any, Any]]:
+        """For each relation named, ``{row id: related row(s)}``: one query per relation,
+        however many rows, so a page never costs a query per row."""
+        out: dict[str, dict[Any, Any]] = {}
+        if not rows:
+            return {name: {} for name in names}
+        ids = [row.id for row in rows]  # type: ignore[attr-defined]
+        for name in names:
+            relation = self.relations[name]
+            target = relation.target
+            if isinstance(relation, BelongsTo):
+                keys = {getattr(row, relation.column) for row in rows} - {None}
+                found = {}
+                if keys:
+                    statement = _visible(target, select(target).where(target.id.in_(keys)))
+                    found = {r.id: r for r in (await self.session.scalars(statement)).all()}
+                out[name] = {row.id: found.get(getattr(row, relation.column)) for row in rows}  # type: ignore[attr-defined]
+            elif isinstance(relation, HasMany):
+                column = getattr(target, relation.column)
+                statement = _visible(target, select(target).where(column.in_(ids))).order_by(
+                    target.id
+                )
+                grouped: dict[Any, list[Any]] = {row_id: [] for row_id in ids}
+                for child in (await self.session.scalars(statement)).all():
+                    grouped[getattr(child, relation.column)].append(child)
+                out[name] = grouped
+            else:
+                own = relation.table.c[relation.own_column]
+                other = relation.table.c[relation.target_column]
+                statement = _visible(
+                    target,
+                    select(target, own)
+                    .join(relation.table, other == target.id)
+                    .where(own.in_(ids)),
+                ).order_by(target.id)
+                linked: dict[Any, list[Any]] = {row_id: [] for row_id in ids}
+                for related, owner in (await self.session.execute(statement)).all():
+                    linked[owner].append(related)
+                out[name] = linked
+        return out
+
+    def linked(self, name: str, row_id: Any) -> ColumnElement[bool]:
+        """The condition on the related resource's rows that are linked to ``row_id``."""
+        relation = self.relations[name]
+        if isinstance(relation, HasMany):
+            return getattr(relation.target, relation.column) == row_id  # type: ignore[no-any-return]
+        assert isinstance(relation, ManyToMany)
+        table = relation.table
+        links = select(table.c[relation.target_column]).where(
+            table.c[relation.own_column] == row_id
+        )
+        return relation.target.id.in_(links)  # type: ignore[no-any-return]
+
+    async def link(self, name: str, row_id: Any, other_id: Any) -> bool:
+        """Link two rows of a many-to-many relation; linking twice changes nothing.
+        False when there is no ``other_id`` to link."""
+        relation = self.relations[name]
+        assert isinstance(relation, ManyToMany)
+        target = relation.target
+        found = _visible(target, select(target.id).where(target.id == other_id))
+        if (await self.session.execute(found)).first() is None:
+            return False
+        table = relation.table
+        pair = {relation.own_column: row_id, relation.target_column: other_id}
+        exists = select(table).where(*(table.c[k] == v for k, v in pair.items()))
+        if (await self.session.execute(exists)).first() is None:
+            await self.session.execute(insert(table).values(pair))
+        return True
+
+    async def unlink(self, name: str, row_id: Any, other_id: Any) -> bool:
+        """Remove the link; False when the rows were not linked."""
+        relation = self.relations[name]
+        assert isinstance(relation, ManyToMany)
+        table = relation.table
+        statement = delete(table).where(
+            table.c[relation.own_column] == row_id, table.c[relation.target_column] == other_id
+        )
+        result = await self.session.execute(statement)
+        return bool(result.rowcount)  # type: ignore[attr-defined]
 
     async def insert(self, values: Mapping[str, Any]) -> ModelT:
         row: ModelT = self.model(**self._columns(values))
@@ -108,21 +330,32 @@ class SQLRepository(Generic[ModelT]):
         for name, value in self._columns(values).items():
             setattr(row, name, value)
         row.updated_at = utcnow()  # type: ignore[attr-defined]
-        await self._flush({**kept, **values})
+        await self._flush({**kept, **values}, row=row)
         return row
 
     async def delete(self, row: ModelT) -> None:
+        if self.soft_delete:
+            row.deleted_at = row.updated_at = utcnow()  # type: ignore[attr-defined]
+            await self._flush({}, row=row)
+            return
         await self.session.delete(row)
-        await self._flush({}, deleting=True)
+        await self._flush({}, deleting=True, row=row)
 
     def _columns(self, values: Mapping[str, Any]) -> dict[str, Any]:
         """Values as stored, so that the row answers what a read gives back on every
         dialect: date-times in UTC, and -0.0 as 0.0 (only PostgreSQL keeps the sign)."""
         return {name: _stored(name, value) for name, value in values.items()}
 
-    async def _flush(self, values: Mapping[str, Any], *, deleting: bool = False) -> None:
+    async def _flush(
+        self, values: Mapping[str, Any], *, deleting: bool = False, row: Any = None
+    ) -> None:
+        row_id = None if row is None else inspect(row).identity
         try:
             await self.session.flush()
+        except StaleDataError:
+            # Another transaction changed the row's version between our read and write;
+            # the row is expired now, so its id was taken before the flush.
+            raise stale(row_id[0] if row_id else None) from None
         except IntegrityError as exc:
             # The request boundary rolls the whole transaction back.
             raise self._integrity_problem(exc, values, deleting=deleting) from None
@@ -145,14 +378,23 @@ class SQLRepository(Generic[ModelT]):
         if deleting or "FOREIGN KEY" in message.upper():
             if deleting:
                 return Problem(409, "Other rows still refer to this one; delete them first.")
-            # SQLite does not say which foreign key failed; name it when there is one.
+            # SQLite does not say which foreign key failed; name it when only one can have:
+            # a reference with a null field refers to nothing, so it never fails.
             fks = [c for c in self.constraints if c.kind == "foreign_key"]
+            fks = [c for c in fks if all(values.get(f) is not None for f in c.fields)] or fks
             if len(fks) == 1:
                 shown = ", ".join(f"{f}={_show(values.get(f))}" for f in fks[0].fields)
                 return validation_like(f"No {fks[0].target} matches {shown}.", fks[0].fields)
             fields = tuple(f for c in fks for f in c.fields)
             return validation_like("A referenced row does not exist.", fields)
         return Problem(409, "The change conflicts with stored data.", title="Conflict")
+
+
+def _visible(target: type[Any], statement: Select[Any]) -> Select[Any]:
+    """Related rows without the soft-deleted ones."""
+    if "deleted_at" in target.__table__.c:
+        return statement.where(target.deleted_at.is_(None))
+    return statement
 
 
 def validation_like(detail: str, fields: tuple[str, ...]) -> Problem:

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar, Generic, TypeVar
 
 from pydantic import BaseModel
+from sqlalchemy import ColumnElement
 
 from app.core.context import RequestContext
 from app.core.database import Base
 from app.core.errors import Problem
+from app.core.etag import require_match
+from app.core.query import ListQuery
 from app.core.repository import Page, SQLRepository
 
 __all__ = ["HOOK_NAMES", "ResourceService", "merge_patch"]
@@ -47,14 +50,40 @@ class ResourceService(Generic[ModelT, CreateT, UpdateT]):
         self.repository = repository
         self.context = context
 
-    async def list(self, limit: int, cursor: str | None) -> Page[ModelT]:
-        return await self.repository.page(limit, cursor)
+    async def list(self, query: ListQuery, *where: ColumnElement[bool]) -> Page[ModelT]:
+        return await self.repository.page(query, *where)
 
     async def get(self, row_id: Any) -> ModelT:
         row = await self.repository.get(row_id)
         if row is None:
             raise Problem(404, f"No {self.resource} has the id {row_id}.")
         return row
+
+    async def expand(
+        self, rows: Sequence[ModelT], names: Sequence[str]
+    ) -> dict[str, dict[Any, Any]]:
+        return await self.repository.expand(rows, names) if names else {}
+
+    async def create_many(self, items: Sequence[CreateT]) -> Sequence[ModelT]:
+        """Create every item, or none: the first failure fails the whole request, and the
+        request boundary rolls the transaction back. Errors point into the item."""
+        rows = []
+        for index, data in enumerate(items):
+            try:
+                rows.append(await self.create(data))
+            except Problem as problem:
+                raise problem.within(f"/{index}") from None
+        return rows
+
+    async def link(self, relation: str, row_id: Any, other: Any) -> None:
+        await self.get(row_id)
+        if not await self.repository.link(relation, row_id, other):
+            raise Problem(404, f"{relation}: nothing has the id {other}.")
+
+    async def unlink(self, relation: str, row_id: Any, other: Any) -> None:
+        await self.get(row_id)
+        if not await self.repository.unlink(relation, row_id, other):
+            raise Problem(404, f"{self.resource} {row_id} is not linked to {other} by {relation}.")
 
     async def create(self, data: CreateT, *, row_id: Any = None) -> ModelT:
         """Store a new row; ``row_id`` is for imports that keep ids, never for API input."""
@@ -66,8 +95,9 @@ class ResourceService(Generic[ModelT, CreateT, UpdateT]):
         await self.after_create(row)
         return row
 
-    async def replace(self, row_id: Any, data: CreateT) -> ModelT:
+    async def replace(self, row_id: Any, data: CreateT, *, if_match: str | None = None) -> ModelT:
         row = await self.get(row_id)
+        require_match(if_match, row)
         data = await self.before_replace(row, data)
         # A replacement: a field the body leaves out (and has no default) becomes null.
         values = dict.fromkeys(type(data).model_fields) | data.model_dump()
@@ -75,8 +105,9 @@ class ResourceService(Generic[ModelT, CreateT, UpdateT]):
         await self.after_replace(row)
         return row
 
-    async def update(self, row_id: Any, patch: UpdateT) -> ModelT:
+    async def update(self, row_id: Any, patch: UpdateT, *, if_match: str | None = None) -> ModelT:
         row = await self.get(row_id)
+        require_match(if_match, row)
         patch = await self.before_update(row, patch)
         values = patch.model_dump(exclude_unset=True)
         for name in self.object_fields:
@@ -86,8 +117,9 @@ class ResourceService(Generic[ModelT, CreateT, UpdateT]):
         await self.after_update(row)
         return row
 
-    async def delete(self, row_id: Any) -> None:
+    async def delete(self, row_id: Any, *, if_match: str | None = None) -> None:
         row = await self.get(row_id)
+        require_match(if_match, row)
         await self.before_delete(row)
         await self.repository.delete(row)
         await self.after_delete(row)

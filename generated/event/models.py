@@ -9,7 +9,11 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Column,
+    ForeignKey,
+    Index,
     Integer,
+    Table,
     UniqueConstraint,
     text,
 )
@@ -23,7 +27,13 @@ class Event(Base):
     """Something happening at a place and time."""
 
     __tablename__ = "events"
-    __table_args__ = (UniqueConstraint("name", "starts_at", name="uq_events_name_starts_at"),)
+    __table_args__ = (
+        UniqueConstraint("name", "starts_at", name="uq_events_name_starts_at"),
+        Index("ix_events_starts_at_id", "starts_at", "id"),
+        Index("ix_events_name_id", "name", "id"),
+        Index("ix_events_capacity_id", "capacity", "id"),
+        Index("ix_events_created_at_id", "created_at", "id"),
+    )
 
     id: Mapped[int] = mapped_column(
         BigInteger().with_variant(Integer(), "sqlite"), primary_key=True
@@ -42,5 +52,37 @@ class Event(Base):
     contact: Mapped[str | None] = mapped_column(ExactString(320))
     """Who to write to about the event."""
     tags: Mapped[list[Any]] = mapped_column(JSON())
+    venue_id: Mapped[int | None] = mapped_column(
+        BigInteger(),
+        ForeignKey("venues.id", ondelete="RESTRICT", name="fk_events_venue_id_venues"),
+        index=True,
+    )
+    """Where the event takes place; a venue with events cannot be deleted."""
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    version: Mapped[int] = mapped_column(BigInteger(), server_default="1")
+    """Incremented by every write; the ETag. An UPDATE names the version it read."""
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+events_performers = Table(
+    "events_performers",
+    Base.metadata,
+    Column(
+        "event_id",
+        BigInteger().with_variant(Integer(), "sqlite"),
+        ForeignKey("events.id", ondelete="CASCADE", name="fk_events_performers_event_id_events"),
+        primary_key=True,
+    ),
+    Column(
+        "performer_id",
+        BigInteger().with_variant(Integer(), "sqlite"),
+        ForeignKey(
+            "performers.id", ondelete="CASCADE", name="fk_events_performers_performer_id_performers"
+        ),
+        primary_key=True,
+    ),
+    Index("ix_events_performers_performer_id", "performer_id"),
+)
+"""The links of the many-to-many relation between events and performers."""

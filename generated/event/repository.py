@@ -5,10 +5,14 @@ from __future__ import annotations
 
 from pydantic import AwareDatetime
 
-from app.core.cursor import CursorCodec
-from app.core.repository import Constraint, SQLRepository
-from app.core.types import PositiveInt64
-from generated.event.models import Event
+from app.core.query import Listing
+from app.core.repository import BelongsTo, Constraint, HasMany, ManyToMany, SQLRepository
+from app.core.types import Int64, PositiveInt64, SafeText
+from generated.event.models import Event, events_performers
+from generated.event.schemas import EventCreate, EventRead
+from generated.image.models import Image
+from generated.performer.models import Performer
+from generated.venue.models import Venue
 
 
 class EventRepositoryBase(SQLRepository[Event]):
@@ -18,7 +22,35 @@ class EventRepositoryBase(SQLRepository[Event]):
     """
 
     model = Event
-    sort_field = "starts_at"
-    sort_descending = True
-    cursor = CursorCodec("-starts_at", tuple[AwareDatetime, PositiveInt64])
-    constraints = (Constraint("uq_events_name_starts_at", "unique", ("name", "starts_at")),)
+    listing = Listing.from_schemas(
+        (EventCreate, EventRead),
+        {
+            "name": ("eq", "contains", "icontains"),
+            "location": ("eq", "ne", "in", "is_null"),
+            "starts_at": ("gte", "gt", "lte", "lt"),
+            "capacity": ("eq", "gte", "lte"),
+            "status": ("eq", "ne", "in"),
+            "venue_id": ("eq", "is_null"),
+            "created_at": ("gte", "lt"),
+        },
+        default_sort="-starts_at",
+        default_limit=20,
+        max_limit=100,
+        key_types={
+            "starts_at": AwareDatetime,
+            "name": SafeText,
+            "capacity": Int64,
+            "created_at": AwareDatetime,
+            "id": PositiveInt64,
+        },
+        expand=("images", "venue", "performers"),
+    )
+    constraints = (
+        Constraint("uq_events_name_starts_at", "unique", ("name", "starts_at")),
+        Constraint("fk_events_venue_id_venues", "foreign_key", ("venue_id",), "Venue"),
+    )
+    relations = {
+        "images": HasMany(Image, "event_id"),
+        "venue": BelongsTo(Venue, "venue_id"),
+        "performers": ManyToMany(Performer, events_performers, "event_id", "performer_id"),
+    }

@@ -3,19 +3,28 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Request, Response
+from pydantic import Field, TypeAdapter
 
-from app.core.body import JSON_BODY, MERGE_PATCH_BODY, read_body
+from app.core.body import JSON_BODY, MERGE_PATCH_BODY, read_body, read_items
 from app.core.context import RequestContext
 from app.core.deps import SessionDep
+from app.core.errors import NOT_ALLOWED, method_not_allowed
+from app.core.etag import etag, not_modified
 from app.core.params import refuse_undeclared_query
-from app.core.responses import json_response
+from app.core.responses import json_bytes_response, json_response, page_fields, with_related
 from app.core.types import INT64_MAX
+from generated.event.expanded import EventExpanded, EventPage
 from generated.event.repository import EventRepositoryBase
-from generated.event.schemas import EventCreate, EventPage, EventRead, EventUpdate
+from generated.event.schemas import EventCreate, EventRead, EventUpdate
 from generated.event.service import EventServiceBase
+from generated.image.expanded import ImageExpanded, ImagePage
+from generated.image.repository import ImageRepositoryBase
+from generated.performer.expanded import PerformerExpanded, PerformerPage
+from generated.performer.repository import PerformerRepositoryBase
 
-_LIST_QUERY = frozenset({"limit", "cursor"})
+_BULK = TypeAdapter(Annotated[list[EventCreate], Field(min_length=1, max_length=100)])
+_BULK_READ = TypeAdapter(list[EventRead])
 
 
 def build_router(
@@ -29,51 +38,127 @@ def build_router(
 
     Service = Annotated[EventServiceBase, Depends(get_service)]
     RowId = Annotated[int, Path(ge=1, le=INT64_MAX)]
+    listing = repository_class.listing
     router = APIRouter(prefix="/events", tags=["Event"])
 
+    # Before the item routes, which would take /bulk for an id.
+    router.add_api_route(
+        "/bulk",
+        method_not_allowed("POST"),
+        methods=["GET", "PUT", "PATCH", "DELETE"],
+        name=NOT_ALLOWED,
+        include_in_schema=False,
+    )
+
     @router.get("", operation_id="list_events")
-    async def list_events(
-        request: Request,
-        service: Service,
-        limit: Annotated[int, Query(ge=1, le=100)] = 20,
-        cursor: Annotated[str | None, Query(max_length=2048)] = None,
-    ) -> Response:
-        refuse_undeclared_query(request, _LIST_QUERY)
-        page = await service.list(limit, cursor)
-        items = [EventRead.model_validate(row) for row in page.rows]
-        return json_response(EventPage(items=items, next_cursor=page.next_cursor))
+    async def list_events(request: Request, service: Service) -> Response:
+        query = listing.parse(request.query_params)
+        page = await service.list(query)
+        expanded = await service.expand(page.rows, query.expand)
+        items = [EventExpanded.model_validate(with_related(row, expanded)) for row in page.rows]
+        body = EventPage(items=items, **page_fields(page.next_cursor, page.total))
+        return json_response(body)
 
     @router.get("/{event_id}", operation_id="get_event")
     async def get_event(request: Request, service: Service, event_id: RowId) -> Response:
-        refuse_undeclared_query(request)
-        return json_response(EventRead.model_validate(await service.get(event_id)))
+        expand = listing.expansions(request.query_params)
+        row = await service.get(event_id)
+        if expand:  # the row with its relations: no entity tag covers both
+            expanded = await service.expand([row], expand)
+            body = EventExpanded.model_validate(with_related(row, expanded))
+            return json_response(body)
+        if not_modified(request.headers.get("if-none-match"), row):
+            return Response(status_code=304, headers={"ETag": etag(row)})
+        return json_response(EventExpanded.model_validate(row), headers={"ETag": etag(row)})
 
     @router.post("", operation_id="create_event", status_code=201)
     async def create_event(request: Request, service: Service) -> Response:
         refuse_undeclared_query(request)
         row = await service.create(await read_body(request, EventCreate, JSON_BODY))
-        location = f"/events/{row.id}"
-        body = EventRead.model_validate(row)
-        return json_response(body, status_code=201, headers={"Location": location})
+        headers = {"Location": f"/events/{row.id}", "ETag": etag(row)}
+        return json_response(EventRead.model_validate(row), status_code=201, headers=headers)
 
     @router.put("/{event_id}", operation_id="replace_event")
     async def replace_event(request: Request, service: Service, event_id: RowId) -> Response:
         refuse_undeclared_query(request)
         data = await read_body(request, EventCreate, JSON_BODY)
-        row = await service.replace(event_id, data)
-        return json_response(EventRead.model_validate(row))
+        row = await service.replace(event_id, data, if_match=request.headers.get("if-match"))
+        return json_response(EventRead.model_validate(row), headers={"ETag": etag(row)})
 
     @router.patch("/{event_id}", operation_id="update_event")
     async def update_event(request: Request, service: Service, event_id: RowId) -> Response:
         refuse_undeclared_query(request)
         patch = await read_body(request, EventUpdate, MERGE_PATCH_BODY)
-        row = await service.update(event_id, patch)
-        return json_response(EventRead.model_validate(row))
+        row = await service.update(event_id, patch, if_match=request.headers.get("if-match"))
+        return json_response(EventRead.model_validate(row), headers={"ETag": etag(row)})
 
     @router.delete("/{event_id}", operation_id="delete_event", status_code=204)
     async def delete_event(request: Request, service: Service, event_id: RowId) -> Response:
         refuse_undeclared_query(request)
-        await service.delete(event_id)
+        await service.delete(event_id, if_match=request.headers.get("if-match"))
+        return Response(status_code=204)
+
+    @router.post("/bulk", operation_id="bulk_create_event", status_code=201)
+    async def bulk_create_event(request: Request, service: Service) -> Response:
+        refuse_undeclared_query(request)
+        items = await read_items(request, _BULK, JSON_BODY)
+        rows = await service.create_many(items)
+        created = _BULK_READ.validate_python(rows)
+        body = {"items": _BULK_READ.dump_python(created, mode="json")}
+        return json_bytes_response(body, status_code=201)
+
+    @router.get("/{event_id}/images", operation_id="list_event_images")
+    async def list_event_images(request: Request, service: Service, event_id: RowId) -> Response:
+        related = ImageRepositoryBase(service.repository.session)
+        scope = ("images", event_id)
+        query = related.listing.parse(request.query_params, scope=scope)
+        await service.get(event_id)
+        linked = service.repository.linked("images", event_id)
+        page = await related.page(query, linked)
+        expanded = await related.expand(page.rows, query.expand)
+        items = [ImageExpanded.model_validate(with_related(row, expanded)) for row in page.rows]
+        body = ImagePage(items=items, **page_fields(page.next_cursor, page.total))
+        return json_response(body)
+
+    @router.get("/{event_id}/performers", operation_id="list_event_performers")
+    async def list_event_performers(
+        request: Request, service: Service, event_id: RowId
+    ) -> Response:
+        related = PerformerRepositoryBase(service.repository.session)
+        scope = ("performers", event_id)
+        query = related.listing.parse(request.query_params, scope=scope)
+        await service.get(event_id)
+        linked = service.repository.linked("performers", event_id)
+        page = await related.page(query, linked)
+        expanded = await related.expand(page.rows, query.expand)
+        items = [PerformerExpanded.model_validate(with_related(row, expanded)) for row in page.rows]
+        body = PerformerPage(items=items, **page_fields(page.next_cursor, page.total))
+        return json_response(body)
+
+    OtherId = Annotated[int, Path(ge=1, le=INT64_MAX)]
+
+    @router.put(
+        "/{event_id}/performers/{performer_id}",
+        operation_id="link_event_performers",
+        status_code=204,
+    )
+    async def link_event_performers(
+        request: Request, service: Service, event_id: RowId, performer_id: OtherId
+    ) -> Response:
+        refuse_undeclared_query(request)
+        await service.link("performers", event_id, performer_id)
+        return Response(status_code=204)
+
+    @router.delete(
+        "/{event_id}/performers/{performer_id}",
+        operation_id="unlink_event_performers",
+        status_code=204,
+    )
+    async def unlink_event_performers(
+        request: Request, service: Service, event_id: RowId, performer_id: OtherId
+    ) -> Response:
+        refuse_undeclared_query(request)
+        await service.unlink("performers", event_id, performer_id)
         return Response(status_code=204)
 
     return router

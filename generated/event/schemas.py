@@ -23,7 +23,7 @@ class Tag(RootModel[str]):
 
 class EventCreate(InputModel):
     """
-    The fields a client sends to create or replace a Event.
+    The fields a client sends to create or replace an Event.
     """
 
     model_config = ConfigDict(
@@ -57,11 +57,15 @@ class EventCreate(InputModel):
     Who to write to about the event.
     """
     tags: Annotated[list[Tag], Field(max_length=20, validate_default=True)] = []
+    venue_id: Annotated[int | MISSING | None, Field(ge=1, le=9223372036854775807)] = MISSING
+    """
+    Where the event takes place; a venue with events cannot be deleted.
+    """
 
 
 class EventUpdate(InputModel):
     """
-    A JSON merge patch of a Event: absent fields are unchanged.
+    A JSON merge patch of an Event: absent fields are unchanged.
     """
 
     model_config = ConfigDict(
@@ -97,6 +101,10 @@ class EventUpdate(InputModel):
     Who to write to about the event.
     """
     tags: Annotated[list[Tag] | MISSING, Field(max_length=20)] = MISSING
+    venue_id: Annotated[int | MISSING | None, Field(ge=1, le=9223372036854775807)] = MISSING
+    """
+    Where the event takes place; a venue with events cannot be deleted.
+    """
 
 
 class EventRead(SchemaModel):
@@ -130,17 +138,13 @@ class EventRead(SchemaModel):
     Who to write to about the event.
     """
     tags: list[Tag]
+    venue_id: int | None
+    """
+    Where the event takes place; a venue with events cannot be deleted.
+    """
     created_at: AwareDatetime
     updated_at: AwareDatetime
-
-
-class EventPage(SchemaModel):
+    version: Annotated[int, Field(ge=1, le=9223372036854775807)]
     """
-    One page of events; pass next_cursor back to get the next one.
+    Incremented by every change; the ETag is this number, quoted.
     """
-
-    model_config = ConfigDict(
-        extra="forbid",
-    )
-    items: list[EventRead]
-    next_cursor: str | None

@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import (
     BigInteger,
     ForeignKey,
+    Index,
     Integer,
 )
 from sqlalchemy.orm import Mapped, mapped_column
@@ -20,6 +21,11 @@ class Image(Base):
     """A picture taken at an event."""
 
     __tablename__ = "images"
+    __table_args__ = (
+        Index("ix_images_width_id", "width", "id"),
+        Index("ix_images_height_id", "height", "id"),
+        Index("ix_images_created_at_id", "created_at", "id"),
+    )
 
     id: Mapped[int] = mapped_column(
         BigInteger().with_variant(Integer(), "sqlite"), primary_key=True
@@ -43,5 +49,17 @@ class Image(Base):
         index=True,
     )
     """The Event this belongs to."""
+    performer_id: Mapped[int | None] = mapped_column(
+        BigInteger(),
+        ForeignKey("performers.id", ondelete="SET NULL", name="fk_images_performer_id_performers"),
+        index=True,
+    )
+    """The performer pictured, if any; forgotten when the performer is deleted."""
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    version: Mapped[int] = mapped_column(BigInteger(), server_default="1")
+    """Incremented by every write; the ETag. An UPDATE names the version it read."""
+
+    __mapper_args__ = {"version_id_col": version}
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    """When the row was deleted; deleted rows are left out of every read."""

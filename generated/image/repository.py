@@ -3,10 +3,15 @@
 
 from __future__ import annotations
 
-from app.core.cursor import CursorCodec
-from app.core.repository import Constraint, SQLRepository
-from app.core.types import PositiveInt64
+from pydantic import AwareDatetime
+
+from app.core.query import Listing
+from app.core.repository import BelongsTo, Constraint, SQLRepository
+from app.core.types import Int64, PositiveInt64
+from generated.event.models import Event
 from generated.image.models import Image
+from generated.image.schemas import ImageCreate, ImageRead
+from generated.performer.models import Performer
 
 
 class ImageRepositoryBase(SQLRepository[Image]):
@@ -16,7 +21,35 @@ class ImageRepositoryBase(SQLRepository[Image]):
     """
 
     model = Image
-    sort_field = "id"
-    sort_descending = False
-    cursor = CursorCodec("id", tuple[PositiveInt64, PositiveInt64])
-    constraints = (Constraint("fk_images_event_id_events", "foreign_key", ("event_id",), "Event"),)
+    listing = Listing.from_schemas(
+        (ImageCreate, ImageRead),
+        {
+            "event_id": ("eq", "in"),
+            "performer_id": ("eq", "is_null"),
+            "content_type": ("eq", "in"),
+            "width": ("gte", "lte"),
+            "caption": ("icontains", "is_null"),
+        },
+        default_sort="id",
+        default_limit=20,
+        max_limit=100,
+        key_types={
+            "width": Int64,
+            "height": Int64,
+            "created_at": AwareDatetime,
+            "id": PositiveInt64,
+        },
+        expand=("event", "performer"),
+        soft_delete=True,
+    )
+    constraints = (
+        Constraint("fk_images_event_id_events", "foreign_key", ("event_id",), "Event"),
+        Constraint(
+            "fk_images_performer_id_performers", "foreign_key", ("performer_id",), "Performer"
+        ),
+    )
+    relations = {
+        "event": BelongsTo(Event, "event_id"),
+        "performer": BelongsTo(Performer, "performer_id"),
+    }
+    soft_delete = True

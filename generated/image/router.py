@@ -3,19 +3,19 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Request, Response
 
 from app.core.body import JSON_BODY, MERGE_PATCH_BODY, read_body
 from app.core.context import RequestContext
 from app.core.deps import SessionDep
+from app.core.etag import etag, not_modified
 from app.core.params import refuse_undeclared_query
-from app.core.responses import json_response
+from app.core.responses import json_response, page_fields, with_related
 from app.core.types import INT64_MAX
+from generated.image.expanded import ImageExpanded, ImagePage
 from generated.image.repository import ImageRepositoryBase
-from generated.image.schemas import ImageCreate, ImagePage, ImageRead, ImageUpdate
+from generated.image.schemas import ImageCreate, ImageRead, ImageUpdate
 from generated.image.service import ImageServiceBase
-
-_LIST_QUERY = frozenset({"limit", "cursor"})
 
 
 def build_router(
@@ -29,51 +29,55 @@ def build_router(
 
     Service = Annotated[ImageServiceBase, Depends(get_service)]
     RowId = Annotated[int, Path(ge=1, le=INT64_MAX)]
+    listing = repository_class.listing
     router = APIRouter(prefix="/images", tags=["Image"])
 
     @router.get("", operation_id="list_images")
-    async def list_images(
-        request: Request,
-        service: Service,
-        limit: Annotated[int, Query(ge=1, le=100)] = 20,
-        cursor: Annotated[str | None, Query(max_length=2048)] = None,
-    ) -> Response:
-        refuse_undeclared_query(request, _LIST_QUERY)
-        page = await service.list(limit, cursor)
-        items = [ImageRead.model_validate(row) for row in page.rows]
-        return json_response(ImagePage(items=items, next_cursor=page.next_cursor))
+    async def list_images(request: Request, service: Service) -> Response:
+        query = listing.parse(request.query_params)
+        page = await service.list(query)
+        expanded = await service.expand(page.rows, query.expand)
+        items = [ImageExpanded.model_validate(with_related(row, expanded)) for row in page.rows]
+        body = ImagePage(items=items, **page_fields(page.next_cursor, page.total))
+        return json_response(body)
 
     @router.get("/{image_id}", operation_id="get_image")
     async def get_image(request: Request, service: Service, image_id: RowId) -> Response:
-        refuse_undeclared_query(request)
-        return json_response(ImageRead.model_validate(await service.get(image_id)))
+        expand = listing.expansions(request.query_params)
+        row = await service.get(image_id)
+        if expand:  # the row with its relations: no entity tag covers both
+            expanded = await service.expand([row], expand)
+            body = ImageExpanded.model_validate(with_related(row, expanded))
+            return json_response(body)
+        if not_modified(request.headers.get("if-none-match"), row):
+            return Response(status_code=304, headers={"ETag": etag(row)})
+        return json_response(ImageExpanded.model_validate(row), headers={"ETag": etag(row)})
 
     @router.post("", operation_id="create_image", status_code=201)
     async def create_image(request: Request, service: Service) -> Response:
         refuse_undeclared_query(request)
         row = await service.create(await read_body(request, ImageCreate, JSON_BODY))
-        location = f"/images/{row.id}"
-        body = ImageRead.model_validate(row)
-        return json_response(body, status_code=201, headers={"Location": location})
+        headers = {"Location": f"/images/{row.id}", "ETag": etag(row)}
+        return json_response(ImageRead.model_validate(row), status_code=201, headers=headers)
 
     @router.put("/{image_id}", operation_id="replace_image")
     async def replace_image(request: Request, service: Service, image_id: RowId) -> Response:
         refuse_undeclared_query(request)
         data = await read_body(request, ImageCreate, JSON_BODY)
-        row = await service.replace(image_id, data)
-        return json_response(ImageRead.model_validate(row))
+        row = await service.replace(image_id, data, if_match=request.headers.get("if-match"))
+        return json_response(ImageRead.model_validate(row), headers={"ETag": etag(row)})
 
     @router.patch("/{image_id}", operation_id="update_image")
     async def update_image(request: Request, service: Service, image_id: RowId) -> Response:
         refuse_undeclared_query(request)
         patch = await read_body(request, ImageUpdate, MERGE_PATCH_BODY)
-        row = await service.update(image_id, patch)
-        return json_response(ImageRead.model_validate(row))
+        row = await service.update(image_id, patch, if_match=request.headers.get("if-match"))
+        return json_response(ImageRead.model_validate(row), headers={"ETag": etag(row)})
 
     @router.delete("/{image_id}", operation_id="delete_image", status_code=204)
     async def delete_image(request: Request, service: Service, image_id: RowId) -> Response:
         refuse_undeclared_query(request)
-        await service.delete(image_id)
+        await service.delete(image_id, if_match=request.headers.get("if-match"))
         return Response(status_code=204)
 
     return router

@@ -21,7 +21,7 @@ class ImageContentType(StrEnum):
 
 class ImageCreate(InputModel):
     """
-    The fields a client sends to create or replace a Image.
+    The fields a client sends to create or replace an Image.
     """
 
     model_config = ConfigDict(
@@ -56,11 +56,15 @@ class ImageCreate(InputModel):
     """
     The Event this belongs to.
     """
+    performer_id: Annotated[int | MISSING | None, Field(ge=1, le=9223372036854775807)] = MISSING
+    """
+    The performer pictured, if any; forgotten when the performer is deleted.
+    """
 
 
 class ImageUpdate(InputModel):
     """
-    A JSON merge patch of a Image: absent fields are unchanged.
+    A JSON merge patch of an Image: absent fields are unchanged.
     """
 
     model_config = ConfigDict(
@@ -95,6 +99,10 @@ class ImageUpdate(InputModel):
     """
     The Event this belongs to.
     """
+    performer_id: Annotated[int | MISSING | None, Field(ge=1, le=9223372036854775807)] = MISSING
+    """
+    The performer pictured, if any; forgotten when the performer is deleted.
+    """
 
 
 class ImageRead(SchemaModel):
@@ -127,17 +135,17 @@ class ImageRead(SchemaModel):
     """
     The Event this belongs to.
     """
+    performer_id: int | None
+    """
+    The performer pictured, if any; forgotten when the performer is deleted.
+    """
     created_at: AwareDatetime
     updated_at: AwareDatetime
-
-
-class ImagePage(SchemaModel):
+    version: Annotated[int, Field(ge=1, le=9223372036854775807)]
     """
-    One page of images; pass next_cursor back to get the next one.
+    Incremented by every change; the ETag is this number, quoted.
     """
-
-    model_config = ConfigDict(
-        extra="forbid",
-    )
-    items: list[ImageRead]
-    next_cursor: str | None
+    deleted_at: AwareDatetime | None
+    """
+    When the row was deleted (only listed with ?include_deleted=true).
+    """

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from generator.ir import Kind, Resource
+from generator.ir import Kind, Project, Resource
 from generator.render.common import header, quote_doc, resource_doc
 
-__all__ = ["cursor_key_type", "render_repository", "render_service"]
+__all__ = ["key_types", "render_repository", "render_service"]
 
 _KEY_TYPES = {
     Kind.INTEGER: "Int64",
@@ -21,21 +21,24 @@ _KEY_TYPES = {
 }
 
 
-def cursor_key_type(resource: Resource) -> str:
-    """The bounded type of a cursor's ``(sort value, id)``, checked before any query."""
+def key_types(resource: Resource) -> dict[str, str]:
+    """The bounded type of each sortable field's cursor key, checked before any query."""
     id_type = "UUID" if resource.id_kind is Kind.UUID else "PositiveInt64"
-    sort = resource.list_options.default_sort
-    if sort == "id":
-        return f"tuple[{id_type}, {id_type}]"
-    if sort in ("created_at", "updated_at"):
-        return f"tuple[AwareDatetime, {id_type}]"
-    field = resource.field(sort)
-    key = field.enum_class if field.enum_class else _KEY_TYPES[field.kind]
-    return f"tuple[{key}, {id_type}]"
+    out = {}
+    for name in resource.list_options.sort:
+        if name == "id":
+            out[name] = id_type
+        elif name in ("created_at", "updated_at"):
+            out[name] = "AwareDatetime"
+        else:
+            field = resource.field(name)
+            out[name] = field.enum_class if field.enum_class else _KEY_TYPES[field.kind]
+    return out
 
 
-def render_repository(resource: Resource) -> str:
+def render_repository(resource: Resource, project: Project) -> str:
     name = resource.name
+    module = resource.module
     options = resource.list_options
     ordering = ("-" if options.descending else "") + options.default_sort
     constraints = [
@@ -47,10 +50,65 @@ def render_repository(resource: Resource) -> str:
         for f in resource.fields
         if f.foreign_key is not None
     ]
-    enums = sorted(f.enum_class for f in resource.fields if f.enum_class)
-    enum_import = (
-        f"from generated.{resource.module}.schemas import {', '.join(enums)}\n" if enums else ""
+    keys = key_types(resource)
+    enums = sorted({f.enum_class for f in resource.fields if f.enum_class and f.name in keys})
+    imports = {f"from generated.{module}.models import {name}"}
+    if enums:
+        imports.add(f"from generated.{module}.schemas import {', '.join(enums)}")
+    if options.filters:
+        imports.add(f"from generated.{module}.schemas import {name}Create, {name}Read")
+    relations = []
+    for relation in resource.relations:
+        target = project.resource(relation.target)
+        imports.add(f"from generated.{target.module}.models import {target.name}")
+        if relation.kind == "belongs_to":
+            relations.append(
+                f"        {relation.name!r}: BelongsTo({target.name}, {relation.column!r}),\n"
+            )
+        elif relation.kind == "has_many":
+            relations.append(
+                f"        {relation.name!r}: HasMany({target.name}, {relation.column!r}),\n"
+            )
+        else:
+            link = relation.association
+            assert link is not None
+            owner = project.resource(link.owner).module
+            imports.add(f"from generated.{owner}.models import {link.table}")
+            own, other = (
+                (link.left, link.right)
+                if link.left[1] == resource.table
+                else (link.right, link.left)
+            )
+            relations.append(
+                f"        {relation.name!r}: ManyToMany({target.name}, {link.table}, "
+                f"{own[0]!r}, {other[0]!r}),\n"
+            )
+    core = ["Constraint", "SQLRepository"]
+    core += sorted(
+        {
+            {"belongs_to": "BelongsTo", "has_many": "HasMany", "many_to_many": "ManyToMany"}[r.kind]
+            for r in resource.relations
+        }
     )
+    listing_args = [
+        f"        default_sort={ordering!r},\n",
+        f"        default_limit={options.default_limit},\n",
+        f"        max_limit={options.max_limit},\n",
+        "        key_types={" + ", ".join(f"{k!r}: {v}" for k, v in keys.items()) + "},\n",
+    ]
+    if resource.relations:
+        names = tuple(r.name for r in resource.relations)
+        listing_args.append(f"        expand={names!r},\n")
+    if resource.soft_delete:
+        listing_args.append("        soft_delete=True,\n")
+    if options.filters:
+        filters = "{" + ", ".join(f"{f.field!r}: {f.operators!r}" for f in options.filters) + "}"
+        listing = (
+            f"    listing = Listing.from_schemas(\n        ({name}Create, {name}Read),\n"
+            f"        {filters},\n{''.join(listing_args)}    )\n"
+        )
+    else:
+        listing = f"    listing = Listing(\n{''.join(listing_args)}    )\n"
     return "".join(
         [
             header(resource.spec_path),
@@ -60,24 +118,23 @@ def render_repository(resource: Resource) -> str:
             "from datetime import date\n",
             "from uuid import UUID\n\n",
             "from pydantic import AwareDatetime\n\n",
-            "from app.core.cursor import CursorCodec\n",
-            "from app.core.repository import Constraint, SQLRepository\n",
+            "from app.core.query import Listing\n",
+            f"from app.core.repository import {', '.join(core)}\n",
             "from app.core.types import FiniteFloat, Int64, PositiveInt64, SafeText\n",
-            f"from generated.{resource.module}.models import {name}\n",
-            enum_import,
+            "".join(f"{line}\n" for line in sorted(imports)),
             "\n\n",
             f"class {name}RepositoryBase(SQLRepository[{name}]):\n",
             quote_doc(
                 f"All SQL for {name}; it holds the session and never commits. Subclass it in "
-                f"custom/{resource.module}/repository.py to add queries.",
+                f"custom/{module}/repository.py to add queries.",
                 "    ",
             ),
             "\n",
             f"    model = {name}\n",
-            f"    sort_field = {options.default_sort!r}\n",
-            f"    sort_descending = {options.descending}\n",
-            f"    cursor = CursorCodec({ordering!r}, {cursor_key_type(resource)})\n",
+            listing,
             f"    constraints = (\n{''.join(constraints)}    )\n" if constraints else "",
+            f"    relations = {{\n{''.join(relations)}    }}\n" if relations else "",
+            "    soft_delete = True\n" if resource.soft_delete else "",
         ]
     )
 

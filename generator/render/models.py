@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from generator.ir import Field, Kind, Resource
+import io
+import tokenize
+
+from generator.ir import Association, Field, Kind, Project, Resource
+from generator.naming import constraint_name
 from generator.render.common import header, quote_doc, resource_doc
 
-__all__ = ["render_model"]
+__all__ = ["associations_of", "render_model", "sort_indexes"]
 
 _IMPORTS = """\
 from __future__ import annotations
@@ -20,8 +24,11 @@ from sqlalchemy import (
     Boolean,
     Date,
     Double,
+    Column,
     ForeignKey,
+    Index,
     Integer,
+    Table,
     UniqueConstraint,
     Uuid,
     false,
@@ -33,30 +40,47 @@ from sqlalchemy.orm import Mapped, mapped_column
 from app.core.database import Base, ExactString, UTCDateTime, enum_column, utcnow
 """
 
+# The lowercase names a model's class body refers to, and the module each comes from. A
+# field of the same name is a class attribute, which the statements after it (and
+# SQLAlchemy, resolving the Mapped[...] annotations in the class namespace) would find
+# instead: such a name is imported under an alias that no field can have (fields never
+# start with "_").
+_SHADOWABLE = {
+    "mapped_column": "sqlalchemy.orm",
+    "false": "sqlalchemy",
+    "text": "sqlalchemy",
+    "true": "sqlalchemy",
+    "enum_column": "app.core.database",
+    "utcnow": "app.core.database",
+    "uuid4": "uuid",
+    "date": "datetime",
+    "datetime": "datetime",
+}
 
-def render_model(resource: Resource) -> str:
+
+def render_model(resource: Resource, project: Project) -> str:
     enums = sorted(f.enum_class for f in resource.fields if f.enum_class)
     enum_import = (
         f"from generated.{resource.module}.schemas import {', '.join(enums)}\n" if enums else ""
     )
+    shadowed = sorted(_SHADOWABLE.keys() & {field.name for field in resource.fields})
+    aliases = "".join(f"from {_SHADOWABLE[name]} import {name} as _{name}\n" for name in shadowed)
     lines = [
-        header(resource.spec_path),
-        quote_doc(resource_doc(resource, "The stored table")),
-        "\n",
-        _IMPORTS,
-        enum_import,
-        "\n\n",
         f"class {resource.name}(Base):\n",
         quote_doc(resource.description or f"A stored {resource.name}.", "    "),
         "\n",
         f'    __tablename__ = "{resource.table}"\n',
     ]
-    if resource.unique:
-        constraints = "".join(
-            f"        UniqueConstraint({', '.join(repr(c) for c in cols)}, name={name!r}),\n"
-            for name, cols in resource.unique
-        )
-        lines.append(f"    __table_args__ = (\n{constraints}    )\n")
+    table_args = [
+        f"        UniqueConstraint({', '.join(repr(c) for c in cols)}, name={name!r}),\n"
+        for name, cols in resource.unique
+    ]
+    table_args += [
+        f"        Index({name!r}, {', '.join(repr(c) for c in cols)}),\n"
+        for name, cols in sort_indexes(resource)
+    ]
+    if table_args:
+        lines.append(f"    __table_args__ = (\n{''.join(table_args)}    )\n")
     lines.append("\n")
     lines.append(_id_line(resource))
     for field in resource.fields:
@@ -66,7 +90,99 @@ def render_model(resource: Resource) -> str:
         "    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)\n"
         "    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)\n"
     )
+    if resource.versioned:
+        lines.append(
+            '    version: Mapped[int] = mapped_column(BigInteger(), server_default="1")\n'
+            '    """Incremented by every write; the ETag. An UPDATE names the version it read."""\n'
+            '\n    __mapper_args__ = {"version_id_col": version}\n'
+        )
+    if resource.soft_delete:
+        lines.append(
+            "    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)\n"
+            '    """When the row was deleted; deleted rows are left out of every read."""\n'
+        )
+    body = _unshadow("".join(lines), shadowed)
+    prelude = [
+        header(resource.spec_path),
+        quote_doc(resource_doc(resource, "The stored table")),
+        "\n",
+        _IMPORTS,
+        aliases,
+        enum_import,
+        "\n\n",
+    ]
+    tables = [_association(association) for association in associations_of(resource, project)]
+    return "".join([*prelude, body, *tables])
+
+
+def _unshadow(body: str, names: list[str]) -> str:
+    """``body`` with each reference to one of ``names`` made to its ``_name`` alias.
+
+    A reference is a name token that is neither an attribute (after ``.``), nor a field
+    being declared (before ``:``), nor a keyword argument (before ``=``); strings and
+    docstrings are left as they are.
+    """
+    if not names:
+        return body
+    tokens = list(tokenize.generate_tokens(io.StringIO(body).readline))
+    edits: list[tuple[int, int, str]] = []  # (row, column, name), applied right to left
+    for index, token in enumerate(tokens):
+        if token.type != tokenize.NAME or token.string not in names:
+            continue
+        before = tokens[index - 1].string if index else ""
+        after = tokens[index + 1].string if index + 1 < len(tokens) else ""
+        if before != "." and after not in (":", "="):
+            edits.append((*token.start, token.string))
+    lines = body.splitlines(keepends=True)
+    for row, column, name in sorted(edits, reverse=True):
+        line = lines[row - 1]
+        lines[row - 1] = f"{line[:column]}_{name}{line[column + len(name) :]}"
     return "".join(lines)
+
+
+def associations_of(resource: Resource, project: Project) -> list[Association]:
+    """The link tables this resource's module defines (each is defined once)."""
+    found = {
+        rel.association.table: rel.association
+        for other in project.resources
+        for rel in other.relations
+        if rel.association is not None and rel.association.owner == resource.name
+    }
+    return [found[name] for name in sorted(found)]
+
+
+def sort_indexes(resource: Resource) -> list[tuple[str, tuple[str, ...]]]:
+    """An index per declared sort field, with the id that breaks its ties: a page at any
+    depth is an index range scan."""
+    indexes: list[tuple[str, tuple[str, ...]]] = []
+    for name in resource.list_options.sort:
+        if name == "id":
+            continue
+        columns = (name, "id")
+        indexes.append((constraint_name("ix", resource.table, columns), columns))
+    return indexes
+
+
+def _association(association: Association) -> str:
+    def column(name: str, table: str, sa_type: str) -> str:
+        fk = constraint_name("fk", association.table, (name, table))
+        return (
+            f'    Column("{name}", {sa_type}, '
+            f'ForeignKey("{table}.id", ondelete="CASCADE", name="{fk}"), primary_key=True),\n'
+        )
+
+    index = constraint_name("ix", association.table, (association.right[0],))
+    return (
+        f"\n\n{association.table} = Table(\n"
+        f'    "{association.table}",\n'
+        "    Base.metadata,\n"
+        f"{column(*association.left)}"
+        f"{column(*association.right)}"
+        f'    Index("{index}", "{association.right[0]}"),\n'
+        ")\n"
+        f'"""The links of the many-to-many relation between {association.left[1]} and '
+        f'{association.right[1]}."""\n'
+    )
 
 
 def _id_line(resource: Resource) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from generator.contract import id_parameter, operation_id
-from generator.ir import Kind, Resource
+from generator.ir import Kind, Project, Relation, Resource
 from generator.render.common import header, quote_doc, resource_doc
 
 __all__ = ["render_router"]
@@ -14,30 +14,57 @@ _IMPORTS = """\
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Request, Response
+from pydantic import Field, TypeAdapter
 
-from app.core.body import JSON_BODY, MERGE_PATCH_BODY, read_body
+from app.core.body import JSON_BODY, MERGE_PATCH_BODY, read_body, read_items
 from app.core.context import RequestContext
 from app.core.deps import SessionDep
+from app.core.errors import NOT_ALLOWED, method_not_allowed
+from app.core.etag import etag, not_modified
 from app.core.params import refuse_undeclared_query
-from app.core.responses import json_response
+from app.core.responses import json_bytes_response, json_response, page_fields, with_related
 from app.core.types import INT64_MAX
 """
 
 
-def render_router(resource: Resource) -> str:
+def render_router(resource: Resource, project: Project) -> str:
     name, module = resource.name, resource.module
-    schemas = sorted({f"{name}Read", f"{name}Page", f"{name}Create", f"{name}Update"})
+    shown = f"{name}Expanded" if resource.relations else f"{name}Read"
+    schemas = sorted({f"{name}Read", f"{name}Create", f"{name}Update"})
+    imports = [
+        f"from generated.{module}.repository import {name}RepositoryBase\n",
+        f"from generated.{module}.schemas import {', '.join(schemas)}\n",
+        f"from generated.{module}.service import {name}ServiceBase\n",
+    ]
+    imports.append(f"from generated.{module}.{_page_module(resource)} import {name}Page\n")
+    if resource.relations:
+        imports.append(f"from generated.{module}.expanded import {name}Expanded\n")
+    for target in _nested_targets(resource, project):
+        imports.append(
+            f"from generated.{target.module}.repository import {target.name}RepositoryBase\n"
+        )
+        imports.append(
+            f"from generated.{target.module}.{_page_module(target)} import {target.name}Page\n"
+        )
+        if target.relations:
+            imports.append(
+                f"from generated.{target.module}.expanded import {target.name}Expanded\n"
+            )
     parts = [
         header(resource.spec_path),
         quote_doc(resource_doc(resource, "The HTTP operations")),
         "\n",
         _IMPORTS,
-        f"from generated.{module}.repository import {name}RepositoryBase\n",
-        f"from generated.{module}.schemas import {', '.join(schemas)}\n",
-        f"from generated.{module}.service import {name}ServiceBase\n",
+        *sorted(set(imports)),
         "\n",
-        '_LIST_QUERY = frozenset({"limit", "cursor"})\n' if resource.has("list") else "",
+        (
+            f"_BULK = TypeAdapter(\n    Annotated[list[{name}Create], "
+            f"Field(min_length=1, max_length={resource.bulk_max})]\n)\n"
+        )
+        if resource.bulk_max
+        else "",
+        f"_BULK_READ = TypeAdapter(list[{name}Read])\n" if resource.bulk_max else "",
         "\n\n",
         "def build_router(\n",
         f"    repository_class: type[{name}RepositoryBase] = {name}RepositoryBase,\n",
@@ -50,97 +77,217 @@ def render_router(resource: Resource) -> str:
         f"    def get_service(request: Request, session: SessionDep) -> {name}ServiceBase:\n",
         "        return service_class(repository_class(session), RequestContext(request))\n\n",
         f"    Service = Annotated[{name}ServiceBase, Depends(get_service)]\n",
-        f"    {_id_alias(resource)}\n",
+        f"    {_id_alias('RowId', resource)}\n",
+        "    listing = repository_class.listing\n",
         f'    router = APIRouter(prefix="{resource.path}", tags=[{name!r}])\n',
     ]
+    context = {"shown": shown}
+    if resource.bulk_max is not None:
+        parts.append(
+            "\n    # Before the item routes, which would take /bulk for an id.\n"
+            '    router.add_api_route("/bulk", method_not_allowed("POST"), '
+            'methods=["GET", "PUT", "PATCH", "DELETE"],\n'
+            "                         name=NOT_ALLOWED, include_in_schema=False)\n"
+        )
     for operation in resource.operations:
         parts.append("\n")
-        parts.append(_OPERATIONS[operation](resource))
+        parts.append(_OPERATIONS[operation](resource, context))
+    if resource.bulk_max is not None:
+        parts.append("\n")
+        parts.append(_bulk_create(resource))
+    for relation in resource.relations:
+        if relation.kind != "belongs_to":
+            parts.append(_nested(resource, relation, project))
     parts.append("\n    return router\n")
     return "".join(parts)
 
 
-def _id_alias(resource: Resource) -> str:
+def _page_module(resource: Resource) -> str:
+    return "expanded" if resource.relations else "schemas"
+
+
+def _nested_targets(resource: Resource, project: Project) -> list[Resource]:
+    return [
+        project.resource(r.target)
+        for r in resource.relations
+        if r.kind != "belongs_to" and project.resource(r.target).has("list")
+    ]
+
+
+def _id_alias(alias: str, resource: Resource) -> str:
     if resource.id_kind is Kind.UUID:
-        return "RowId = Annotated[UUID, Path()]"
-    return "RowId = Annotated[int, Path(ge=1, le=INT64_MAX)]"
+        return f"{alias} = Annotated[UUID, Path()]"
+    return f"{alias} = Annotated[int, Path(ge=1, le=INT64_MAX)]"
 
 
-def _list(resource: Resource) -> str:
-    options = resource.list_options
-    name = resource.name
+def _etag(resource: Resource, row: str = "row") -> str:
+    return f', "ETag": etag({row})' if resource.versioned else ""
+
+
+def _headers(resource: Resource) -> str:
+    return ', headers={"ETag": etag(row)}' if resource.versioned else ""
+
+
+def _if_match(resource: Resource) -> str:
+    return ', if_match=request.headers.get("if-match")' if resource.versioned else ""
+
+
+def _list(resource: Resource, context: dict[str, str]) -> str:
+    name, shown = resource.name, context["shown"]
+    op = operation_id("list", resource)
     return (
-        f'    @router.get("", operation_id="{operation_id("list", resource)}")\n'
-        f"    async def {operation_id('list', resource)}(\n"
-        "        request: Request,\n"
-        "        service: Service,\n"
-        f"        limit: Annotated[int, Query(ge=1, le={options.max_limit})] = "
-        f"{options.default_limit},\n"
-        "        cursor: Annotated[str | None, Query(max_length=2048)] = None,\n"
-        "    ) -> Response:\n"
-        "        refuse_undeclared_query(request, _LIST_QUERY)\n"
-        "        page = await service.list(limit, cursor)\n"
-        f"        items = [{name}Read.model_validate(row) for row in page.rows]\n"
-        f"        return json_response({name}Page(items=items, next_cursor=page.next_cursor))\n"
+        f'    @router.get("", operation_id="{op}")\n'
+        f"    async def {op}(request: Request, service: Service) -> Response:\n"
+        "        query = listing.parse(request.query_params)\n"
+        "        page = await service.list(query)\n"
+        "        expanded = await service.expand(page.rows, query.expand)\n"
+        f"        items = [{shown}.model_validate(with_related(row, expanded))"
+        " for row in page.rows]\n"
+        f"        body = {name}Page(items=items, **page_fields(page.next_cursor, page.total))\n"
+        "        return json_response(body)\n"
     )
 
 
-def _get(resource: Resource) -> str:
-    key, op, name = id_parameter(resource), operation_id("get", resource), resource.name
-    return (
-        f'    @router.get("/{{{key}}}", operation_id="{op}")\n'
-        f"    async def {op}(request: Request, service: Service, {key}: RowId) -> Response:\n"
-        "        refuse_undeclared_query(request)\n"
-        f"        return json_response({name}Read.model_validate(await service.get({key})))\n"
-    )
+def _get(resource: Resource, context: dict[str, str]) -> str:
+    key, op, shown = id_parameter(resource), operation_id("get", resource), context["shown"]
+    lines = [
+        f'    @router.get("/{{{key}}}", operation_id="{op}")\n',
+        f"    async def {op}(request: Request, service: Service, {key}: RowId) -> Response:\n",
+    ]
+    if resource.relations:
+        lines.append("        expand = listing.expansions(request.query_params)\n")
+    else:
+        lines.append("        refuse_undeclared_query(request)\n")
+    lines.append(f"        row = await service.get({key})\n")
+    if resource.relations:
+        lines += [
+            "        if expand:  # the row with its relations: no entity tag covers both\n",
+            "            expanded = await service.expand([row], expand)\n",
+            f"            body = {shown}.model_validate(with_related(row, expanded))\n",
+            "            return json_response(body)\n",
+        ]
+    if resource.versioned:
+        lines += [
+            '        if not_modified(request.headers.get("if-none-match"), row):\n',
+            '            return Response(status_code=304, headers={"ETag": etag(row)})\n',
+        ]
+    lines.append(f"        return json_response({shown}.model_validate(row){_headers(resource)})\n")
+    return "".join(lines)
 
 
-def _create(resource: Resource) -> str:
+def _create(resource: Resource, _context: dict[str, str]) -> str:
     op, name = operation_id("create", resource), resource.name
     return (
         f'    @router.post("", operation_id="{op}", status_code=201)\n'
         f"    async def {op}(request: Request, service: Service) -> Response:\n"
         "        refuse_undeclared_query(request)\n"
         f"        row = await service.create(await read_body(request, {name}Create, JSON_BODY))\n"
-        f'        location = f"{resource.path}/{{row.id}}"\n'
-        f"        body = {name}Read.model_validate(row)\n"
-        '        return json_response(body, status_code=201, headers={"Location": location})\n'
+        f'        headers = {{"Location": f"{resource.path}/{{row.id}}"{_etag(resource)}}}\n'
+        f"        return json_response({name}Read.model_validate(row), status_code=201, "
+        "headers=headers)\n"
     )
 
 
-def _replace(resource: Resource) -> str:
+def _replace(resource: Resource, _context: dict[str, str]) -> str:
     key, op, name = id_parameter(resource), operation_id("replace", resource), resource.name
     return (
         f'    @router.put("/{{{key}}}", operation_id="{op}")\n'
         f"    async def {op}(request: Request, service: Service, {key}: RowId) -> Response:\n"
         "        refuse_undeclared_query(request)\n"
         f"        data = await read_body(request, {name}Create, JSON_BODY)\n"
-        f"        row = await service.replace({key}, data)\n"
-        f"        return json_response({name}Read.model_validate(row))\n"
+        f"        row = await service.replace({key}, data{_if_match(resource)})\n"
+        f"        return json_response({name}Read.model_validate(row){_headers(resource)})\n"
     )
 
 
-def _update(resource: Resource) -> str:
+def _update(resource: Resource, _context: dict[str, str]) -> str:
     key, op, name = id_parameter(resource), operation_id("update", resource), resource.name
     return (
         f'    @router.patch("/{{{key}}}", operation_id="{op}")\n'
         f"    async def {op}(request: Request, service: Service, {key}: RowId) -> Response:\n"
         "        refuse_undeclared_query(request)\n"
         f"        patch = await read_body(request, {name}Update, MERGE_PATCH_BODY)\n"
-        f"        row = await service.update({key}, patch)\n"
-        f"        return json_response({name}Read.model_validate(row))\n"
+        f"        row = await service.update({key}, patch{_if_match(resource)})\n"
+        f"        return json_response({name}Read.model_validate(row){_headers(resource)})\n"
     )
 
 
-def _delete(resource: Resource) -> str:
+def _delete(resource: Resource, _context: dict[str, str]) -> str:
     key, op = id_parameter(resource), operation_id("delete", resource)
     return (
         f'    @router.delete("/{{{key}}}", operation_id="{op}", status_code=204)\n'
         f"    async def {op}(request: Request, service: Service, {key}: RowId) -> Response:\n"
         "        refuse_undeclared_query(request)\n"
-        f"        await service.delete({key})\n"
+        f"        await service.delete({key}{_if_match(resource)})\n"
         "        return Response(status_code=204)\n"
     )
+
+
+def _bulk_create(resource: Resource) -> str:
+    op = operation_id("bulk_create", resource)
+    return (
+        f'    @router.post("/bulk", operation_id="{op}", status_code=201)\n'
+        f"    async def {op}(request: Request, service: Service) -> Response:\n"
+        "        refuse_undeclared_query(request)\n"
+        "        items = await read_items(request, _BULK, JSON_BODY)\n"
+        "        rows = await service.create_many(items)\n"
+        "        created = _BULK_READ.validate_python(rows)\n"
+        '        body = {"items": _BULK_READ.dump_python(created, mode="json")}\n'
+        "        return json_bytes_response(body, status_code=201)\n"
+    )
+
+
+def _nested(resource: Resource, relation: Relation, project: Project) -> str:
+    target = project.resource(relation.target)
+    key = id_parameter(resource)
+    base = f"/{{{key}}}/{relation.name}"
+    lines = []
+    if target.has("list"):
+        op = f"list_{resource.module}_{relation.name}"
+        shown = f"{target.name}Expanded" if target.relations else f"{target.name}Read"
+        lines += [
+            "\n",
+            f'    @router.get("{base}", operation_id="{op}")\n',
+            f"    async def {op}(request: Request, service: Service, {key}: RowId) -> Response:\n",
+            f"        related = {target.name}RepositoryBase(service.repository.session)\n",
+            f"        scope = ({relation.name!r}, {key})\n",
+            "        query = related.listing.parse(request.query_params, scope=scope)\n",
+            f"        await service.get({key})\n",
+            f"        linked = service.repository.linked({relation.name!r}, {key})\n",
+            "        page = await related.page(query, linked)\n",
+            "        expanded = await related.expand(page.rows, query.expand)\n",
+            f"        items = [{shown}.model_validate(with_related(row, expanded))"
+            " for row in page.rows]\n",
+            f"        body = {target.name}Page(\n"
+            "            items=items, **page_fields(page.next_cursor, page.total)\n"
+            "        )\n",
+            "        return json_response(body)\n",
+        ]
+    if relation.kind == "many_to_many":
+        other = f"{target.module}_id"
+        link = f"{resource.module}_{relation.name}"
+        lines += [
+            "\n",
+            f"    {_id_alias('OtherId', target)}\n",
+            "\n",
+            f'    @router.put("{base}/{{{other}}}", operation_id="link_{link}", status_code=204)\n',
+            f"    async def link_{link}(\n",
+            f"        request: Request, service: Service, {key}: RowId, {other}: OtherId\n",
+            "    ) -> Response:\n",
+            "        refuse_undeclared_query(request)\n",
+            f"        await service.link({relation.name!r}, {key}, {other})\n",
+            "        return Response(status_code=204)\n",
+            "\n",
+            f'    @router.delete(\n        "{base}/{{{other}}}", operation_id="unlink_{link}", '
+            "status_code=204\n    )\n",
+            f"    async def unlink_{link}(\n",
+            f"        request: Request, service: Service, {key}: RowId, {other}: OtherId\n",
+            "    ) -> Response:\n",
+            "        refuse_undeclared_query(request)\n",
+            f"        await service.unlink({relation.name!r}, {key}, {other})\n",
+            "        return Response(status_code=204)\n",
+        ]
+    return "".join(lines)
 
 
 _OPERATIONS = {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from datamodel_code_generator import generate
@@ -10,7 +11,10 @@ from generator.ir import Project
 from generator.naming import SHARED_MODULE
 from generator.refs import map_subschemas
 
-__all__ = ["render_schemas"]
+__all__ = ["EXPANDED_SUFFIX", "render_schemas"]
+
+# The module of a resource's expanded schema: ``event_expanded`` -> generated/event/expanded.py.
+EXPANDED_SUFFIX = "_expanded"
 
 _OPTIONS: dict[str, Any] = {
     "input_file_type": "openapi",
@@ -82,6 +86,11 @@ def _owners(project: Project) -> dict[str, str]:
     for resource in project.resources:
         for suffix in ("Create", "Update", "Read", "Page"):
             owner[f"{resource.name}{suffix}"] = resource.module
+        if resource.relations:
+            # In a module of their own: they refer to other resources' schemas, which
+            # may refer back to this one's.
+            owner[f"{resource.name}Expanded"] = f"{resource.module}{EXPANDED_SUFFIX}"
+            owner[f"{resource.name}Page"] = f"{resource.module}{EXPANDED_SUFFIX}"
         for field in resource.fields:
             if field.enum_class:
                 owner[field.enum_class] = resource.module
@@ -127,12 +136,23 @@ def _is_object(schema: dict[str, Any]) -> bool:
     return declared == "object" or (isinstance(declared, list) and "object" in declared)
 
 
+_SIBLING_IMPORT = re.compile(
+    r"^from \. import (\w+(?: as \w+)?(?:, \w+(?: as \w+)?)*)$", re.MULTILINE
+)
+
+
 def _import_shared(code: str) -> str:
-    """The generator imports sibling modules; shared models live in generated/shared/schemas.py."""
-    code = code.replace(
-        f"from . import {SHARED_MODULE}\n",
-        f"from generated.{SHARED_MODULE} import schemas as {SHARED_MODULE}\n",
-    )
+    """The generator imports sibling modules (``from . import image``); their schemas
+    live in ``generated/<module>/schemas.py``."""
+
+    def absolute(match: re.Match[str]) -> str:
+        lines = []
+        for name in match[1].split(", "):
+            module, _, alias = name.partition(" as ")
+            lines.append(f"from generated.{module} import schemas as {alias or module}")
+        return "\n".join(lines)
+
+    code = _SIBLING_IMPORT.sub(absolute, code)
     if "\nfrom ." in code:  # a shape of import not foreseen: fail here, not at import time
         raise RuntimeError(f"datamodel-code-generator wrote an unexpected relative import:\n{code}")
     return code

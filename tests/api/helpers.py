@@ -20,6 +20,7 @@ from fastapi.testclient import TestClient
 from jsonschema import Draft202012Validator
 
 from app.config import Settings
+from app.core.errors import NOT_ALLOWED
 from app.main import create_app
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -28,7 +29,8 @@ FIXTURES = "tests.api.fixtures"
 
 INT64_MAX = 2**63 - 1
 UTC_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$")
-SERVER_FIELDS = ("id", "created_at", "updated_at")
+# What the server sets and a body never sends (deleted_at only on soft-deleted resources).
+SERVER_FIELDS = ("id", "created_at", "updated_at", "version", "deleted_at")
 # What a driver's error text looks like; none of it may reach a client.
 SQL_MARKERS = (
     "select ",
@@ -304,7 +306,18 @@ class ServedRoute:
 
 
 def served_routes(app: FastAPI) -> list[ServedRoute]:
-    """Every ``APIRoute`` of the app, included routers flattened, with its effective path."""
+    """Every ``APIRoute`` of the app, included routers flattened, with its effective path;
+    not the ones that only answer 405 for a fixed path (see :func:`not_allowed_routes`)."""
+    return [r for r in _every_route(app) if r.route.name != NOT_ALLOWED]
+
+
+def not_allowed_routes(app: FastAPI) -> list[ServedRoute]:
+    """The routes that answer 405 to the methods a fixed path (``/events/bulk``) lacks,
+    which an item route (``/events/{event_id}``) would otherwise take: no operation."""
+    return [r for r in _every_route(app) if r.route.name == NOT_ALLOWED]
+
+
+def _every_route(app: FastAPI) -> list[ServedRoute]:
     iter_contexts = getattr(fastapi.routing, "iter_route_contexts", None)
     if iter_contexts is None:  # a FastAPI that copies included routes into app.routes
         pairs = [(r, r) for r in app.routes if isinstance(r, APIRoute)]

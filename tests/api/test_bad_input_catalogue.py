@@ -465,6 +465,12 @@ def test_reference_to_a_missing_parent_row(client: TestClient, rows: Any) -> Non
 # -- cursors: 400 -------------------------------------------------------------------------------
 
 
+MISMATCH = (
+    "The cursor was issued for another sort or other filters; "
+    "repeat the sort and filters of the first page, or drop the cursor."
+)
+
+
 def _cursor(payload: Any) -> str:
     return base64.urlsafe_b64encode(orjson.dumps(payload)).rstrip(b"=").decode()
 
@@ -474,20 +480,28 @@ def test_tampered_cursor(client: TestClient) -> None:
     create_event(client, name="Second")
     cursor = client.get("/events", params={"limit": 1}).json()["next_cursor"]
     assert isinstance(cursor, str)
-    ordering, (starts_at, row_id) = orjson.loads(base64.urlsafe_b64decode(cursor + "=="))
+    ordering, bound, (starts_at, row_id) = orjson.loads(base64.urlsafe_b64decode(cursor + "=="))
+    # The cursor as issued, re-encoded, is taken: each case below differs in one way.
+    reencoded = _cursor([ordering, bound, [starts_at, row_id]])
+    assert client.get("/events", params={"cursor": reencoded}).status_code == 200
     tampered = {
         "not-base64": "!!" + cursor,
         "truncated": cursor[: len(cursor) // 2],
         "flipped": cursor[:-3] + ("A" if cursor[-3] != "A" else "B") + cursor[-2:],
         "not-json": _cursor("x")[:-2] + "!x",
-        "other-ordering": _cursor(["name", [starts_at, row_id]]),
-        "string-id": _cursor([ordering, [starts_at, str(row_id)]]),
-        "true-id": _cursor([ordering, [starts_at, True]]),
-        "id-past-int64": _cursor([ordering, [starts_at, INT64_OVERFLOW]]),
-        "integer-as-date-time": _cursor([ordering, [1767225600, row_id]]),
-        "date-time-past-9999-in-utc": _cursor([ordering, ["9999-12-31T23:00:00-05:00", row_id]]),
-        "nul-in-date-time": _cursor([ordering, [starts_at + "\x00", row_id]]),
-        "extra-key-part": _cursor([ordering, [starts_at, row_id, 1]]),
+        "no-filters-part": _cursor([ordering, [starts_at, row_id]]),
+        "filters-part-not-a-string": _cursor([ordering, None, [starts_at, row_id]]),
+        "ordering-not-a-string": _cursor([[ordering], bound, [starts_at, row_id]]),
+        "extra-part": _cursor([ordering, bound, [starts_at, row_id], 1]),
+        "string-id": _cursor([ordering, bound, [starts_at, str(row_id)]]),
+        "true-id": _cursor([ordering, bound, [starts_at, True]]),
+        "id-past-int64": _cursor([ordering, bound, [starts_at, INT64_OVERFLOW]]),
+        "integer-as-date-time": _cursor([ordering, bound, [1767225600, row_id]]),
+        "date-time-past-9999-in-utc": _cursor(
+            [ordering, bound, ["9999-12-31T23:00:00-05:00", row_id]]
+        ),
+        "nul-in-date-time": _cursor([ordering, bound, [starts_at + "\x00", row_id]]),
+        "extra-key-part": _cursor([ordering, bound, [starts_at, row_id, 1]]),
         "an-object": _cursor({"ordering": ordering}),
     }
     for name, value in tampered.items():
@@ -496,6 +510,18 @@ def test_tampered_cursor(client: TestClient) -> None:
         assert response.status_code == 400, name
         detail = "The cursor is not one this list answered."
         assert_refused(response, 400, detail, title="Invalid cursor")
+    # Well formed, but issued for another sort or other filters (or so it claims).
+    mismatched = {
+        "other-ordering": ({}, _cursor(["name,id", bound, [starts_at, row_id]])),
+        "other-filters": ({}, _cursor([ordering, "0" * len(bound), [starts_at, row_id]])),
+        "asked-with-another-sort": ({"sort": "starts_at"}, cursor),
+        "asked-with-a-filter": ({"location": "Lyon"}, cursor),
+    }
+    for name, (params, value) in mismatched.items():
+        with unchanged(client):
+            response = client.get("/events", params={**params, "cursor": value})
+        assert response.status_code == 400, name
+        assert_refused(response, 400, MISMATCH, title="Cursor mismatch")
 
 
 # -- null and lax types -------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -11,8 +12,19 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.testclient import TestClient
 
 from app.config import Settings
+from app.core.query import Listing
+from app.core.registry import ResourceBinding
+from app.core.repository import SQLRepository
 from app.main import create_app
-from tests.api.helpers import CONTRACT, ServedRoute, served_routes
+from generated.registry import RESOURCES
+from tests.api.helpers import (
+    CONTRACT,
+    ServedRoute,
+    assert_param_error,
+    each_case,
+    not_allowed_routes,
+    served_routes,
+)
 
 METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
 BOUNDS = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "minLength", "maxLength")
@@ -130,6 +142,21 @@ def test_routes_other_than_custom_are_exactly_the_contract_operations(app: FastA
             assert route.route.operation_id == CONTRACT_OPERATIONS[key]["operationId"], key
 
 
+def test_routes_of_no_operation_only_answer_405(app: FastAPI, app_client: TestClient) -> None:
+    """They are hidden from the document, and refuse what the fixed path does not serve."""
+    hidden = not_allowed_routes(app)
+    assert hidden, "POST /events/bulk: PUT /events/bulk must not be taken for an event id"
+    for route in hidden:
+        assert not route.route.include_in_schema
+        assert route.path in CONTRACT["paths"], route.path
+        served = {m.upper() for m in CONTRACT["paths"][route.path] if m in METHODS}
+        assert not served & route.methods, route.path
+        for method in route.methods:
+            response = app_client.request(method, route.path)
+            assert response.status_code == 405, (method, route.path)
+            assert set(response.headers["allow"].split(", ")) == served
+
+
 def test_custom_routes_appear_in_the_served_document(app: FastAPI, served: dict[str, Any]) -> None:
     custom = _custom(app)
     assert ("get", "/events/by-location/{location}") in {
@@ -152,16 +179,44 @@ def _flatten(schema: dict[str, Any]) -> dict[str, Any]:
     return schema
 
 
-def _parameter_facts(parameters: list[dict[str, Any]]) -> dict[tuple[str, str], dict[str, Any]]:
+# What a value's schema says about the values a parameter takes (not its title or prose;
+# ``not: {pattern: NUL}`` neither: the runtime refuses NUL in every parameter).
+SCHEMA_FACTS = (
+    "type",
+    "format",
+    "pattern",
+    "default",
+    *BOUNDS,
+    "minItems",
+    "maxItems",
+    "uniqueItems",
+)
+
+
+def _schema_facts(schema: dict[str, Any], root: dict[str, Any]) -> dict[str, Any]:
+    """The facts of ``schema``, its ``$ref``s resolved in ``root`` (the document it is in)."""
+    schema = _flatten(_resolve(root, schema))
+    facts = {key: schema[key] for key in SCHEMA_FACTS if key in schema}
+    if "enum" in schema:
+        facts["enum"] = sorted(schema["enum"], key=repr)
+    if "items" in schema:
+        facts["items"] = _schema_facts(schema["items"], root)
+    return facts
+
+
+def _parameter_facts(
+    parameters: list[dict[str, Any]], root: dict[str, Any]
+) -> dict[tuple[str, str], dict[str, Any]]:
     facts = {}
     for parameter in parameters:
-        schema = _flatten(parameter.get("schema", {}))
+        parameter = _resolve(root, parameter)
+        schema = _schema_facts(parameter.get("schema", {}), root)
         facts[(parameter["in"], parameter["name"])] = {
             "required": parameter.get("required", False),
-            "type": schema.get("type"),
-            "default": schema.get("default"),
-            **{bound: schema.get(bound) for bound in BOUNDS},
-        }
+            **({"style": parameter.get("style", "form"), "explode": parameter.get("explode", True)}
+               if parameter["in"] == "query" and schema.get("type") == "array" else {}),
+            "schema": schema,
+        }  # fmt: skip
     return facts
 
 
@@ -171,21 +226,195 @@ def _route_of(app: FastAPI, method: str, path: str) -> ServedRoute:
     return routes[0]
 
 
+# -- what the runtime reads besides the parameters FastAPI declares -----------------------------
+#
+# A list route reads its query string with its repository's ``Listing`` (filters, sort,
+# cursor...), a get reads only ``?expand=``, and a versioned resource's routes read
+# If-None-Match and If-Match themselves; every other operation refuses any query
+# parameter. FastAPI cannot document these, so their facts are taken from the runtime
+# objects that parse them and compared with the contract like the declared ones.
+
+BINDINGS = {binding.plural: binding for binding in RESOURCES}
+ITEM_OPERATIONS = {"get": "get", "put": "replace", "patch": "update", "delete": "delete"}
+
+
+def _operation_kind(method: str, path: str) -> tuple[str, ResourceBinding] | None:
+    """("list", the listed resource), (get|replace|update|delete, the resource), or None
+    for an operation that takes no query parameter or header (create, bulk, link...)."""
+    segments = path.strip("/").split("/")
+    if segments[0] not in BINDINGS:
+        return None
+    last = segments[-1]
+    if method == "get" and not last.startswith("{"):
+        return "list", BINDINGS[last]  # /events, and nested: /events/{event_id}/images
+    if len(segments) == 2 and last.startswith("{") and method in ITEM_OPERATIONS:
+        return ITEM_OPERATIONS[method], BINDINGS[segments[0]]
+    return None
+
+
+def _bound_repository(route: ServedRoute) -> type[Any] | None:
+    """The (possibly custom) repository class the route's service is built with."""
+    for dependency in route.route.dependant.dependencies:
+        for cell in getattr(dependency.call, "__closure__", None) or ():
+            value = cell.cell_contents
+            if isinstance(value, type) and issubclass(value, SQLRepository):
+                return value
+    return None
+
+
+def _array(items: dict[str, Any], **bounds: Any) -> dict[str, Any]:
+    return {"required": False, "style": "form", "explode": False,
+            "schema": {"type": "array", "items": items, **bounds}}  # fmt: skip
+
+
+def _listing_facts(listing: Listing) -> dict[tuple[str, str], dict[str, Any]]:
+    """The query parameters ``listing`` parses, with the facts its parser enforces."""
+    sort_keys = sorted(f"{sign}{name}" for name in listing.sortable for sign in ("", "-"))
+    schemas: dict[str, dict[str, Any]] = {
+        "limit": {"type": "integer", "minimum": 1, "maximum": listing.max_limit,
+                  "default": listing.default_limit},
+        "cursor": {"type": "string", "maxLength": listing.max_cursor_length},
+        "count": {"type": "boolean", "default": False},
+    }  # fmt: skip
+    if listing.soft_delete:
+        schemas["include_deleted"] = {"type": "boolean", "default": False}
+    for name, parsed in listing.filters.items():
+        schema = parsed.adapter.json_schema()
+        schemas[name] = _schema_facts(schema, schema)
+    facts: dict[tuple[str, str], dict[str, Any]] = {}
+    for name, schema in schemas.items():
+        if schema.get("type") == "array":  # ?field__in=a,b
+            facts[("query", name)] = _array(schema["items"], **_without_items(schema))
+        else:
+            facts[("query", name)] = {"required": False, "schema": schema}
+    string = {"type": "string"}
+    facts[("query", "sort")] = _array(
+        {**string, "enum": sort_keys}, minItems=1, maxItems=len(sort_keys)
+    )
+    if listing.expandable:
+        facts[("query", "expand")] = _expand_facts(listing)
+    assert {name for _, name in facts} == listing.parameters
+    return facts
+
+
+def _without_items(schema: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in schema.items() if k not in ("type", "items")}
+
+
+def _expand_facts(listing: Listing) -> dict[str, Any]:
+    names = sorted(listing.expandable)
+    return _array(
+        {"type": "string", "enum": names}, uniqueItems=True, minItems=1, maxItems=len(names)
+    )
+
+
+def _read_by_the_runtime(
+    route: ServedRoute, method: str, path: str
+) -> dict[tuple[str, str], dict[str, Any]]:
+    """The parameters the route reads from the request itself, not through FastAPI."""
+    kind = _operation_kind(method, path)
+    if kind is None:
+        return {}
+    operation, binding = kind
+    repository = binding.repository
+    if path.count("{") == (0 if operation == "list" else 1):  # not nested: maybe custom
+        repository = _bound_repository(route) or repository
+        assert issubclass(repository, binding.repository), repository
+    listing: Listing = repository.listing
+    facts: dict[tuple[str, str], dict[str, Any]] = {}
+    if operation == "list":
+        facts.update(_listing_facts(listing))
+    if operation == "get" and listing.expandable:
+        facts[("query", "expand")] = _expand_facts(listing)
+    if "version" in repository.model.__table__.c:  # what app.core.etag compares
+        header = "If-None-Match" if operation == "get" else "If-Match"
+        if operation != "list":
+            facts[("header", header)] = {"required": False, "schema": {"type": "string"}}
+    return facts
+
+
+def _route_parameters(route: ServedRoute, method: str, path: str) -> dict[Any, dict[str, Any]]:
+    """Every parameter the route takes: FastAPI's declared ones and the runtime's own."""
+    derived = get_openapi(title="x", version="1", routes=[route.target])
+    operations = _operations(derived)
+    assert set(operations) == {(method, path)}
+    declared = _parameter_facts(operations[(method, path)].get("parameters", []), derived)
+    own = _read_by_the_runtime(route, method, path)
+    assert not set(declared) & set(own), "declared to FastAPI and also read by the runtime"
+    return {**declared, **own}
+
+
 @operations
 def test_route_parameters_match_the_contract(app: FastAPI, method: str, path: str) -> None:
     route = _route_of(app, method, path)
-    derived = _operations(get_openapi(title="x", version="1", routes=[route.target]))
-    assert set(derived) == {(method, path)}
-    got = _parameter_facts(derived[(method, path)].get("parameters", []))
-    assert got == _parameter_facts(CONTRACT_OPERATIONS[(method, path)].get("parameters", []))
+    got = _route_parameters(route, method, path)
+    contract = CONTRACT_OPERATIONS[(method, path)].get("parameters", [])
+    assert got == _parameter_facts(contract, CONTRACT)
+
+
+def test_the_runtime_reads_parameters_of_every_kind() -> None:
+    """The comparison above covers query parameters, headers and path parameters."""
+    seen = {
+        location
+        for (method, path), operation in CONTRACT_OPERATIONS.items()
+        for location, _ in _parameter_facts(operation.get("parameters", []), CONTRACT)
+    }
+    assert seen == {"path", "query", "header"}
+    versioned = [b for b in RESOURCES if "version" in b.repository.model.__table__.c]
+    assert versioned, "no versioned resource: the header comparison would compare nothing"
+    assert len(versioned) < len(RESOURCES), "no unversioned resource to compare either"
 
 
 @operations
 def test_route_success_status_is_the_contract_one(app: FastAPI, method: str, path: str) -> None:
     route = _route_of(app, method, path)
     responses = CONTRACT_OPERATIONS[(method, path)]["responses"]
-    declared = [code for code in responses if int(code) < 400]
-    assert declared == [str(route.route.status_code or 200)]
+    assert [code for code in responses if code.startswith("2")] == [
+        str(route.route.status_code or 200)
+    ]
+    # 304 Not Modified, exactly where the route reads If-None-Match.
+    conditional = ("header", "If-None-Match") in _route_parameters(route, method, path)
+    assert [code for code in responses if code.startswith("3")] == (["304"] if conditional else [])
+
+
+def _sample(schema: dict[str, Any]) -> str:
+    """A value of ``schema`` as a query string writes it."""
+    schema = _flatten(_resolve(CONTRACT, schema))
+    if "default" in schema:
+        return str(schema["default"]).lower()
+    if "enum" in schema:
+        return str(schema["enum"][0])
+    kind = schema.get("type")
+    if kind == "array":
+        return _sample(schema["items"])
+    if kind == "integer":
+        return str(schema.get("minimum", 1))
+    if kind == "boolean":
+        return "true"
+    assert kind == "string", schema
+    return "2026-01-01T00:00:00Z" if schema.get("format") == "date-time" else "a"
+
+
+@operations
+def test_route_takes_the_contract_query_parameters_and_no_other(
+    app_client: TestClient, app: FastAPI, method: str, path: str
+) -> None:
+    """Each query parameter the contract declares is read (a valid value is not a 422),
+    and one it does not declare is refused, naming it."""
+    if not _route_of(app, method, path).generated:
+        pytest.skip("the runtime's own routes (health) take any query string")
+    url = re.sub(r"\{[^}]+\}", "1", path)  # no row has the id 1: a 404 after the parameters
+    declared = [
+        p for p in CONTRACT_OPERATIONS[(method, path)].get("parameters", []) if p["in"] == "query"
+    ]
+    for parameter, check in each_case(declared):
+        with check:
+            value = _sample(parameter["schema"])
+            response = app_client.request(method, url, params={parameter["name"]: value})
+            assert response.status_code != 422, response.text
+            assert response.status_code < 500, response.text
+    response = app_client.request(method, url, params={"undeclared": "1"})
+    assert_param_error(response, "undeclared")
 
 
 def test_custom_operations_declare_their_errors_as_problem_json(

@@ -1,4 +1,6 @@
-"""The six operations of both resources, end to end through the real app and database."""
+"""The six operations of both resources, end to end through the real app and database.
+
+Every write answers the row's new ``version`` and its ``ETag`` (the version, quoted)."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from tests.api.helpers import (
     IMAGES,
     MERGE_PATCH,
     RESOURCES,
+    SERVER_FIELDS,
     Resource,
     assert_matches_schema,
     assert_problem,
@@ -31,6 +34,29 @@ def _without(row: dict[str, Any], *names: str) -> dict[str, Any]:
     return {k: v for k, v in row.items() if k not in names}
 
 
+def _written(row: dict[str, Any]) -> dict[str, Any]:
+    """The fields a client writes: the row without the ones the server sets."""
+    return _without(row, *SERVER_FIELDS)
+
+
+def _assert_etag(response: Any, version: int) -> None:
+    assert response.headers.get("etag") == f'"{version}"', response.headers
+
+
+def _new_venue(client: TestClient, name: str) -> int:
+    response = client.post("/venues", json={"name": name, "city": "Lyon"})
+    assert response.status_code == 201, response.text
+    venue_id: int = response.json()["id"]
+    return venue_id
+
+
+def _new_performer(client: TestClient, name: str) -> int:
+    response = client.post("/performers", json={"name": name})
+    assert response.status_code == 201, response.text
+    performer_id: int = response.json()["id"]
+    return performer_id
+
+
 # -- create -------------------------------------------------------------------------------------
 
 
@@ -46,10 +72,15 @@ def test_create_event_answers_201_with_location_and_server_fields(client: TestCl
     assert isinstance(row["id"], int)
     assert row["id"] >= 1
     assert response.headers["location"] == f"/events/{row['id']}"
-    assert _without(row, "id", "created_at", "updated_at") == body
+    assert _written(row) == {**body, "venue_id": None}  # a reference left out is null
+    assert row["version"] == 1
+    assert "deleted_at" not in row, "events are deleted for good"
+    _assert_etag(response, 1)
     created, updated = parse_utc(row["created_at"]), parse_utc(row["updated_at"])
     assert updated >= created
-    assert client.get(response.headers["location"]).json() == row
+    got = client.get(response.headers["location"])
+    assert got.json() == row
+    _assert_etag(got, 1)
 
 
 def test_create_event_applies_defaults(client: TestClient) -> None:
@@ -72,10 +103,15 @@ def test_create_image_answers_201_with_location_and_server_fields(client: TestCl
     row = response.json()
     assert_matches_schema(row, "ImageRead")
     assert response.headers["location"] == f"/images/{row['id']}"
-    assert _without(row, "id", "created_at", "updated_at") == body
+    assert _written(row) == {**body, "performer_id": None}  # a reference left out is null
+    assert row["version"] == 1
+    assert row["deleted_at"] is None, "a soft-deletable row is created not deleted"
+    _assert_etag(response, 1)
     parse_utc(row["created_at"])
     parse_utc(row["updated_at"])
-    assert client.get(response.headers["location"]).json() == row
+    got = client.get(response.headers["location"])
+    assert got.json() == row
+    _assert_etag(got, 1)
 
 
 def test_create_image_without_caption_stores_null(client: TestClient) -> None:
@@ -102,6 +138,7 @@ def test_get_answers_the_stored_row(client: TestClient, resource: Resource) -> N
     response = client.get(resource.url(row["id"]))
     assert response.status_code == 200
     assert response.json() == row
+    _assert_etag(response, row["version"])
     assert client.get(resource.url(other["id"])).json() == other
 
 
@@ -146,7 +183,9 @@ def test_delete_answers_204_then_404(client: TestClient, resource: Resource) -> 
 def _full_replacement(
     resource: Resource, client: TestClient, row: dict[str, Any]
 ) -> dict[str, Any]:
+    """A body that gives every writable field a value other than the row's."""
     if resource is EVENTS:
+        assert row["venue_id"] is None
         return event_body(
             name="Renamed",
             starts_at="2027-03-04T05:06:07Z",
@@ -155,9 +194,11 @@ def _full_replacement(
             status="cancelled",
             contact="other@example.com",
             tags=["new"],
+            venue_id=_new_venue(client, "New venue"),
         )
     event_id = create_event(client, name="Second host")["id"]
     assert event_id != row["event_id"]
+    assert row["performer_id"] is None
     return image_body(
         event_id,
         url="https://cdn.example.com/b.webp",
@@ -165,6 +206,7 @@ def _full_replacement(
         width=10,
         height=20,
         content_type="image/webp",
+        performer_id=_new_performer(client, "Pictured"),
     )
 
 
@@ -180,15 +222,23 @@ def test_replace_stores_the_new_body_and_moves_updated_at(
     replaced = response.json()
     assert_matches_schema(replaced, resource.schema)
     assert replaced["id"] == row["id"]
-    assert _without(replaced, "id", "created_at", "updated_at") == body
+    assert _written(replaced) == body
     assert replaced["created_at"] == row["created_at"]
     assert parse_utc(replaced["updated_at"]) > parse_utc(row["updated_at"])
+    assert replaced["version"] == row["version"] + 1
+    _assert_etag(response, replaced["version"])
     assert client.get(resource.url(row["id"])).json() == replaced
 
 
 def test_replace_event_resets_omitted_fields(client: TestClient) -> None:
     row = create_event(
-        client, location="Paris", capacity=5, status="published", tags=["a"], contact="a@b.example"
+        client,
+        location="Paris",
+        capacity=5,
+        status="published",
+        tags=["a"],
+        contact="a@b.example",
+        venue_id=_new_venue(client, "Old venue"),
     )
     body = event_body(name="Bare", starts_at="2026-05-05T10:00:00Z")
 
@@ -201,10 +251,12 @@ def test_replace_event_resets_omitted_fields(client: TestClient) -> None:
         "status": "draft",
         "contact": None,
         "tags": [],
+        "venue_id": None,
     }
-    assert _without(response.json(), "id", "created_at", "updated_at") == expected
+    assert _written(response.json()) == expected
     stored = client.get(f"/events/{row['id']}").json()
-    assert _without(stored, "id", "created_at", "updated_at") == expected
+    assert _written(stored) == expected
+    assert stored["version"] == row["version"] + 1
 
 
 def test_replace_image_resets_omitted_caption(client: TestClient) -> None:
@@ -237,11 +289,13 @@ def test_update_event_changes_only_the_fields_sent(client: TestClient, content_t
     patched = response.json()
     assert patched["capacity"] == 5
     assert patched["tags"] == ["c"]
-    assert _without(patched, "capacity", "tags", "updated_at") == _without(
-        row, "capacity", "tags", "updated_at"
+    assert _without(patched, "capacity", "tags", "updated_at", "version") == _without(
+        row, "capacity", "tags", "updated_at", "version"
     )
     assert patched["created_at"] == row["created_at"]
     assert parse_utc(patched["updated_at"]) > parse_utc(row["updated_at"])
+    assert patched["version"] == row["version"] + 1
+    _assert_etag(response, patched["version"])
     assert client.get(f"/events/{row['id']}").json() == patched
 
 
@@ -253,9 +307,11 @@ def test_update_image_changes_only_the_fields_sent(client: TestClient, content_t
     assert response.status_code == 200, response.text
     patched = response.json()
     assert (patched["width"], patched["height"]) == (1, 2)
-    assert _without(patched, "width", "height", "updated_at") == _without(
-        row, "width", "height", "updated_at"
+    assert _without(patched, "width", "height", "updated_at", "version") == _without(
+        row, "width", "height", "updated_at", "version"
     )
+    assert patched["version"] == row["version"] + 1
+    _assert_etag(response, patched["version"])
     assert client.get(f"/images/{row['id']}").json() == patched
 
 
@@ -272,7 +328,10 @@ def test_update_with_null_clears_a_nullable_field(
     assert response.json()[field] is None
     stored = client.get(resource.url(row["id"])).json()
     assert stored[field] is None
-    assert _without(stored, field, "updated_at") == _without(row, field, "updated_at")
+    assert _without(stored, field, "updated_at", "version") == _without(
+        row, field, "updated_at", "version"
+    )
+    assert stored["version"] == row["version"] + 1
 
 
 @pytest.mark.parametrize(
@@ -303,7 +362,12 @@ def test_empty_patch_keeps_every_field(client: TestClient) -> None:
     row = create_event(client, location="Paris")
     response = _patch(client, f"/events/{row['id']}", {}, MERGE_PATCH)
     assert response.status_code == 200, response.text
-    assert _without(response.json(), "updated_at") == _without(row, "updated_at")
+    patched = response.json()
+    assert _without(patched, "updated_at", "version") == _without(row, "updated_at", "version")
+    # Still a write: updated_at moves, so the version (the ETag) must move with it.
+    assert parse_utc(patched["updated_at"]) > parse_utc(row["updated_at"])
+    assert patched["version"] == row["version"] + 1
+    _assert_etag(response, patched["version"])
 
 
 # -- date-times ---------------------------------------------------------------------------------

@@ -9,6 +9,8 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from app.core.repository import SQLRepository
+from app.core.service import ResourceService
 from custom.event.repository import EventRepository
 from custom.image.service import ImageService
 from generated.event.repository import EventRepositoryBase
@@ -145,8 +147,8 @@ def _bound_classes(app: FastAPI, resource_path: str) -> set[tuple[type[Any], typ
             call: Any = dependency.call
             cells = getattr(call, "__closure__", None) or ()
             classes = [c.cell_contents for c in cells if isinstance(c.cell_contents, type)]
-            repositories = [c for c in classes if hasattr(c, "cursor")]
-            services = [c for c in classes if hasattr(c, "before_create")]
+            repositories = [c for c in classes if issubclass(c, SQLRepository)]
+            services = [c for c in classes if issubclass(c, ResourceService)]
             if repositories and services:
                 found.add((repositories[0], services[0]))
     return found

@@ -171,19 +171,25 @@ def test_a_well_formed_cursor_with_wrong_key_types_is_400(client: TestClient) ->
     """A cursor re-encoded by hand, keeping its shape but not its types, is refused."""
     payload = _decode(_first_cursor(client, EVENTS))
     assert isinstance(payload, list)
-    assert len(payload) == 2
-    ordering, (starts_at, row_id) = payload
+    assert len(payload) == 3, "[ordering, filters fingerprint, sort key]"
+    ordering, bound, (starts_at, row_id) = payload
+    # Re-encoded as it was, the cursor is taken: each forgery below is refused for its change.
+    assert client.get("/events", params={"cursor": _encode(payload), "limit": 1}).status_code == 200
     forged = [
-        [ordering, [1767225600, row_id]],  # an integer as a date-time
-        [ordering, [starts_at.replace("Z", ""), row_id]],  # a naive date-time
-        [ordering, [starts_at, str(row_id)]],  # a string as the id
-        [ordering, [starts_at, True]],  # a boolean as the id
-        [ordering, [starts_at, 0]],
-        [ordering, [starts_at, 2**63]],
-        [ordering, [starts_at]],
-        [ordering, [starts_at, row_id, 1]],
-        [ordering, None],
-        ["name", [starts_at, row_id]],
+        [ordering, bound, [1767225600, row_id]],  # an integer as a date-time
+        [ordering, bound, [starts_at.replace("Z", ""), row_id]],  # a naive date-time
+        [ordering, bound, [starts_at, str(row_id)]],  # a string as the id
+        [ordering, bound, [starts_at, True]],  # a boolean as the id
+        [ordering, bound, [starts_at, 0]],
+        [ordering, bound, [starts_at, 2**63]],
+        [ordering, bound, [starts_at]],
+        [ordering, bound, [starts_at, row_id, 1]],
+        [ordering, bound, None],
+        [ordering, [starts_at, row_id]],  # the old shape, without the filters' fingerprint
+        [ordering, 1, [starts_at, row_id]],
+        [ordering, bound, [starts_at, row_id], None],
+        ["name", bound, [starts_at, row_id]],
+        [ordering, "0" * len(bound), [starts_at, row_id]],
         {"ordering": ordering},
     ]
     for bad, check in each_case(forged):

@@ -1,7 +1,8 @@
-"""A project whose specs/ is an OpenAPI document, beside two resource specs, end to end.
+"""A project whose specs/ is an OpenAPI document, beside the resource specs, end to end.
 
 In a copy of the repository, specs/ gets the multi-file OpenAPI 3.0 shop document of the
-`openapi_input` golden case next to event.yaml and image.yaml (which custom/ extends), so
+`openapi_input` golden case next to the YAML resource specs (event.yaml and image.yaml
+are extended by custom/; performer.yaml and venue.yaml are related to event.yaml), so
 both kinds of input are read at once. ``specbase generate`` writes the code; mypy checks
 it; the copied app, served by uvicorn in a subprocess, then stores and answers a Product
 whose price is the document's shared ``Money`` model.
@@ -39,7 +40,9 @@ def root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     assert sorted(p.name for p in (root / "specs").iterdir()) == [
         "event.yaml",
         "image.yaml",
+        "performer.yaml",
         "shop",
+        "venue.yaml",
     ]
     assert specbase(["--root", str(root), "generate"]) == 0
     return root
@@ -47,7 +50,7 @@ def root(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_generate_writes_both_kinds_of_input(root: Path) -> None:
     generated = root / "generated"
-    for module in ("event", "image", "category", "product"):
+    for module in ("event", "image", "performer", "venue", "category", "product"):
         assert (generated / module / "router.py").is_file()
     shared = (generated / "shared" / "schemas.py").read_text("utf-8")
     assert "class Money(SchemaModel):" in shared

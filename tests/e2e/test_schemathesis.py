@@ -104,6 +104,10 @@ def _refer_to_seeded_event(case: schemathesis.Case[Any]) -> None:
     body = case.body
     if isinstance(body, dict) and _is_row_id(body.get("event_id")):
         body["event_id"] = SEEDED_EVENT_ID
+    # No venue or performer is seeded: their optional references are left empty.
+    for reference in ("venue_id", "performer_id"):
+        if isinstance(body, dict) and _is_row_id(body.get(reference)):
+            body[reference] = None
 
 
 def _is_row_id(value: object) -> bool:
@@ -222,7 +226,13 @@ def test_linked_calls_conform(fresh_database: FreshDatabase) -> None:
     # Operations called on an image that a linked create_image created.
     reached: set[str] = set()
 
-    class Workflow(every_mode.as_state_machine()):  # type: ignore[misc]  # a dynamic base
+    # The scenarios explore the event and image operations, where the links under test
+    # are: the other resources' links are of the same shape and would take the budget.
+    paths = {p: ops for p, ops in CONTRACT["paths"].items()
+             if p.split("/")[1] in ("events", "images") and p.count("/") <= 2}  # fmt: skip
+    scenarios = schemathesis.openapi.from_dict({**CONTRACT, "paths": paths}, config=_config("all"))
+
+    class Workflow(scenarios.as_state_machine()):  # type: ignore[misc]  # a dynamic base
         def setup(self) -> None:
             url = fresh_database().render_as_string(hide_password=False)
             self.app = _seed(create_app(Settings(database_url=url)))

@@ -41,7 +41,7 @@ _COLUMNS = {
     ),
     "owner_id": (Kind.INTEGER, "BigInteger()", "int", False, True, "int"),
 }  # fmt: skip
-_SERVER_FIELDS = ("id", "created_at", "updated_at")
+_SERVER_FIELDS = ("id", "created_at", "updated_at", "version")
 
 
 @pytest.fixture(scope="module")
@@ -171,11 +171,18 @@ def test_update_has_no_required_and_no_defaults(schemas: dict[str, Any]) -> None
 def test_read_marks_server_fields_read_only(schemas: dict[str, Any]) -> None:
     read = schemas["SampleRead"]
     props = read["properties"]
-    assert list(props) == ["id", *_COLUMNS, "created_at", "updated_at"]
+    assert list(props) == ["id", *_COLUMNS, "created_at", "updated_at", "version"]
     assert read["required"] == list(props)
     assert props["id"] == {"type": "integer", "minimum": 1, "maximum": INT64_MAX, "readOnly": True}
     for name in ("created_at", "updated_at"):
         assert props[name] == {"type": "string", "format": "date-time", "readOnly": True}
+    assert props["version"] == {
+        "type": "integer",
+        "minimum": 1,
+        "maximum": INT64_MAX,
+        "readOnly": True,
+        "description": "Incremented by every change; the ETag is this number, quoted.",
+    }
     assert not [name for name in _COLUMNS if props[name].get("readOnly")]
 
 

@@ -13,36 +13,67 @@ import schemathesis
 from generator.cli import _parser, main
 from generator.fuzz import FuzzRun, acceptance_overrides, config_toml, schemathesis_command
 from generator.pipeline import load_project
-from tests.generator.support import GOLDEN
+from tests.generator.support import GOLDEN, write_specs
 
 
-def test_overrides_name_lists_and_writes_with_a_reference() -> None:
+def _accepting(pattern: str, *statuses: str) -> dict[str, object]:
+    expected = ["2xx", "3xx", "404", "409", "429", *statuses]
+    return {
+        "include-operation-id-regex": pattern,
+        "checks": {"positive_data_acceptance": {"expected-statuses": expected}},
+    }
+
+
+def test_overrides_name_lists_writes_with_a_reference_and_versioned_changes() -> None:
+    """Lists (nested ones too) may answer 400 to a cursor, writes with a reference 422 to a
+    missing row, and changes of a versioned resource 412 to a stale If-Match."""
     overrides = acceptance_overrides(load_project(GOLDEN / "every_type"))
     assert overrides == [
-        {
-            "include-operation-id-regex": "^(?:list_owners|list_samples)$",
-            "checks": {
-                "positive_data_acceptance": {
-                    "expected-statuses": ["2xx", "3xx", "404", "409", "429", "400"]
-                }
-            },
-        },
-        {
-            "include-operation-id-regex": "^(?:create_sample|replace_sample|update_sample)$",
-            "checks": {
-                "positive_data_acceptance": {
-                    "expected-statuses": ["2xx", "3xx", "404", "409", "429", "422"]
-                }
-            },
-        },
+        _accepting("^(?:list_owner_samples|list_owners|list_samples)$", "400"),
+        _accepting("^(?:delete_owner|delete_sample|replace_owner|update_owner)$", "412"),
+        _accepting("^(?:replace_sample|update_sample)$", "412", "422"),
+        _accepting("^(?:create_sample)$", "422"),
     ]
 
 
 def test_only_declared_operations_are_named() -> None:
     overrides = acceptance_overrides(load_project(GOLDEN / "relations_uuid"))
     patterns = [override["include-operation-id-regex"] for override in overrides]
-    # Documents are only listed, read and created.
-    assert patterns == ["^(?:list_documents|list_folders)$", "^(?:create_document)$"]
+    # Documents are only listed, read and created: no 412 for them.
+    assert patterns == [
+        "^(?:list_documents|list_folder_documents|list_folders)$",
+        "^(?:delete_folder|replace_folder|update_folder)$",
+        "^(?:create_document)$",
+    ]
+
+
+def test_unversioned_resources_never_expect_412_and_bulk_creates_may_answer_422(
+    tmp_path: Path,
+) -> None:
+    write_specs(
+        tmp_path,
+        {
+            "group.yaml": """\
+                resource: Group
+                fields: {name: {type: string, maxLength: 20}}
+                versioned: false
+                operations: [get, create]
+            """,
+            "tag.yaml": """\
+                resource: Tag
+                fields: {name: {type: string, maxLength: 20}}
+                relations: {group: {belongs_to: Group}}
+                versioned: false
+                operations: [list, create, delete]
+                bulk_create: {max_items: 10}
+            """,
+        },
+    )
+    overrides = acceptance_overrides(load_project(tmp_path))
+    assert overrides == [
+        _accepting("^(?:list_tags)$", "400"),
+        _accepting("^(?:bulk_create_tag|create_tag)$", "422"),
+    ]
 
 
 def test_the_config_file_is_the_overrides_and_schemathesis_reads_it(tmp_path: Path) -> None:
@@ -52,7 +83,7 @@ def test_the_config_file_is_the_overrides_and_schemathesis_reads_it(tmp_path: Pa
     path = tmp_path / "schemathesis.toml"
     path.write_text(text, encoding="utf-8")
     config = schemathesis.Config.from_path(path)
-    assert len(config.projects.default.operations.operations) == 2
+    assert len(config.projects.default.operations.operations) == len(overrides) == 4
 
 
 def test_the_command_runs_every_check_and_phase() -> None:

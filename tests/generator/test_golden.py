@@ -48,7 +48,7 @@ def _explain(expected: dict[str, str], actual: dict[str, str]) -> str:
 
 
 def test_there_are_golden_cases() -> None:
-    assert {"minimal", "every_type", "relations_uuid", "openapi_input"} <= set(CASES)
+    assert {"minimal", "every_type", "relations_uuid", "openapi_input", "listing"} <= set(CASES)
 
 
 @pytest.mark.parametrize("case", CASES)

@@ -93,10 +93,20 @@ def test_list_options(generated: Generated, paths: dict[str, Any]) -> None:
     limit = paths["/documents"]["get"]["parameters"][0]
     assert limit["name"] == "limit"
     assert (limit["schema"]["maximum"], limit["schema"]["default"]) == (50, 20)
-    assert "Query(ge=1, le=50)] = 20" in generated.files["generated/document/router.py"]
+    sort = next(p for p in paths["/documents"]["get"]["parameters"] if p["name"] == "sort")
+    assert sort["schema"]["items"]["enum"] == ["name", "-name", "id", "-id"]
+    assert "(default -name)" in sort["description"]
+    router = generated.files["generated/document/router.py"]
+    assert "query = listing.parse(request.query_params)" in router
+    assert "Query(" not in router
     repository = generated.files["generated/document/repository.py"]
-    assert 'CursorCodec("-name", tuple[SafeText, PositiveInt64])' in repository
-    assert "sort_descending = True" in repository
+    assert (
+        "    listing = Listing(\n"
+        '        default_sort="-name",\n'
+        "        default_limit=20,\n"
+        "        max_limit=50,\n"
+        '        key_types={"name": SafeText, "id": PositiveInt64},\n'
+    ) in repository
 
 
 def test_has_many_records_the_children(generated: Generated) -> None:
@@ -117,6 +127,7 @@ def test_a_new_parent_links_to_creating_its_children(paths: dict[str, Any]) -> N
 
 
 def test_two_relations_to_one_parent_get_a_link_each(tmp_path: Path) -> None:
+    """Links follow the children's belongs_to (a has_many back would be ambiguous here)."""
     write_specs(
         tmp_path,
         {
@@ -124,7 +135,6 @@ def test_two_relations_to_one_parent_get_a_link_each(tmp_path: Path) -> None:
                 resource: Team
                 fields: {name: {type: string, maxLength: 50}}
                 required: [name]
-                relations: {matches: {has_many: Match}}
             """,
             "match.yaml": """\
                 resource: Match

@@ -200,6 +200,11 @@ def test_read_answers_server_fields(schemas: types.ModuleType) -> None:
     row |= {**_BASE, "kind": "small", "active": True, "id": 7, "created_at": "2024-01-01T00:00:00Z"}
     with pytest.raises(ValidationError) as caught:
         read.model_validate_json(json.dumps(row), strict=True)
-    assert [e["loc"] for e in caught.value.errors()] == [("updated_at",)]
-    row["updated_at"] = "2024-01-01T00:00:00Z"
-    assert read.model_validate_json(json.dumps(row), strict=True).model_dump()["id"] == 7
+    assert [e["loc"] for e in caught.value.errors()] == [("updated_at",), ("version",)]
+    row |= {"updated_at": "2024-01-01T00:00:00Z", "version": 0}
+    with pytest.raises(ValidationError) as caught:
+        read.model_validate_json(json.dumps(row), strict=True)
+    assert [e["loc"] for e in caught.value.errors()] == [("version",)]  # versions start at 1
+    row["version"] = 3
+    answered = read.model_validate_json(json.dumps(row), strict=True).model_dump()
+    assert (answered["id"], answered["version"]) == (7, 3)

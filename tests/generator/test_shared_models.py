@@ -143,6 +143,7 @@ def test_a_stored_row_reads_back_through_the_shared_models(product: types.Module
         **_BASE, "id": "12345678-1234-5678-1234-567812345678", "description": None,
         "sale_price": None, "dimensions": None, "stock": 0, "weight_kg": None, "tags": [],
         "created_at": "2024-01-01T00:00:00Z", "updated_at": "2024-01-01T00:00:00Z",
+        "version": 1,
     }  # fmt: skip
     read = _model(product, "ProductRead").model_validate_json(json.dumps(row), strict=True)
     assert read.model_dump(mode="json")["price"] == _MONEY

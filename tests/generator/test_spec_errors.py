@@ -196,6 +196,68 @@ _CASES = {
         "resource: Thing\nfields:\n  a: {type: string}\noperations: [list, frobnicate]\n",
         4, "operations[1]", "'frobnicate'",
     ),
+    "sort-by-nullable-field": _one(
+        "resource: Thing\nfields:\n  a: {type: string, maxLength: 5}\n"
+        '  b: {type: [string, "null"], maxLength: 5}\nrequired: [a, b]\nlist:\n  sort: [a, b]\n',
+        7, "list.sort[1]", "cannot sort by 'b' (sortable fields are scalars that are never null",
+    ),
+    # Neither required nor with a default: a row may have no value to sort by.
+    "default-sort-by-optional-field": _one(
+        "resource: Thing\nfields:\n  a: {type: integer}\nlist:\n  default_sort: -a\n",
+        5, "list.default_sort", "cannot sort by 'a'",
+    ),
+    "filter-unknown-field": _one(
+        "resource: Thing\nfields:\n  a: {type: string}\nlist:\n  filters:\n    b: [eq]\n",
+        6, "list.filters.b", "'b' is not a field",
+    ),
+    "filter-contains-on-integer": _one(
+        "resource: Thing\nfields:\n  a: {type: integer}\nlist:\n  filters:\n"
+        "    a: [eq, contains]\n",
+        6, "list.filters.a[1]", "contains does not apply to an integer field; it takes: eq, gt,",
+    ),
+    "filter-lt-on-boolean": _one(
+        "resource: Thing\nfields:\n  a: {type: boolean, default: false}\nlist:\n  filters:\n"
+        "    a:\n      - eq\n      - lt\n",
+        8, "list.filters.a[1]", "lt does not apply to a boolean field; it takes: eq, ne",
+    ),
+    "filter-eq-on-array": _one(
+        "resource: Thing\nfields:\n  a: {type: array}\nlist:\n  filters:\n    a: [eq]\n",
+        6, "list.filters.a[0]", "eq does not apply to an array field; it takes: is_null",
+    ),
+    "filter-is-null-on-never-null-field": _one(
+        "resource: Thing\nfields:\n  a: {type: string}\nrequired: [a]\nlist:\n  filters:\n"
+        "    a: [eq, is_null]\n",
+        7, "list.filters.a[1]", "a is never null; remove is_null",
+    ),
+    "filter-named-like-a-list-parameter": _one(
+        "resource: Thing\nfields:\n  count: {type: integer}\nlist:\n  filters:\n"
+        "    count: [eq]\n",
+        6, "list.filters.count", "'count' is also a list parameter",
+    ),
+    "relation-named-like-a-field": _one(
+        "resource: Thing\nfields:\n  parent: {type: string}\nrelations:\n"
+        "  parent: {belongs_to: Thing, nullable: true}\n",
+        5, "relations.parent", "'parent' names a field too",
+    ),
+    "bulk-create-without-create": _one(
+        "resource: Thing\nfields:\n  a: {type: string}\noperations: [list, get]\n"
+        "bulk_create:\n  max_items: 10\n",
+        5, "bulk_create", "bulk_create needs the create operation",
+    ),
+    "many-to-many-with-itself": _one(
+        "resource: Thing\nfields:\n  a: {type: string}\nrelations:\n"
+        "  friends: {many_to_many: Thing}\n",
+        5, "relations.friends", "cannot be many-to-many with itself",
+    ),
+    "has-many-ambiguous": (
+        {
+            "team.yaml": "resource: Team\nfields:\n  name: {type: string}\n"
+            "relations:\n  matches: {has_many: Match}\n",
+            "match.yaml": "resource: Match\nfields:\n  round: {type: integer}\nrelations:\n"
+            "  home: {belongs_to: Team}\n  away: {belongs_to: Team}\n",
+        },
+        [("specs/team.yaml", 5, "relations.matches", "Match belongs to Team twice")],
+    ),
 }  # fmt: skip
 
 
@@ -209,7 +271,13 @@ def test_spec_error_names_file_line_and_key(
         assert fragment in error.message
 
 
-@pytest.mark.parametrize("name", ["id", "created_at", "updated_at", "version", "model_x", "class"])
+# Server columns, Python keywords, Pydantic's attributes, and builtin types that a schema's
+# annotations name (datamodel-code-generator would rename the field, `int_`, with an alias).
+@pytest.mark.parametrize(
+    "name",
+    ["id", "created_at", "updated_at", "version", "deleted_at", "model_x", "class", "register",
+     "int", "str", "bool", "float", "list"],
+)  # fmt: skip
 def test_reserved_field_name(tmp_path: Path, name: str) -> None:
     text = f"resource: Thing\nfields:\n  a: {{type: string}}\n  {name}: {{type: string}}\n"
     errors = spec_errors(tmp_path, {"x.yaml": text})

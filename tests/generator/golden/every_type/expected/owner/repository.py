@@ -3,10 +3,11 @@
 
 from __future__ import annotations
 
-from app.core.cursor import CursorCodec
-from app.core.repository import SQLRepository
+from app.core.query import Listing
+from app.core.repository import HasMany, SQLRepository
 from app.core.types import PositiveInt64
 from generated.owner.models import Owner
+from generated.sample.models import Sample
 
 
 class OwnerRepositoryBase(SQLRepository[Owner]):
@@ -16,6 +17,13 @@ class OwnerRepositoryBase(SQLRepository[Owner]):
     """
 
     model = Owner
-    sort_field = "id"
-    sort_descending = False
-    cursor = CursorCodec("id", tuple[PositiveInt64, PositiveInt64])
+    listing = Listing(
+        default_sort="id",
+        default_limit=20,
+        max_limit=100,
+        key_types={"id": PositiveInt64},
+        expand=("samples",),
+    )
+    relations = {
+        "samples": HasMany(Sample, "owner_id"),
+    }

@@ -3,19 +3,21 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Request, Response
 
 from app.core.body import JSON_BODY, MERGE_PATCH_BODY, read_body
 from app.core.context import RequestContext
 from app.core.deps import SessionDep
+from app.core.etag import etag, not_modified
 from app.core.params import refuse_undeclared_query
-from app.core.responses import json_response
+from app.core.responses import json_response, page_fields, with_related
 from app.core.types import INT64_MAX
+from generated.owner.expanded import OwnerExpanded, OwnerPage
 from generated.owner.repository import OwnerRepositoryBase
-from generated.owner.schemas import OwnerCreate, OwnerPage, OwnerRead, OwnerUpdate
+from generated.owner.schemas import OwnerCreate, OwnerRead, OwnerUpdate
 from generated.owner.service import OwnerServiceBase
-
-_LIST_QUERY = frozenset({"limit", "cursor"})
+from generated.sample.expanded import SampleExpanded, SamplePage
+from generated.sample.repository import SampleRepositoryBase
 
 
 def build_router(
@@ -29,51 +31,68 @@ def build_router(
 
     Service = Annotated[OwnerServiceBase, Depends(get_service)]
     RowId = Annotated[int, Path(ge=1, le=INT64_MAX)]
+    listing = repository_class.listing
     router = APIRouter(prefix="/owners", tags=["Owner"])
 
     @router.get("", operation_id="list_owners")
-    async def list_owners(
-        request: Request,
-        service: Service,
-        limit: Annotated[int, Query(ge=1, le=100)] = 20,
-        cursor: Annotated[str | None, Query(max_length=2048)] = None,
-    ) -> Response:
-        refuse_undeclared_query(request, _LIST_QUERY)
-        page = await service.list(limit, cursor)
-        items = [OwnerRead.model_validate(row) for row in page.rows]
-        return json_response(OwnerPage(items=items, next_cursor=page.next_cursor))
+    async def list_owners(request: Request, service: Service) -> Response:
+        query = listing.parse(request.query_params)
+        page = await service.list(query)
+        expanded = await service.expand(page.rows, query.expand)
+        items = [OwnerExpanded.model_validate(with_related(row, expanded)) for row in page.rows]
+        body = OwnerPage(items=items, **page_fields(page.next_cursor, page.total))
+        return json_response(body)
 
     @router.get("/{owner_id}", operation_id="get_owner")
     async def get_owner(request: Request, service: Service, owner_id: RowId) -> Response:
-        refuse_undeclared_query(request)
-        return json_response(OwnerRead.model_validate(await service.get(owner_id)))
+        expand = listing.expansions(request.query_params)
+        row = await service.get(owner_id)
+        if expand:  # the row with its relations: no entity tag covers both
+            expanded = await service.expand([row], expand)
+            body = OwnerExpanded.model_validate(with_related(row, expanded))
+            return json_response(body)
+        if not_modified(request.headers.get("if-none-match"), row):
+            return Response(status_code=304, headers={"ETag": etag(row)})
+        return json_response(OwnerExpanded.model_validate(row), headers={"ETag": etag(row)})
 
     @router.post("", operation_id="create_owner", status_code=201)
     async def create_owner(request: Request, service: Service) -> Response:
         refuse_undeclared_query(request)
         row = await service.create(await read_body(request, OwnerCreate, JSON_BODY))
-        location = f"/owners/{row.id}"
-        body = OwnerRead.model_validate(row)
-        return json_response(body, status_code=201, headers={"Location": location})
+        headers = {"Location": f"/owners/{row.id}", "ETag": etag(row)}
+        return json_response(OwnerRead.model_validate(row), status_code=201, headers=headers)
 
     @router.put("/{owner_id}", operation_id="replace_owner")
     async def replace_owner(request: Request, service: Service, owner_id: RowId) -> Response:
         refuse_undeclared_query(request)
         data = await read_body(request, OwnerCreate, JSON_BODY)
-        row = await service.replace(owner_id, data)
-        return json_response(OwnerRead.model_validate(row))
+        row = await service.replace(owner_id, data, if_match=request.headers.get("if-match"))
+        return json_response(OwnerRead.model_validate(row), headers={"ETag": etag(row)})
 
     @router.patch("/{owner_id}", operation_id="update_owner")
     async def update_owner(request: Request, service: Service, owner_id: RowId) -> Response:
         refuse_undeclared_query(request)
         patch = await read_body(request, OwnerUpdate, MERGE_PATCH_BODY)
-        row = await service.update(owner_id, patch)
-        return json_response(OwnerRead.model_validate(row))
+        row = await service.update(owner_id, patch, if_match=request.headers.get("if-match"))
+        return json_response(OwnerRead.model_validate(row), headers={"ETag": etag(row)})
 
     @router.delete("/{owner_id}", operation_id="delete_owner", status_code=204)
     async def delete_owner(request: Request, service: Service, owner_id: RowId) -> Response:
         refuse_undeclared_query(request)
-        await service.delete(owner_id)
+        await service.delete(owner_id, if_match=request.headers.get("if-match"))
         return Response(status_code=204)
+
+    @router.get("/{owner_id}/samples", operation_id="list_owner_samples")
+    async def list_owner_samples(request: Request, service: Service, owner_id: RowId) -> Response:
+        related = SampleRepositoryBase(service.repository.session)
+        scope = ("samples", owner_id)
+        query = related.listing.parse(request.query_params, scope=scope)
+        await service.get(owner_id)
+        linked = service.repository.linked("samples", owner_id)
+        page = await related.page(query, linked)
+        expanded = await related.expand(page.rows, query.expand)
+        items = [SampleExpanded.model_validate(with_related(row, expanded)) for row in page.rows]
+        body = SamplePage(items=items, **page_fields(page.next_cursor, page.total))
+        return json_response(body)
 
     return router

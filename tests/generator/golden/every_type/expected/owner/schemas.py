@@ -12,7 +12,7 @@ from app.core.schema import InputModel, SchemaModel
 
 class OwnerCreate(InputModel):
     """
-    The fields a client sends to create or replace a Owner.
+    The fields a client sends to create or replace an Owner.
     """
 
     model_config = ConfigDict(
@@ -23,7 +23,7 @@ class OwnerCreate(InputModel):
 
 class OwnerUpdate(InputModel):
     """
-    A JSON merge patch of a Owner: absent fields are unchanged.
+    A JSON merge patch of an Owner: absent fields are unchanged.
     """
 
     model_config = ConfigDict(
@@ -46,15 +46,7 @@ class OwnerRead(SchemaModel):
     name: str
     created_at: AwareDatetime
     updated_at: AwareDatetime
-
-
-class OwnerPage(SchemaModel):
+    version: Annotated[int, Field(ge=1, le=9223372036854775807)]
     """
-    One page of owners; pass next_cursor back to get the next one.
+    Incremented by every change; the ETag is this number, quoted.
     """
-
-    model_config = ConfigDict(
-        extra="forbid",
-    )
-    items: list[OwnerRead]
-    next_cursor: str | None

@@ -3,9 +3,10 @@
 
 from __future__ import annotations
 
-from app.core.cursor import CursorCodec
-from app.core.repository import Constraint, SQLRepository
+from app.core.query import Listing
+from app.core.repository import BelongsTo, Constraint, SQLRepository
 from app.core.types import PositiveInt64
+from generated.owner.models import Owner
 from generated.sample.models import Sample
 
 
@@ -16,7 +17,14 @@ class SampleRepositoryBase(SQLRepository[Sample]):
     """
 
     model = Sample
-    sort_field = "id"
-    sort_descending = False
-    cursor = CursorCodec("id", tuple[PositiveInt64, PositiveInt64])
+    listing = Listing(
+        default_sort="id",
+        default_limit=20,
+        max_limit=100,
+        key_types={"id": PositiveInt64},
+        expand=("owner",),
+    )
     constraints = (Constraint("fk_samples_owner_id_owners", "foreign_key", ("owner_id",), "Owner"),)
+    relations = {
+        "owner": BelongsTo(Owner, "owner_id"),
+    }

@@ -175,15 +175,7 @@ class SampleRead(SchemaModel):
     """
     created_at: AwareDatetime
     updated_at: AwareDatetime
-
-
-class SamplePage(SchemaModel):
+    version: Annotated[int, Field(ge=1, le=9223372036854775807)]
     """
-    One page of samples; pass next_cursor back to get the next one.
+    Incremented by every change; the ETag is this number, quoted.
     """
-
-    model_config = ConfigDict(
-        extra="forbid",
-    )
-    items: list[SampleRead]
-    next_cursor: str | None

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from app.core.cursor import CursorCodec
+from app.core.query import Listing
 from app.core.repository import SQLRepository
 from app.core.types import PositiveInt64
 from generated.note.models import Note
@@ -16,6 +16,9 @@ class NoteRepositoryBase(SQLRepository[Note]):
     """
 
     model = Note
-    sort_field = "id"
-    sort_descending = False
-    cursor = CursorCodec("id", tuple[PositiveInt64, PositiveInt64])
+    listing = Listing(
+        default_sort="id",
+        default_limit=20,
+        max_limit=100,
+        key_types={"id": PositiveInt64},
+    )

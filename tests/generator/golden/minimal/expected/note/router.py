@@ -3,19 +3,18 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Request, Response
 
 from app.core.body import JSON_BODY, MERGE_PATCH_BODY, read_body
 from app.core.context import RequestContext
 from app.core.deps import SessionDep
+from app.core.etag import etag, not_modified
 from app.core.params import refuse_undeclared_query
-from app.core.responses import json_response
+from app.core.responses import json_response, page_fields, with_related
 from app.core.types import INT64_MAX
 from generated.note.repository import NoteRepositoryBase
 from generated.note.schemas import NoteCreate, NotePage, NoteRead, NoteUpdate
 from generated.note.service import NoteServiceBase
-
-_LIST_QUERY = frozenset({"limit", "cursor"})
 
 
 def build_router(
@@ -29,51 +28,51 @@ def build_router(
 
     Service = Annotated[NoteServiceBase, Depends(get_service)]
     RowId = Annotated[int, Path(ge=1, le=INT64_MAX)]
+    listing = repository_class.listing
     router = APIRouter(prefix="/notes", tags=["Note"])
 
     @router.get("", operation_id="list_notes")
-    async def list_notes(
-        request: Request,
-        service: Service,
-        limit: Annotated[int, Query(ge=1, le=100)] = 20,
-        cursor: Annotated[str | None, Query(max_length=2048)] = None,
-    ) -> Response:
-        refuse_undeclared_query(request, _LIST_QUERY)
-        page = await service.list(limit, cursor)
-        items = [NoteRead.model_validate(row) for row in page.rows]
-        return json_response(NotePage(items=items, next_cursor=page.next_cursor))
+    async def list_notes(request: Request, service: Service) -> Response:
+        query = listing.parse(request.query_params)
+        page = await service.list(query)
+        expanded = await service.expand(page.rows, query.expand)
+        items = [NoteRead.model_validate(with_related(row, expanded)) for row in page.rows]
+        body = NotePage(items=items, **page_fields(page.next_cursor, page.total))
+        return json_response(body)
 
     @router.get("/{note_id}", operation_id="get_note")
     async def get_note(request: Request, service: Service, note_id: RowId) -> Response:
         refuse_undeclared_query(request)
-        return json_response(NoteRead.model_validate(await service.get(note_id)))
+        row = await service.get(note_id)
+        if not_modified(request.headers.get("if-none-match"), row):
+            return Response(status_code=304, headers={"ETag": etag(row)})
+        return json_response(NoteRead.model_validate(row), headers={"ETag": etag(row)})
 
     @router.post("", operation_id="create_note", status_code=201)
     async def create_note(request: Request, service: Service) -> Response:
         refuse_undeclared_query(request)
         row = await service.create(await read_body(request, NoteCreate, JSON_BODY))
-        location = f"/notes/{row.id}"
-        body = NoteRead.model_validate(row)
-        return json_response(body, status_code=201, headers={"Location": location})
+        headers = {"Location": f"/notes/{row.id}", "ETag": etag(row)}
+        return json_response(NoteRead.model_validate(row), status_code=201, headers=headers)
 
     @router.put("/{note_id}", operation_id="replace_note")
     async def replace_note(request: Request, service: Service, note_id: RowId) -> Response:
         refuse_undeclared_query(request)
         data = await read_body(request, NoteCreate, JSON_BODY)
-        row = await service.replace(note_id, data)
-        return json_response(NoteRead.model_validate(row))
+        row = await service.replace(note_id, data, if_match=request.headers.get("if-match"))
+        return json_response(NoteRead.model_validate(row), headers={"ETag": etag(row)})
 
     @router.patch("/{note_id}", operation_id="update_note")
     async def update_note(request: Request, service: Service, note_id: RowId) -> Response:
         refuse_undeclared_query(request)
         patch = await read_body(request, NoteUpdate, MERGE_PATCH_BODY)
-        row = await service.update(note_id, patch)
-        return json_response(NoteRead.model_validate(row))
+        row = await service.update(note_id, patch, if_match=request.headers.get("if-match"))
+        return json_response(NoteRead.model_validate(row), headers={"ETag": etag(row)})
 
     @router.delete("/{note_id}", operation_id="delete_note", status_code=204)
     async def delete_note(request: Request, service: Service, note_id: RowId) -> Response:
         refuse_undeclared_query(request)
-        await service.delete(note_id)
+        await service.delete(note_id, if_match=request.headers.get("if-match"))
         return Response(status_code=204)
 
     return router

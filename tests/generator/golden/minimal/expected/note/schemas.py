@@ -44,6 +44,10 @@ class NoteRead(SchemaModel):
     text: str | None
     created_at: AwareDatetime
     updated_at: AwareDatetime
+    version: Annotated[int, Field(ge=1, le=9223372036854775807)]
+    """
+    Incremented by every change; the ETag is this number, quoted.
+    """
 
 
 class NotePage(SchemaModel):
@@ -56,3 +60,7 @@ class NotePage(SchemaModel):
     )
     items: list[NoteRead]
     next_cursor: str | None
+    total: Annotated[int | MISSING, Field(ge=0)] = MISSING
+    """
+    How many rows the filters admit, with ?count=true.
+    """

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import (
     BigInteger,
+    Index,
     Integer,
     UniqueConstraint,
 )
@@ -19,7 +20,10 @@ class Category(Base):
     """A shelf of the catalogue that products are sorted into."""
 
     __tablename__ = "categories"
-    __table_args__ = (UniqueConstraint("slug", name="uq_categories_slug"),)
+    __table_args__ = (
+        UniqueConstraint("slug", name="uq_categories_slug"),
+        Index("ix_categories_name_id", "name", "id"),
+    )
 
     id: Mapped[int] = mapped_column(
         BigInteger().with_variant(Integer(), "sqlite"), primary_key=True
@@ -31,3 +35,7 @@ class Category(Base):
     """A paragraph for the category page."""
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    version: Mapped[int] = mapped_column(BigInteger(), server_default="1")
+    """Incremented by every write; the ETag. An UPDATE names the version it read."""
+
+    __mapper_args__ = {"version_id_col": version}

@@ -3,10 +3,11 @@
 
 from __future__ import annotations
 
-from app.core.cursor import CursorCodec
-from app.core.repository import Constraint, SQLRepository
+from app.core.query import Listing
+from app.core.repository import Constraint, HasMany, SQLRepository
 from app.core.types import PositiveInt64, SafeText
 from generated.category.models import Category
+from generated.product.models import Product
 
 
 class CategoryRepositoryBase(SQLRepository[Category]):
@@ -16,7 +17,14 @@ class CategoryRepositoryBase(SQLRepository[Category]):
     """
 
     model = Category
-    sort_field = "name"
-    sort_descending = False
-    cursor = CursorCodec("name", tuple[SafeText, PositiveInt64])
+    listing = Listing(
+        default_sort="name",
+        default_limit=20,
+        max_limit=200,
+        key_types={"name": SafeText, "id": PositiveInt64},
+        expand=("products",),
+    )
     constraints = (Constraint("uq_categories_slug", "unique", ("slug",)),)
+    relations = {
+        "products": HasMany(Product, "category_id"),
+    }

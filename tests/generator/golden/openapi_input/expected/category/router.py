@@ -3,19 +3,21 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Request, Response
 
 from app.core.body import JSON_BODY, MERGE_PATCH_BODY, read_body
 from app.core.context import RequestContext
 from app.core.deps import SessionDep
+from app.core.etag import etag, not_modified
 from app.core.params import refuse_undeclared_query
-from app.core.responses import json_response
+from app.core.responses import json_response, page_fields, with_related
 from app.core.types import INT64_MAX
+from generated.category.expanded import CategoryExpanded, CategoryPage
 from generated.category.repository import CategoryRepositoryBase
-from generated.category.schemas import CategoryCreate, CategoryPage, CategoryRead, CategoryUpdate
+from generated.category.schemas import CategoryCreate, CategoryRead, CategoryUpdate
 from generated.category.service import CategoryServiceBase
-
-_LIST_QUERY = frozenset({"limit", "cursor"})
+from generated.product.expanded import ProductExpanded, ProductPage
+from generated.product.repository import ProductRepositoryBase
 
 
 def build_router(
@@ -29,51 +31,70 @@ def build_router(
 
     Service = Annotated[CategoryServiceBase, Depends(get_service)]
     RowId = Annotated[int, Path(ge=1, le=INT64_MAX)]
+    listing = repository_class.listing
     router = APIRouter(prefix="/categories", tags=["Category"])
 
     @router.get("", operation_id="list_categories")
-    async def list_categories(
-        request: Request,
-        service: Service,
-        limit: Annotated[int, Query(ge=1, le=200)] = 20,
-        cursor: Annotated[str | None, Query(max_length=2048)] = None,
-    ) -> Response:
-        refuse_undeclared_query(request, _LIST_QUERY)
-        page = await service.list(limit, cursor)
-        items = [CategoryRead.model_validate(row) for row in page.rows]
-        return json_response(CategoryPage(items=items, next_cursor=page.next_cursor))
+    async def list_categories(request: Request, service: Service) -> Response:
+        query = listing.parse(request.query_params)
+        page = await service.list(query)
+        expanded = await service.expand(page.rows, query.expand)
+        items = [CategoryExpanded.model_validate(with_related(row, expanded)) for row in page.rows]
+        body = CategoryPage(items=items, **page_fields(page.next_cursor, page.total))
+        return json_response(body)
 
     @router.get("/{category_id}", operation_id="get_category")
     async def get_category(request: Request, service: Service, category_id: RowId) -> Response:
-        refuse_undeclared_query(request)
-        return json_response(CategoryRead.model_validate(await service.get(category_id)))
+        expand = listing.expansions(request.query_params)
+        row = await service.get(category_id)
+        if expand:  # the row with its relations: no entity tag covers both
+            expanded = await service.expand([row], expand)
+            body = CategoryExpanded.model_validate(with_related(row, expanded))
+            return json_response(body)
+        if not_modified(request.headers.get("if-none-match"), row):
+            return Response(status_code=304, headers={"ETag": etag(row)})
+        return json_response(CategoryExpanded.model_validate(row), headers={"ETag": etag(row)})
 
     @router.post("", operation_id="create_category", status_code=201)
     async def create_category(request: Request, service: Service) -> Response:
         refuse_undeclared_query(request)
         row = await service.create(await read_body(request, CategoryCreate, JSON_BODY))
-        location = f"/categories/{row.id}"
-        body = CategoryRead.model_validate(row)
-        return json_response(body, status_code=201, headers={"Location": location})
+        headers = {"Location": f"/categories/{row.id}", "ETag": etag(row)}
+        return json_response(CategoryRead.model_validate(row), status_code=201, headers=headers)
 
     @router.put("/{category_id}", operation_id="replace_category")
     async def replace_category(request: Request, service: Service, category_id: RowId) -> Response:
         refuse_undeclared_query(request)
         data = await read_body(request, CategoryCreate, JSON_BODY)
-        row = await service.replace(category_id, data)
-        return json_response(CategoryRead.model_validate(row))
+        row = await service.replace(category_id, data, if_match=request.headers.get("if-match"))
+        return json_response(CategoryRead.model_validate(row), headers={"ETag": etag(row)})
 
     @router.patch("/{category_id}", operation_id="update_category")
     async def update_category(request: Request, service: Service, category_id: RowId) -> Response:
         refuse_undeclared_query(request)
         patch = await read_body(request, CategoryUpdate, MERGE_PATCH_BODY)
-        row = await service.update(category_id, patch)
-        return json_response(CategoryRead.model_validate(row))
+        row = await service.update(category_id, patch, if_match=request.headers.get("if-match"))
+        return json_response(CategoryRead.model_validate(row), headers={"ETag": etag(row)})
 
     @router.delete("/{category_id}", operation_id="delete_category", status_code=204)
     async def delete_category(request: Request, service: Service, category_id: RowId) -> Response:
         refuse_undeclared_query(request)
-        await service.delete(category_id)
+        await service.delete(category_id, if_match=request.headers.get("if-match"))
         return Response(status_code=204)
+
+    @router.get("/{category_id}/products", operation_id="list_category_products")
+    async def list_category_products(
+        request: Request, service: Service, category_id: RowId
+    ) -> Response:
+        related = ProductRepositoryBase(service.repository.session)
+        scope = ("products", category_id)
+        query = related.listing.parse(request.query_params, scope=scope)
+        await service.get(category_id)
+        linked = service.repository.linked("products", category_id)
+        page = await related.page(query, linked)
+        expanded = await related.expand(page.rows, query.expand)
+        items = [ProductExpanded.model_validate(with_related(row, expanded)) for row in page.rows]
+        body = ProductPage(items=items, **page_fields(page.next_cursor, page.total))
+        return json_response(body)
 
     return router

@@ -79,15 +79,7 @@ class CategoryRead(SchemaModel):
     """
     created_at: AwareDatetime
     updated_at: AwareDatetime
-
-
-class CategoryPage(SchemaModel):
+    version: Annotated[int, Field(ge=1, le=9223372036854775807)]
     """
-    One page of categories; pass next_cursor back to get the next one.
+    Incremented by every change; the ETag is this number, quoted.
     """
-
-    model_config = ConfigDict(
-        extra="forbid",
-    )
-    items: list[CategoryRead]
-    next_cursor: str | None

@@ -12,6 +12,7 @@ from sqlalchemy import (
     BigInteger,
     Double,
     ForeignKey,
+    Index,
     UniqueConstraint,
     Uuid,
     text,
@@ -26,7 +27,10 @@ class Product(Base):
     """Something the shop sells."""
 
     __tablename__ = "products"
-    __table_args__ = (UniqueConstraint("sku", name="uq_products_sku"),)
+    __table_args__ = (
+        UniqueConstraint("sku", name="uq_products_sku"),
+        Index("ix_products_created_at_id", "created_at", "id"),
+    )
 
     id: Mapped[UUID] = mapped_column(Uuid(), primary_key=True, default=uuid4)
     sku: Mapped[str] = mapped_column(ExactString(32))
@@ -52,3 +56,7 @@ class Product(Base):
     """The Category this belongs to."""
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    version: Mapped[int] = mapped_column(BigInteger(), server_default="1")
+    """Incremented by every write; the ETag. An UPDATE names the version it read."""
+
+    __mapper_args__ = {"version_id_col": version}

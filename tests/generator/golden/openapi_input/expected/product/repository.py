@@ -7,8 +7,9 @@ from uuid import UUID
 
 from pydantic import AwareDatetime
 
-from app.core.cursor import CursorCodec
-from app.core.repository import Constraint, SQLRepository
+from app.core.query import Listing
+from app.core.repository import BelongsTo, Constraint, SQLRepository
+from generated.category.models import Category
 from generated.product.models import Product
 
 
@@ -19,12 +20,19 @@ class ProductRepositoryBase(SQLRepository[Product]):
     """
 
     model = Product
-    sort_field = "created_at"
-    sort_descending = True
-    cursor = CursorCodec("-created_at", tuple[AwareDatetime, UUID])
+    listing = Listing(
+        default_sort="-created_at",
+        default_limit=20,
+        max_limit=100,
+        key_types={"created_at": AwareDatetime, "id": UUID},
+        expand=("category",),
+    )
     constraints = (
         Constraint("uq_products_sku", "unique", ("sku",)),
         Constraint(
             "fk_products_category_id_categories", "foreign_key", ("category_id",), "Category"
         ),
     )
+    relations = {
+        "category": BelongsTo(Category, "category_id"),
+    }

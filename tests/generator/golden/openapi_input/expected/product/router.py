@@ -4,18 +4,18 @@
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Request, Response
 
 from app.core.body import JSON_BODY, MERGE_PATCH_BODY, read_body
 from app.core.context import RequestContext
 from app.core.deps import SessionDep
+from app.core.etag import etag, not_modified
 from app.core.params import refuse_undeclared_query
-from app.core.responses import json_response
+from app.core.responses import json_response, page_fields, with_related
+from generated.product.expanded import ProductExpanded, ProductPage
 from generated.product.repository import ProductRepositoryBase
-from generated.product.schemas import ProductCreate, ProductPage, ProductRead, ProductUpdate
+from generated.product.schemas import ProductCreate, ProductRead, ProductUpdate
 from generated.product.service import ProductServiceBase
-
-_LIST_QUERY = frozenset({"limit", "cursor"})
 
 
 def build_router(
@@ -29,51 +29,55 @@ def build_router(
 
     Service = Annotated[ProductServiceBase, Depends(get_service)]
     RowId = Annotated[UUID, Path()]
+    listing = repository_class.listing
     router = APIRouter(prefix="/products", tags=["Product"])
 
     @router.get("", operation_id="list_products")
-    async def list_products(
-        request: Request,
-        service: Service,
-        limit: Annotated[int, Query(ge=1, le=100)] = 20,
-        cursor: Annotated[str | None, Query(max_length=2048)] = None,
-    ) -> Response:
-        refuse_undeclared_query(request, _LIST_QUERY)
-        page = await service.list(limit, cursor)
-        items = [ProductRead.model_validate(row) for row in page.rows]
-        return json_response(ProductPage(items=items, next_cursor=page.next_cursor))
+    async def list_products(request: Request, service: Service) -> Response:
+        query = listing.parse(request.query_params)
+        page = await service.list(query)
+        expanded = await service.expand(page.rows, query.expand)
+        items = [ProductExpanded.model_validate(with_related(row, expanded)) for row in page.rows]
+        body = ProductPage(items=items, **page_fields(page.next_cursor, page.total))
+        return json_response(body)
 
     @router.get("/{product_id}", operation_id="get_product")
     async def get_product(request: Request, service: Service, product_id: RowId) -> Response:
-        refuse_undeclared_query(request)
-        return json_response(ProductRead.model_validate(await service.get(product_id)))
+        expand = listing.expansions(request.query_params)
+        row = await service.get(product_id)
+        if expand:  # the row with its relations: no entity tag covers both
+            expanded = await service.expand([row], expand)
+            body = ProductExpanded.model_validate(with_related(row, expanded))
+            return json_response(body)
+        if not_modified(request.headers.get("if-none-match"), row):
+            return Response(status_code=304, headers={"ETag": etag(row)})
+        return json_response(ProductExpanded.model_validate(row), headers={"ETag": etag(row)})
 
     @router.post("", operation_id="create_product", status_code=201)
     async def create_product(request: Request, service: Service) -> Response:
         refuse_undeclared_query(request)
         row = await service.create(await read_body(request, ProductCreate, JSON_BODY))
-        location = f"/products/{row.id}"
-        body = ProductRead.model_validate(row)
-        return json_response(body, status_code=201, headers={"Location": location})
+        headers = {"Location": f"/products/{row.id}", "ETag": etag(row)}
+        return json_response(ProductRead.model_validate(row), status_code=201, headers=headers)
 
     @router.put("/{product_id}", operation_id="replace_product")
     async def replace_product(request: Request, service: Service, product_id: RowId) -> Response:
         refuse_undeclared_query(request)
         data = await read_body(request, ProductCreate, JSON_BODY)
-        row = await service.replace(product_id, data)
-        return json_response(ProductRead.model_validate(row))
+        row = await service.replace(product_id, data, if_match=request.headers.get("if-match"))
+        return json_response(ProductRead.model_validate(row), headers={"ETag": etag(row)})
 
     @router.patch("/{product_id}", operation_id="update_product")
     async def update_product(request: Request, service: Service, product_id: RowId) -> Response:
         refuse_undeclared_query(request)
         patch = await read_body(request, ProductUpdate, MERGE_PATCH_BODY)
-        row = await service.update(product_id, patch)
-        return json_response(ProductRead.model_validate(row))
+        row = await service.update(product_id, patch, if_match=request.headers.get("if-match"))
+        return json_response(ProductRead.model_validate(row), headers={"ETag": etag(row)})
 
     @router.delete("/{product_id}", operation_id="delete_product", status_code=204)
     async def delete_product(request: Request, service: Service, product_id: RowId) -> Response:
         refuse_undeclared_query(request)
-        await service.delete(product_id)
+        await service.delete(product_id, if_match=request.headers.get("if-match"))
         return Response(status_code=204)
 
     return router

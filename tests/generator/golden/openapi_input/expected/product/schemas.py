@@ -127,15 +127,7 @@ class ProductRead(SchemaModel):
     """
     created_at: AwareDatetime
     updated_at: AwareDatetime
-
-
-class ProductPage(SchemaModel):
+    version: Annotated[int, Field(ge=1, le=9223372036854775807)]
     """
-    One page of products; pass next_cursor back to get the next one.
+    Incremented by every change; the ETag is this number, quoted.
     """
-
-    model_config = ConfigDict(
-        extra="forbid",
-    )
-    items: list[ProductRead]
-    next_cursor: str | None

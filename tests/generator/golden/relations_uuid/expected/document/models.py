@@ -9,6 +9,7 @@ from uuid import UUID
 from sqlalchemy import (
     BigInteger,
     ForeignKey,
+    Index,
     Integer,
     Uuid,
 )
@@ -21,6 +22,7 @@ class Document(Base):
     """A document, filed in a folder or loose."""
 
     __tablename__ = "documents"
+    __table_args__ = (Index("ix_documents_name_id", "name", "id"),)
 
     id: Mapped[int] = mapped_column(
         BigInteger().with_variant(Integer(), "sqlite"), primary_key=True
@@ -35,3 +37,7 @@ class Document(Base):
     """The Folder this belongs to."""
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    version: Mapped[int] = mapped_column(BigInteger(), server_default="1")
+    """Incremented by every write; the ETag. An UPDATE names the version it read."""
+
+    __mapper_args__ = {"version_id_col": version}

@@ -3,10 +3,11 @@
 
 from __future__ import annotations
 
-from app.core.cursor import CursorCodec
-from app.core.repository import Constraint, SQLRepository
+from app.core.query import Listing
+from app.core.repository import BelongsTo, Constraint, SQLRepository
 from app.core.types import PositiveInt64, SafeText
 from generated.document.models import Document
+from generated.folder.models import Folder
 
 
 class DocumentRepositoryBase(SQLRepository[Document]):
@@ -16,9 +17,16 @@ class DocumentRepositoryBase(SQLRepository[Document]):
     """
 
     model = Document
-    sort_field = "name"
-    sort_descending = True
-    cursor = CursorCodec("-name", tuple[SafeText, PositiveInt64])
+    listing = Listing(
+        default_sort="-name",
+        default_limit=20,
+        max_limit=50,
+        key_types={"name": SafeText, "id": PositiveInt64},
+        expand=("folder",),
+    )
     constraints = (
         Constraint("fk_documents_folder_id_folders", "foreign_key", ("folder_id",), "Folder"),
     )
+    relations = {
+        "folder": BelongsTo(Folder, "folder_id"),
+    }

@@ -3,19 +3,19 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Request, Response
 
 from app.core.body import JSON_BODY, read_body
 from app.core.context import RequestContext
 from app.core.deps import SessionDep
+from app.core.etag import etag, not_modified
 from app.core.params import refuse_undeclared_query
-from app.core.responses import json_response
+from app.core.responses import json_response, page_fields, with_related
 from app.core.types import INT64_MAX
+from generated.document.expanded import DocumentExpanded, DocumentPage
 from generated.document.repository import DocumentRepositoryBase
-from generated.document.schemas import DocumentCreate, DocumentPage, DocumentRead
+from generated.document.schemas import DocumentCreate, DocumentRead
 from generated.document.service import DocumentServiceBase
-
-_LIST_QUERY = frozenset({"limit", "cursor"})
 
 
 def build_router(
@@ -29,31 +29,35 @@ def build_router(
 
     Service = Annotated[DocumentServiceBase, Depends(get_service)]
     RowId = Annotated[int, Path(ge=1, le=INT64_MAX)]
+    listing = repository_class.listing
     router = APIRouter(prefix="/documents", tags=["Document"])
 
     @router.get("", operation_id="list_documents")
-    async def list_documents(
-        request: Request,
-        service: Service,
-        limit: Annotated[int, Query(ge=1, le=50)] = 20,
-        cursor: Annotated[str | None, Query(max_length=2048)] = None,
-    ) -> Response:
-        refuse_undeclared_query(request, _LIST_QUERY)
-        page = await service.list(limit, cursor)
-        items = [DocumentRead.model_validate(row) for row in page.rows]
-        return json_response(DocumentPage(items=items, next_cursor=page.next_cursor))
+    async def list_documents(request: Request, service: Service) -> Response:
+        query = listing.parse(request.query_params)
+        page = await service.list(query)
+        expanded = await service.expand(page.rows, query.expand)
+        items = [DocumentExpanded.model_validate(with_related(row, expanded)) for row in page.rows]
+        body = DocumentPage(items=items, **page_fields(page.next_cursor, page.total))
+        return json_response(body)
 
     @router.get("/{document_id}", operation_id="get_document")
     async def get_document(request: Request, service: Service, document_id: RowId) -> Response:
-        refuse_undeclared_query(request)
-        return json_response(DocumentRead.model_validate(await service.get(document_id)))
+        expand = listing.expansions(request.query_params)
+        row = await service.get(document_id)
+        if expand:  # the row with its relations: no entity tag covers both
+            expanded = await service.expand([row], expand)
+            body = DocumentExpanded.model_validate(with_related(row, expanded))
+            return json_response(body)
+        if not_modified(request.headers.get("if-none-match"), row):
+            return Response(status_code=304, headers={"ETag": etag(row)})
+        return json_response(DocumentExpanded.model_validate(row), headers={"ETag": etag(row)})
 
     @router.post("", operation_id="create_document", status_code=201)
     async def create_document(request: Request, service: Service) -> Response:
         refuse_undeclared_query(request)
         row = await service.create(await read_body(request, DocumentCreate, JSON_BODY))
-        location = f"/documents/{row.id}"
-        body = DocumentRead.model_validate(row)
-        return json_response(body, status_code=201, headers={"Location": location})
+        headers = {"Location": f"/documents/{row.id}", "ETag": etag(row)}
+        return json_response(DocumentRead.model_validate(row), status_code=201, headers=headers)
 
     return router

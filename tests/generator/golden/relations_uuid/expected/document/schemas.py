@@ -62,15 +62,7 @@ class DocumentRead(SchemaModel):
     """
     created_at: AwareDatetime
     updated_at: AwareDatetime
-
-
-class DocumentPage(SchemaModel):
+    version: Annotated[int, Field(ge=1, le=9223372036854775807)]
     """
-    One page of documents; pass next_cursor back to get the next one.
+    Incremented by every change; the ETag is this number, quoted.
     """
-
-    model_config = ConfigDict(
-        extra="forbid",
-    )
-    items: list[DocumentRead]
-    next_cursor: str | None

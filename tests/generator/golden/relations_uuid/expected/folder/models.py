@@ -7,6 +7,7 @@ from datetime import datetime
 from uuid import UUID, uuid4
 
 from sqlalchemy import (
+    BigInteger,
     Uuid,
 )
 from sqlalchemy.orm import Mapped, mapped_column
@@ -23,3 +24,7 @@ class Folder(Base):
     name: Mapped[str] = mapped_column(ExactString(100))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    version: Mapped[int] = mapped_column(BigInteger(), server_default="1")
+    """Incremented by every write; the ETag. An UPDATE names the version it read."""
+
+    __mapper_args__ = {"version_id_col": version}

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from app.core.cursor import CursorCodec
-from app.core.repository import SQLRepository
+from app.core.query import Listing
+from app.core.repository import HasMany, SQLRepository
+from generated.document.models import Document
 from generated.folder.models import Folder
 
 
@@ -17,6 +18,13 @@ class FolderRepositoryBase(SQLRepository[Folder]):
     """
 
     model = Folder
-    sort_field = "id"
-    sort_descending = False
-    cursor = CursorCodec("id", tuple[UUID, UUID])
+    listing = Listing(
+        default_sort="id",
+        default_limit=20,
+        max_limit=100,
+        key_types={"id": UUID},
+        expand=("documents",),
+    )
+    relations = {
+        "documents": HasMany(Document, "folder_id"),
+    }

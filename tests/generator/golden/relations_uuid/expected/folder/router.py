@@ -4,18 +4,20 @@
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Request, Response
 
 from app.core.body import JSON_BODY, MERGE_PATCH_BODY, read_body
 from app.core.context import RequestContext
 from app.core.deps import SessionDep
+from app.core.etag import etag, not_modified
 from app.core.params import refuse_undeclared_query
-from app.core.responses import json_response
+from app.core.responses import json_response, page_fields, with_related
+from generated.document.expanded import DocumentExpanded, DocumentPage
+from generated.document.repository import DocumentRepositoryBase
+from generated.folder.expanded import FolderExpanded, FolderPage
 from generated.folder.repository import FolderRepositoryBase
-from generated.folder.schemas import FolderCreate, FolderPage, FolderRead, FolderUpdate
+from generated.folder.schemas import FolderCreate, FolderRead, FolderUpdate
 from generated.folder.service import FolderServiceBase
-
-_LIST_QUERY = frozenset({"limit", "cursor"})
 
 
 def build_router(
@@ -29,51 +31,70 @@ def build_router(
 
     Service = Annotated[FolderServiceBase, Depends(get_service)]
     RowId = Annotated[UUID, Path()]
+    listing = repository_class.listing
     router = APIRouter(prefix="/folders", tags=["Folder"])
 
     @router.get("", operation_id="list_folders")
-    async def list_folders(
-        request: Request,
-        service: Service,
-        limit: Annotated[int, Query(ge=1, le=100)] = 20,
-        cursor: Annotated[str | None, Query(max_length=2048)] = None,
-    ) -> Response:
-        refuse_undeclared_query(request, _LIST_QUERY)
-        page = await service.list(limit, cursor)
-        items = [FolderRead.model_validate(row) for row in page.rows]
-        return json_response(FolderPage(items=items, next_cursor=page.next_cursor))
+    async def list_folders(request: Request, service: Service) -> Response:
+        query = listing.parse(request.query_params)
+        page = await service.list(query)
+        expanded = await service.expand(page.rows, query.expand)
+        items = [FolderExpanded.model_validate(with_related(row, expanded)) for row in page.rows]
+        body = FolderPage(items=items, **page_fields(page.next_cursor, page.total))
+        return json_response(body)
 
     @router.get("/{folder_id}", operation_id="get_folder")
     async def get_folder(request: Request, service: Service, folder_id: RowId) -> Response:
-        refuse_undeclared_query(request)
-        return json_response(FolderRead.model_validate(await service.get(folder_id)))
+        expand = listing.expansions(request.query_params)
+        row = await service.get(folder_id)
+        if expand:  # the row with its relations: no entity tag covers both
+            expanded = await service.expand([row], expand)
+            body = FolderExpanded.model_validate(with_related(row, expanded))
+            return json_response(body)
+        if not_modified(request.headers.get("if-none-match"), row):
+            return Response(status_code=304, headers={"ETag": etag(row)})
+        return json_response(FolderExpanded.model_validate(row), headers={"ETag": etag(row)})
 
     @router.post("", operation_id="create_folder", status_code=201)
     async def create_folder(request: Request, service: Service) -> Response:
         refuse_undeclared_query(request)
         row = await service.create(await read_body(request, FolderCreate, JSON_BODY))
-        location = f"/folders/{row.id}"
-        body = FolderRead.model_validate(row)
-        return json_response(body, status_code=201, headers={"Location": location})
+        headers = {"Location": f"/folders/{row.id}", "ETag": etag(row)}
+        return json_response(FolderRead.model_validate(row), status_code=201, headers=headers)
 
     @router.put("/{folder_id}", operation_id="replace_folder")
     async def replace_folder(request: Request, service: Service, folder_id: RowId) -> Response:
         refuse_undeclared_query(request)
         data = await read_body(request, FolderCreate, JSON_BODY)
-        row = await service.replace(folder_id, data)
-        return json_response(FolderRead.model_validate(row))
+        row = await service.replace(folder_id, data, if_match=request.headers.get("if-match"))
+        return json_response(FolderRead.model_validate(row), headers={"ETag": etag(row)})
 
     @router.patch("/{folder_id}", operation_id="update_folder")
     async def update_folder(request: Request, service: Service, folder_id: RowId) -> Response:
         refuse_undeclared_query(request)
         patch = await read_body(request, FolderUpdate, MERGE_PATCH_BODY)
-        row = await service.update(folder_id, patch)
-        return json_response(FolderRead.model_validate(row))
+        row = await service.update(folder_id, patch, if_match=request.headers.get("if-match"))
+        return json_response(FolderRead.model_validate(row), headers={"ETag": etag(row)})
 
     @router.delete("/{folder_id}", operation_id="delete_folder", status_code=204)
     async def delete_folder(request: Request, service: Service, folder_id: RowId) -> Response:
         refuse_undeclared_query(request)
-        await service.delete(folder_id)
+        await service.delete(folder_id, if_match=request.headers.get("if-match"))
         return Response(status_code=204)
+
+    @router.get("/{folder_id}/documents", operation_id="list_folder_documents")
+    async def list_folder_documents(
+        request: Request, service: Service, folder_id: RowId
+    ) -> Response:
+        related = DocumentRepositoryBase(service.repository.session)
+        scope = ("documents", folder_id)
+        query = related.listing.parse(request.query_params, scope=scope)
+        await service.get(folder_id)
+        linked = service.repository.linked("documents", folder_id)
+        page = await related.page(query, linked)
+        expanded = await related.expand(page.rows, query.expand)
+        items = [DocumentExpanded.model_validate(with_related(row, expanded)) for row in page.rows]
+        body = DocumentPage(items=items, **page_fields(page.next_cursor, page.total))
+        return json_response(body)
 
     return router

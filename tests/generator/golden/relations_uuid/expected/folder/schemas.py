@@ -47,15 +47,7 @@ class FolderRead(SchemaModel):
     name: str
     created_at: AwareDatetime
     updated_at: AwareDatetime
-
-
-class FolderPage(SchemaModel):
+    version: Annotated[int, Field(ge=1, le=9223372036854775807)]
     """
-    One page of folders; pass next_cursor back to get the next one.
+    Incremented by every change; the ETag is this number, quoted.
     """
-
-    model_config = ConfigDict(
-        extra="forbid",
-    )
-    items: list[FolderRead]
-    next_cursor: str | None
