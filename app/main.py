@@ -94,10 +94,12 @@ def create_app(
     custom_routes = [
         r for _, router in extensions.routers for r in router.routes if isinstance(r, APIRoute)
     ]
+    # Nested routes list a related resource through its own (possibly custom) repository.
+    repositories = {binding.name: extensions.repository_for(binding) for binding in RESOURCES}
     for binding in RESOURCES:
-        repository = extensions.repository_for(binding)
         service = extensions.service_for(binding)
-        routers.append(binding.build_router(repository, service))
+        router = binding.build_router(repositories[binding.name], service, repositories)
+        routers.append(router)
     _refuse_shadowing(extensions, routers)
     for router in routers:
         app.include_router(router)

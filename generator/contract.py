@@ -6,7 +6,7 @@ from typing import Any
 
 import yaml
 
-from generator.ir import INT64_MAX, Field, Kind, Project, Resource
+from generator.ir import INT64_MAX, Field, Kind, Project, Relation, Resource
 
 __all__ = [
     "CONTRACT_HEADER",
@@ -359,7 +359,7 @@ def _nested_paths(resource: Resource, project: Project) -> dict[str, Any]:
                 "operationId": f"list_{resource.module}_{relation.name}",
                 "summary": f"List the {relation.name} of {_article(resource.name)} {resource.name}",
                 "tags": [resource.name],
-                "parameters": [_id_parameter(resource), *_list_parameters(target)],
+                "parameters": [_id_parameter(resource), *_list_parameters(target, relation)],
                 "responses": {
                     "200": {
                         "description": f"A page of the {resource.name}'s {relation.name}.",
@@ -576,7 +576,9 @@ def _sort_parameter(resource: Resource) -> dict[str, Any]:
     }
 
 
-def _list_parameters(resource: Resource) -> list[dict[str, Any]]:
+def _list_parameters(resource: Resource, nested: Relation | None = None) -> list[dict[str, Any]]:
+    """A list's query parameters; under a parent (``nested``), the parent's reference is
+    fixed by the path, so its filters are left out."""
     options = resource.list_options
     return [
         {
@@ -607,7 +609,13 @@ def _list_parameters(resource: Resource) -> list[dict[str, Any]]:
             "description": "true: the page also tells the total the filters admit.",
             "schema": {"type": "boolean", "default": False},
         },
-        *_filter_parameters(resource),
+        *(
+            p
+            for p in _filter_parameters(resource)
+            if nested is None
+            or nested.kind != "has_many"
+            or p["name"].partition("__")[0] != nested.column
+        ),
         *([_expand_parameter(resource)] if resource.relations else []),
         *(
             [

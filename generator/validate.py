@@ -124,6 +124,9 @@ def _field_errors(doc: SourceDoc) -> Iterator[SpecError]:
         at: KeyPath = ("fields", name)
         if is_reserved_field(name):
             yield doc.error(at, f"{name!r} is reserved (server-managed or internal); rename it")
+        elif "__" in name:
+            message = f"{name!r}: a double underscore separates a filter's field and operator"
+            yield doc.error(at, f"{message} (?name__gte=); rename it")
         yield from _field_schema_errors(doc, at, schema)
     names = set(data["fields"]) | _relation_fields(data)
     for index, name in enumerate(data.get("required", [])):

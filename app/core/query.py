@@ -7,6 +7,7 @@ against its field's schema. Anything undeclared answers 422 naming it.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import re
 import types
@@ -136,6 +137,15 @@ class Listing:
             for name in filters
         }
         return cls(filters=filters, value_types=value_types, **kw)
+
+    def without(self, field: str) -> Listing:
+        """This listing without the filters of ``field``: a nested route's parent reference
+        is fixed by its path, so it is no query parameter there."""
+        narrowed = copy.copy(self)
+        narrowed.filters = {k: f for k, f in self.filters.items() if f.field != field}
+        dropped = set(self.filters) - set(narrowed.filters)
+        narrowed.parameters = self.parameters - dropped
+        return narrowed
 
     def parse(self, params: QueryParams | Mapping[str, str], *, scope: Any = None) -> ListQuery:
         """Read a query string, or answer 422 naming every bad parameter."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,7 +14,8 @@ from app.core.service import ResourceService
 
 __all__ = ["ResourceBinding", "RouterFactory"]
 
-RouterFactory = Callable[[type[Any], type[Any]], APIRouter]
+# build_router(repository class, service class, repository classes by resource name)
+RouterFactory = Callable[[type[Any], type[Any], Mapping[str, type[Any]]], APIRouter]
 
 
 @dataclass(frozen=True)

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 
+from app.core.database import utcnow
+from app.core.query import ListQuery
+from app.core.repository import Page
 from generated.event.models import Event
 from generated.event.repository import EventRepositoryBase
 
@@ -17,3 +20,9 @@ class EventRepository(EventRepositoryBase):
         """Events at ``location``, in the list's usual order."""
         statement = self.ordered(select(Event).where(Event.location == location)).limit(limit)
         return (await self.session.scalars(statement)).all()
+
+    async def upcoming(self, query: ListQuery, *where: ColumnElement[bool]) -> Page[Event]:
+        """Events that have not started yet, narrowed further by the client's filters, in
+        the client's sort, one keyset page at a time: the generated list's whole query
+        language, composed with this query's own condition."""
+        return await self.page(query, Event.starts_at >= utcnow(), *where)

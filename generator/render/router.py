@@ -11,7 +11,8 @@ __all__ = ["render_router"]
 # No `from __future__ import annotations` here: FastAPI reads the endpoints' annotations,
 # and the aliases they use are local to build_router.
 _IMPORTS = """\
-from typing import Annotated
+from collections.abc import Mapping
+from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Path, Request, Response
@@ -69,9 +70,12 @@ def render_router(resource: Resource, project: Project) -> str:
         "def build_router(\n",
         f"    repository_class: type[{name}RepositoryBase] = {name}RepositoryBase,\n",
         f"    service_class: type[{name}ServiceBase] = {name}ServiceBase,\n",
+        "    related: Mapping[str, type[Any]] | None = None,\n",
         ") -> APIRouter:\n",
         quote_doc(
-            f"The operations of {name}, bound to the (possibly custom) classes given.", "    "
+            f"The operations of {name}, bound to the (possibly custom) classes given;\n"
+            "    ``related`` names the repository class of each resource nested routes list.",
+            "    ",
         ),
         "\n",
         f"    def get_service(request: Request, session: SessionDep) -> {name}ServiceBase:\n",
@@ -79,6 +83,20 @@ def render_router(resource: Resource, project: Project) -> str:
         f"    Service = Annotated[{name}ServiceBase, Depends(get_service)]\n",
         f"    {_id_alias('RowId', resource)}\n",
         "    listing = repository_class.listing\n",
+        ""
+        if _nested_targets(resource, project)
+        else "    del related  # no nested route lists another resource\n",
+        *(
+            f"    {_related_class(t)}: type[{t.name}RepositoryBase] = "
+            f"(related or {{}}).get({t.name!r}, {t.name}RepositoryBase)\n"
+            for t in _nested_targets(resource, project)
+        ),
+        *(
+            f"    {_nested_listing(r)} = {_related_class(project.resource(r.target))}.listing"
+            + (f".without({r.column!r})\n" if r.kind == "has_many" else "\n")
+            for r in resource.relations
+            if r.kind != "belongs_to" and project.resource(r.target).has("list")
+        ),
         f'    router = APIRouter(prefix="{resource.path}", tags=[{name!r}])\n',
     ]
     context = {"shown": shown}
@@ -100,6 +118,14 @@ def render_router(resource: Resource, project: Project) -> str:
             parts.append(_nested(resource, relation, project))
     parts.append("\n    return router\n")
     return "".join(parts)
+
+
+def _nested_listing(relation: Relation) -> str:
+    return f"{relation.name}_listing"
+
+
+def _related_class(target: Resource) -> str:
+    return f"{target.module}_repository"
 
 
 def _page_module(resource: Resource) -> str:
@@ -249,9 +275,10 @@ def _nested(resource: Resource, relation: Relation, project: Project) -> str:
             "\n",
             f'    @router.get("{base}", operation_id="{op}")\n',
             f"    async def {op}(request: Request, service: Service, {key}: RowId) -> Response:\n",
-            f"        related = {target.name}RepositoryBase(service.repository.session)\n",
+            f"        related = {_related_class(target)}(service.repository.session)\n",
             f"        scope = ({relation.name!r}, {key})\n",
-            "        query = related.listing.parse(request.query_params, scope=scope)\n",
+            f"        query = {_nested_listing(relation)}"
+            ".parse(request.query_params, scope=scope)\n",
             f"        await service.get({key})\n",
             f"        linked = service.repository.linked({relation.name!r}, {key})\n",
             "        page = await related.page(query, linked)\n",

@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from app.config import Settings
 from app.core.query import Listing
 from app.core.registry import ResourceBinding
-from app.core.repository import SQLRepository
+from app.core.repository import HasMany, SQLRepository
 from app.main import create_app
 from generated.registry import RESOURCES
 from tests.api.helpers import (
@@ -245,7 +245,7 @@ def _operation_kind(method: str, path: str) -> tuple[str, ResourceBinding] | Non
     if segments[0] not in BINDINGS:
         return None
     last = segments[-1]
-    if method == "get" and not last.startswith("{"):
+    if method == "get" and not last.startswith("{") and last in BINDINGS:
         return "list", BINDINGS[last]  # /events, and nested: /events/{event_id}/images
     if len(segments) == 2 and last.startswith("{") and method in ITEM_OPERATIONS:
         return ITEM_OPERATIONS[method], BINDINGS[segments[0]]
@@ -321,6 +321,11 @@ def _read_by_the_runtime(
         repository = _bound_repository(route) or repository
         assert issubclass(repository, binding.repository), repository
     listing: Listing = repository.listing
+    segments = path.strip("/").split("/")
+    if len(segments) == 3:  # nested: the parent's reference is the path's, not a filter
+        relation = BINDINGS[segments[0]].repository.relations[segments[2]]
+        if isinstance(relation, HasMany):
+            listing = listing.without(relation.column)
     facts: dict[tuple[str, str], dict[str, Any]] = {}
     if operation == "list":
         facts.update(_listing_facts(listing))

@@ -169,3 +169,82 @@ def test_a_custom_repository_shows_through_the_generated_routes(tmp_path: Path) 
         assert client.get(f"/events/{hidden['id']}").status_code == 404
         assert client.get(f"/events/{shown['id']}").json() == shown
         assert client.get("/events").json()["items"] == [shown]
+
+
+def test_nested_routes_list_through_the_custom_repository(tmp_path: Path) -> None:
+    """/venues/{id}/events is Event's list: the custom repository's rule applies there too."""
+    package = f"{FIXTURES}.filtering_repository"
+    with other_app_client(tmp_path, custom_package=package) as client:
+        venue = client.post("/venues", json={"name": "Hall", "city": "Oslo"}).json()
+        shown = create_event(client, name="Public", venue_id=venue["id"])
+        create_event(client, name="Secret meeting", venue_id=venue["id"])
+        response = client.get(f"/venues/{venue['id']}/events")
+        assert response.status_code == 200, response.text
+        assert [row["id"] for row in response.json()["items"]] == [shown["id"]]
+
+
+# -- GET /venues/{venue_id}/upcoming-events: a custom query composed with generated filters --
+
+
+def _venue_with_events(client: TestClient) -> tuple[int, list[dict[str, Any]]]:
+    """A venue with one past and four future events (two at the same time), and a future
+    event elsewhere."""
+    venue = client.post("/venues", json={"name": "Arena", "city": "Oslo"})
+    assert venue.status_code == 201, venue.text
+    venue_id = venue.json()["id"]
+    create_event(client, name="Past", starts_at="2001-01-01T10:00:00Z", venue_id=venue_id)
+    future = [
+        create_event(client, name=name, starts_at=at, capacity=capacity, venue_id=venue_id)
+        for name, at, capacity in (
+            ("F1", "2091-01-01T10:00:00Z", 10),
+            ("F2", "2090-01-01T10:00:00Z", 20),
+            ("F3", "2092-01-01T10:00:00Z", 30),
+            ("F4", "2092-01-01T10:00:00Z", 40),
+        )
+    ]
+    create_event(client, name="Elsewhere", starts_at="2091-06-01T10:00:00Z")
+    return venue_id, future
+
+
+def test_upcoming_events_leave_out_past_ones_and_other_venues(client: TestClient) -> None:
+    venue_id, future = _venue_with_events(client)
+    response = client.get(f"/venues/{venue_id}/upcoming-events", params={"count": "true"})
+    assert response.status_code == 200, response.text
+    page = response.json()
+    # The default order of events: starts_at descending, the id breaking ties.
+    expected = sorted(future, key=lambda r: (parse_utc(r["starts_at"]), r["id"]), reverse=True)
+    assert [row["name"] for row in page["items"]] == [row["name"] for row in expected]
+    assert page["total"] == 4
+
+
+def test_upcoming_events_take_the_generated_filters_sort_and_cursor(client: TestClient) -> None:
+    venue_id, _ = _venue_with_events(client)
+    url = f"/venues/{venue_id}/upcoming-events"
+    filtered = client.get(url, params={"capacity__gte": 20, "sort": "capacity"})
+    assert [row["name"] for row in filtered.json()["items"]] == ["F2", "F3", "F4"]
+    first = client.get(url, params={"sort": "-capacity", "limit": 2}).json()
+    assert [row["name"] for row in first["items"]] == ["F4", "F3"]
+    params = {"sort": "-capacity", "limit": 2, "cursor": first["next_cursor"]}
+    second = client.get(url, params=params).json()
+    assert [row["name"] for row in second["items"]] == ["F2", "F1"]
+    assert second["next_cursor"] is None
+    # The cursor is bound to this list: the generated list refuses it.
+    assert client.get("/events", params=params).status_code == 400
+
+
+def test_upcoming_events_refuse_what_the_list_refuses(client: TestClient) -> None:
+    venue_id, _ = _venue_with_events(client)
+    url = f"/venues/{venue_id}/upcoming-events"
+    assert_param_error(client.get(url, params={"capacity__gte": "many"}), "capacity__gte")
+    assert client.get(url, params={"nonsense": 1}).status_code == 422
+    assert client.get("/venues/999/upcoming-events").status_code == 404
+
+
+def test_upcoming_events_document_the_list_parameters(client: TestClient) -> None:
+    served = client.get("/openapi.json").json()
+    operation = served["paths"]["/venues/{venue_id}/upcoming-events"]["get"]
+    listed = served["paths"]["/events"]["get"]
+    names = {p["name"] for p in operation["parameters"] if p["in"] == "query"}
+    assert names == {p["name"] for p in listed["parameters"]} - {"venue_id", "venue_id__is_null"}
+    schema = operation["responses"]["200"]["content"]["application/json"]["schema"]
+    assert schema == {"$ref": "#/components/schemas/EventPage"}

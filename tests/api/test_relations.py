@@ -17,6 +17,7 @@ from sqlalchemy import event
 
 from tests.api.helpers import (
     assert_matches_schema,
+    assert_param_error,
     assert_problem,
     create_event,
     create_image,
@@ -374,3 +375,16 @@ def test_expand_runs_one_query_per_relation_whatever_the_number_of_rows(
     assert with_images <= plain + 3, f"more than one query per relation:\n{listing}"
     assert with_images <= 5, listing
     assert after_get == got_expanded <= got_plain + 3
+
+
+def test_a_nested_list_takes_no_filter_on_its_parent_reference(client: TestClient) -> None:
+    """Under /events/{event_id}/images the event is the path's: ?event_id= is no parameter."""
+    event_id = create_event(client, name="Parent")["id"]
+    response = client.get(f"/events/{event_id}/images", params={"event_id": event_id})
+    assert_param_error(response, "event_id")
+    served = client.get("/openapi.json").json()["paths"]
+    nested = {p["name"] for p in served["/events/{event_id}/images"]["get"]["parameters"]}
+    top = {p["name"] for p in served["/images"]["get"]["parameters"]}
+    assert {"event_id", "event_id__in"} <= top
+    assert nested == top - {"event_id", "event_id__in"} | {"event_id"}  # the path's own
+    assert client.get("/images", params={"event_id": event_id}).status_code == 200

@@ -166,6 +166,10 @@ _CASES = {
         },
         [("specs/b.yaml", 1, "resource", "share the table 'writers'")],
     ),
+    "double-underscore-field": _one(
+        "resource: Thing\nfields:\n  a__gte: {type: integer}\n",
+        3, "fields.a__gte", "double underscore",
+    ),
     "default-sort-unknown-field": _one(
         "resource: Thing\nfields:\n  a: {type: string}\nlist:\n  default_sort: -b\n",
         5, "list.default_sort", "cannot sort by 'b'",

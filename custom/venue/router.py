@@ -1,0 +1,67 @@
+"""Extra routes of the Venue resource: a custom query that composes with generated filters."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import yaml
+from fastapi import APIRouter, Path, Request, Response
+
+from app.core.deps import SessionDep
+from app.core.errors import Problem
+from app.core.responses import json_response, page_fields, with_related
+from app.core.types import INT64_MAX
+from custom.event.repository import EventRepository
+from generated.event.expanded import EventExpanded, EventPage
+from generated.event.models import Event
+from generated.registry import CONTRACT_PATH
+from generated.venue.models import Venue
+
+router = APIRouter(prefix="/venues", tags=["Venue"])
+
+
+def _list_parameters(operation_id: str, *, leave_out: tuple[str, ...]) -> list[dict[str, Any]]:
+    """The query parameters of a generated list, as the contract documents them."""
+    contract = yaml.safe_load(CONTRACT_PATH.read_text("utf-8"))
+    for operations in contract["paths"].values():
+        for operation in operations.values():
+            if operation.get("operationId") == operation_id:
+                return [p for p in operation["parameters"]
+                        if p["in"] == "query" and not p["name"].startswith(leave_out)]  # fmt: skip
+    raise LookupError(operation_id)
+
+
+@router.get(
+    "/{venue_id}/upcoming-events",
+    operation_id="list_venue_upcoming_events",
+    summary="Events at a venue that have not started yet",
+    description="Takes every filter, sort and paging parameter of list_events.",
+    response_model=None,
+    openapi_extra={
+        "parameters": _list_parameters("list_events", leave_out=("venue_id",)),
+        "responses": {
+            "200": {
+                "description": "A page of the venue's upcoming events.",
+                "content": {
+                    "application/json": {"schema": {"$ref": "#/components/schemas/EventPage"}}
+                },
+            },
+            "400": {"$ref": "#/components/responses/BadRequest"},
+            "404": {"$ref": "#/components/responses/NotFound"},
+        },
+    },
+)
+async def list_venue_upcoming_events(
+    request: Request,
+    session: SessionDep,
+    venue_id: Annotated[int, Path(ge=1, le=INT64_MAX)],
+) -> Response:
+    if await session.get(Venue, venue_id) is None:
+        raise Problem(404, f"No Venue has the id {venue_id}.")
+    events = EventRepository(session)
+    # The scope binds the cursor to this venue's list, as for a generated nested route.
+    query = events.listing.parse(request.query_params, scope=("upcoming", venue_id))
+    page = await events.upcoming(query, Event.venue_id == venue_id)
+    expanded = await events.expand(page.rows, query.expand)
+    items = [EventExpanded.model_validate(with_related(row, expanded)) for row in page.rows]
+    return json_response(EventPage(items=items, **page_fields(page.next_cursor, page.total)))
