@@ -24,7 +24,8 @@ import pytest
 import schemathesis
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, given, reject, settings
+from hypothesis import strategies as st
 from schemathesis.core.parameters import ParameterLocation
 from schemathesis.core.result import Ok
 from schemathesis.generation.stateful.state_machine import StepInput, StepOutput
@@ -148,6 +149,8 @@ CONTRACT = _served_contract()
 positive = _schema("positive")
 negative = _schema("negative").exclude(operation_id=list(_without_input(CONTRACT).values()))
 every_mode = _schema("all")
+# "POST /events" by "create_event", for the links, which name operations by id.
+LABELS = {operation["operationId"]: label for label, operation in _operations(CONTRACT).items()}
 
 
 def _seed(app: FastAPI) -> FastAPI:
@@ -203,38 +206,151 @@ def test_every_operation_is_tested() -> None:
     assert _tested_operations(negative) == in_contract - set(_without_input(CONTRACT))
 
 
-def _linked_event_id(step: StepInput) -> Any:
-    """The ``event_id`` the ``CreateImage`` link (create_event -> create_image) put in
-    this step's body, or ``None`` when the step did not follow that link."""
-    body = step.case.body
-    if (
-        step.transition is None
-        or step.case.operation.label != "POST /images"
-        or (ParameterLocation.BODY, "event_id") not in step.applied_parameters
-        or not isinstance(body, dict)
-    ):
-        return None
-    return body.get("event_id")
+def _at_pointer(document: Any, expression: str) -> Any:
+    """The value a link's ``$response.body#/a/b`` expression names in ``document``; the
+    generator writes no other form of expression."""
+    prefix = "$response.body#"
+    assert expression.startswith(prefix), f"unexpected link expression {expression!r}"
+    for token in filter(None, expression.removeprefix(prefix).split("/")):
+        document = document[token.replace("~1", "/").replace("~0", "~")]
+    return document
+
+
+def _links(operation: schemathesis.APIOperation[Any, Any, Any, Any]) -> dict[str, dict[str, Any]]:
+    """The links of an operation's 201 answer; the delete last, as it ends the row."""
+    links: dict[str, dict[str, Any]] = operation.definition.raw["responses"]["201"]["links"]
+    return dict(sorted(links.items(), key=lambda item: item[0].startswith("Delete")))
+
+
+def _follow(link: dict[str, Any], created: Any, case: schemathesis.Case[Any]) -> dict[str, Any]:
+    """Put into ``case`` what ``link`` takes from the ``created`` row; answers what the
+    answer to ``case`` must show: the id the path names, the body's linked fields."""
+    expected: dict[str, Any] = {}
+    for name, expression in link.get("parameters", {}).items():
+        assert case.path_parameters is not None
+        case.path_parameters[name] = expected["id"] = _at_pointer(created, expression)
+    body = {name: _at_pointer(created, expression)
+            for name, expression in link.get("requestBody", {}).items()}  # fmt: skip
+    if body:
+        assert link["x-schemathesis"]["merge_body"]
+        assert isinstance(case.body, dict)
+        case.body.update(body)
+        expected.update(body)
+    # An If-Match or If-None-Match drawn at random is a precondition about another
+    # version: answered 412 or 304, as test_valid_requests_conform checks.
+    for header in ("If-Match", "If-None-Match"):
+        if case.headers:
+            case.headers.pop(header, None)
+    return expected
+
+
+def _linked_call(case: schemathesis.Case[Any], app: FastAPI) -> Any:
+    """``case`` called and checked; an example is dropped when it is refused for a time
+    the database cannot hold (``0001-01-01T00:00:00+01:00`` is in year 0 in UTC): the
+    contract's date-time allows it, and test_valid_requests_conform checks that answer."""
+    response = case.call_and_validate(app=app)
+    if response.status_code == 422:
+        errors = response.json()["errors"]
+        if all("outside the years" in error["detail"] for error in errors):
+            reject()
+    return response
+
+
+def _shows(response: Any, expected: dict[str, Any]) -> None:
+    """The answer to a linked call is about the linked row (a delete shows nothing)."""
+    if response.status_code != 204:
+        row = response.json()
+        assert {name: row[name] for name in expected} == expected, row
+
+
+def _create_and_follow(
+    data: st.DataObject,
+    app: FastAPI,
+    case: schemathesis.Case[Any],
+    depth: int,
+    expected: dict[str, Any] | None = None,
+) -> list[str]:
+    """Call the create ``case``, then every operation its answer's links lead to, with
+    the new row's values, and so on ``depth`` creates deep: each call must succeed and
+    conform. Answers the calls made, as ``POST /events -> POST /images -> GET ...``."""
+    created = _linked_call(case, app)
+    assert created.status_code == 201, (case.operation.label, case.body, created.text)
+    _shows(created, expected or {})
+    calls = [case.operation.label]
+    for name, link in _links(case.operation).items():
+        target = positive.find_operation_by_label(LABELS[link["operationId"]])
+        assert target is not None, link
+        step = data.draw(target.as_strategy(), label=f"{case.operation.label} -> {name}")
+        _refer_to_seeded_event(step)
+        linked = _follow(link, created.json(), step)
+        # Every link the generator writes carries the new row's id, to the row's own
+        # operations or as a child's reference.
+        assert set(linked.values()) == {created.json()["id"]}, (name, link)
+        if target.method.upper() == "POST" and depth > 1:
+            chain = _create_and_follow(data, app, step, depth - 1, linked)
+            calls += [f"{case.operation.label} -> {call}" for call in chain]
+            continue
+        response = _linked_call(step, app)
+        assert 200 <= response.status_code < 300, (name, step.body, response.text)
+        _shows(response, linked)
+        calls.append(f"{case.operation.label} -> {target.label}")
+    return calls
+
+
+def _creates_with_links() -> list[schemathesis.APIOperation[Any, Any, Any, Any]]:
+    return [
+        operation
+        for label in _operations(CONTRACT)
+        if label.startswith("POST ")
+        and (operation := positive.find_operation_by_label(label)) is not None
+        and "links" in operation.definition.raw["responses"].get("201", {})
+    ]
+
+
+@given(data=st.data())
+@settings(HYPOTHESIS, max_examples=5)
+def test_links_lead_to_valid_calls(data: st.DataObject, fresh_database: FreshDatabase) -> None:
+    """Every link of the contract, followed with generated data: create -> get, replace,
+    update, delete, and create_event -> create_image with the new event's id as the
+    image's ``event_id``, then that image's own links. Each call must succeed (a link
+    that names the wrong parameter or value would answer 404 or 422) and conform.
+
+    The stateful test below explores the same links at random; this one follows each of
+    them in every example, so that none can go unexercised.
+    """
+    app = _seed(
+        create_app(Settings(database_url=fresh_database().render_as_string(hide_password=False)))
+    )
+    calls: list[str] = []
+    try:
+        for operation in _creates_with_links():
+            case = data.draw(operation.as_strategy(), label=operation.label)
+            _refer_to_seeded_event(case)
+            calls += _create_and_follow(data, app, case, depth=2)
+    finally:
+        shutdown_lifespans()
+    assert "POST /events -> POST /images -> DELETE /images/{image_id}" in calls
+    assert {label.split(" -> ")[0] for label in calls} == {
+        "POST /events",
+        "POST /images",
+        "POST /performers",
+        "POST /venues",
+    }
 
 
 def test_linked_calls_conform(fresh_database: FreshDatabase) -> None:
-    """Scenarios along the contract's links: create -> get/replace/update/delete, and
-    create_event -> create_image with the new event's id as the image's event_id.
+    """Scenarios along the contract's links (and the ones schemathesis infers from list
+    items), with schema-valid data, every check on: ``use_after_free`` and
+    ``ensure_resource_availability`` among them.
 
     Each scenario starts on a fresh database: the data a scenario draws depends on
-    the responses it got, which must not depend on earlier scenarios. The test also
-    asserts that the parent -> child link is followed: some scenario creates an image
-    of an event it created itself, then reaches that image's own operations.
+    the responses it got, which must not depend on earlier scenarios. Which links a
+    scenario follows is left to schemathesis; test_links_lead_to_valid_calls follows
+    every one of them.
     """
-    # Statuses of create_image calls whose event_id came from the link, by case id.
-    linked_images: dict[str, int] = {}
-    # Operations called on an image that a linked create_image created.
-    reached: set[str] = set()
-
-    # The scenarios explore the event and image operations, where the links under test
-    # are: the other resources' links are of the same shape and would take the budget.
-    # Their data is schema-valid, so that links carry rows forward; invalid data is sent
-    # to every operation by test_invalid_requests_are_rejected.
+    # The scenarios explore the event and image operations, where the parent -> child
+    # link is: the other resources' links are of the same shape and would take the
+    # budget. Invalid data is sent to every operation by test_invalid_requests_are_rejected.
     paths = {p: ops for p, ops in CONTRACT["paths"].items()
              if p.split("/")[1] in ("events", "images") and p.count("/") <= 2}  # fmt: skip
     scenarios = schemathesis.openapi.from_dict(
@@ -252,33 +368,15 @@ def test_linked_calls_conform(fresh_database: FreshDatabase) -> None:
             super().teardown()
 
         def step(self, step_input: StepInput) -> StepOutput:
-            event_id = _linked_event_id(step_input)
-            if event_id is None:
+            if (ParameterLocation.BODY, "event_id") in step_input.applied_parameters:
+                _leave_unseeded_references_empty(step_input.case)  # the link's event
+            else:
                 _refer_to_seeded_event(step_input.case)
-            else:  # the link's fresh event, not the seeded one
-                assert event_id != SEEDED_EVENT_ID, step_input.case.body
-                _leave_unseeded_references_empty(step_input.case)
             output: StepOutput = super().step(step_input)
-            if event_id is not None:
-                linked_images[step_input.case.id] = output.response.status_code
-            elif (
-                step_input.transition is not None
-                and linked_images.get(step_input.transition.parent_id) == 201
-            ):
-                reached.add(step_input.case.operation.label)
             return output
 
         def get_call_kwargs(self, case: schemathesis.Case[Any]) -> dict[str, Any]:
             del case
             return {"app": self.app}
 
-    # More scenarios than the default: whether one follows the parent -> child link
-    # depends on the rows earlier calls answered, which vary from run to run.
-    Workflow.run(settings=settings(STATEFUL, max_examples=150))
-    assert 201 in linked_images.values(), f"no image created from the link: {linked_images}"
-    assert reached & {
-        "GET /images/{image_id}",
-        "PUT /images/{image_id}",
-        "PATCH /images/{image_id}",
-        "DELETE /images/{image_id}",
-    }, f"no operation of a linked image was reached: {reached}"
+    Workflow.run(settings=STATEFUL)
