@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Generic, TypeVar
@@ -14,6 +14,7 @@ from sqlalchemy import (
     Select,
     Table,
     and_,
+    bindparam,
     delete,
     func,
     insert,
@@ -24,12 +25,13 @@ from sqlalchemy import (
     tuple_,
 )
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.core.database import Base, utcnow
 from app.core.errors import Problem
 from app.core.query import Condition, Listing, ListQuery
+from app.core.reader import CompiledSelect, row_type
 
 __all__ = [
     "BelongsTo",
@@ -56,7 +58,8 @@ class Constraint:
 
 @dataclass(frozen=True)
 class Page(Generic[ModelT]):
-    rows: Sequence[ModelT]
+    # Read without the ORM: tuples with the columns as attributes (app.core.reader).
+    rows: Sequence[Any]
     next_cursor: str | None
     total: int | None = None
 
@@ -111,15 +114,58 @@ class SQLRepository(Generic[ModelT]):
     relations: ClassVar[Mapping[str, Relation]] = {}
     soft_delete: ClassVar[bool] = False
 
+    # The read by id of each dialect, compiled at its first use (see app.core.reader).
+    _by_id: ClassVar[dict[str, CompiledSelect]]
+
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._by_id = {}
+
+    @classmethod
+    def _row_type(cls) -> Callable[[Sequence[Any]], Any]:
+        """Makes this table's rows as reads answer them."""
+        return row_type(cls.model.__table__)
+
     async def get(self, row_id: Any) -> ModelT | None:
-        """The row, or None when there is none (or it was soft-deleted)."""
+        """The row, or None when there is none (or it was soft-deleted), as an ORM object
+        for a change: the writes and their hooks take it."""
         row: ModelT | None = await self.session.get(self.model, row_id)
         if row is not None and self.soft_delete and row.deleted_at is not None:  # type: ignore[attr-defined]
             return None
         return row
+
+    async def read(self, row_id: Any) -> Any | None:
+        """The row to show, or None: a tuple with the columns as attributes, read with SQL
+        compiled once per dialect, without the ORM. A repository that overrides
+        :meth:`get` (to add its own row rules) is read through it instead."""
+        if type(self).get is not SQLRepository.get:
+            return await self.get(row_id)
+        connection = await self._connection()
+        compiled = self._by_id.get(connection.dialect.name)
+        if compiled is None:
+            compiled = self._compile_by_id(connection.dialect)
+        rows = await compiled.all(connection, {"row_id": row_id})
+        return rows[0] if rows else None
+
+    async def _connection(self) -> AsyncConnection:
+        """The session's connection, for reads that skip the ORM; whatever the session
+        holds unsent is sent first, so that those reads see this request's changes."""
+        if self.session.new or self.session.dirty or self.session.deleted:
+            await self.session.flush()
+        return await self.session.connection()
+
+    @classmethod
+    def _compile_by_id(cls, dialect: Any) -> CompiledSelect:
+        table = cls.model.__table__
+        statement = select(*table.c).where(table.c.id == bindparam("row_id"))
+        if cls.soft_delete:
+            statement = statement.where(table.c.deleted_at.is_(None))
+        compiled = CompiledSelect.of(statement, dialect, cls._row_type())
+        cls._by_id[dialect.name] = compiled
+        return compiled
 
     def visible(self, statement: Select[Any], *, include_deleted: bool = False) -> Select[Any]:
         """``statement`` without soft-deleted rows (unless asked for)."""
@@ -169,8 +215,10 @@ class SQLRepository(Generic[ModelT]):
         raise ValueError(f"unknown operator {condition.operator!r}")
 
     def filtered(self, query: ListQuery, *where: ColumnElement[bool]) -> Select[Any]:
-        """All rows that ``query``'s filters (and ``where``) admit, in no order."""
-        statement = select(self.model).where(*(self.condition(c) for c in query.conditions), *where)
+        """All rows that ``query``'s filters (and ``where``) admit, in no order; the
+        statement selects the table's columns (Core, not ORM entities)."""
+        conditions = (self.condition(c) for c in query.conditions)
+        statement = select(*self.model.__table__.c).where(*conditions, *where)
         return self.visible(statement, include_deleted=query.include_deleted)
 
     async def page(self, query: ListQuery, *where: ColumnElement[bool]) -> Page[ModelT]:
@@ -180,16 +228,18 @@ class SQLRepository(Generic[ModelT]):
         with the client's filters, sort and cursor this way.
         """
         statement = self.filtered(query, *where)
+        connection = await self._connection()
         total = None
         if query.count:
             counted = select(func.count()).select_from(statement.subquery())
-            total = (await self.session.execute(counted)).scalar_one()
+            total = (await connection.execute(counted)).scalar_one()
         bound_to = f"{self.model.__tablename__}:{query.fingerprint()}"
         if query.cursor is not None:
             key = self.listing.cursor.decode(query.cursor, query.order, bound_to)
             statement = statement.where(self._after(query.order, key))
         statement = self.ordered(statement, query).limit(query.limit + 1)
-        rows: list[ModelT] = list((await self.session.scalars(statement)).all())
+        make = self._row_type()
+        rows = [make(row) for row in await connection.execute(statement)]
         if len(rows) <= query.limit:
             return Page(rows, None, total)
         last = rows[query.limit - 1]

@@ -54,7 +54,15 @@ class ResourceService(Generic[ModelT, CreateT, UpdateT]):
         return await self.repository.page(query, *where)
 
     async def get(self, row_id: Any) -> ModelT:
+        """The row to change (an ORM object), or a 404."""
         row = await self.repository.get(row_id)
+        if row is None:
+            raise Problem(404, f"No {self.resource} has the id {row_id}.")
+        return row
+
+    async def read(self, row_id: Any) -> Any:
+        """The row to show (its columns as attributes, read without the ORM), or a 404."""
+        row = await self.repository.read(row_id)
         if row is None:
             raise Problem(404, f"No {self.resource} has the id {row_id}.")
         return row

@@ -38,7 +38,8 @@ def build_router(
     repository class of each resource nested routes list.
     """
 
-    def get_service(request: Request, session: SessionDep) -> EventServiceBase:
+    # async: FastAPI runs a plain def dependency in a worker thread.
+    async def get_service(request: Request, session: SessionDep) -> EventServiceBase:
         return service_class(repository_class(session), RequestContext(request))
 
     Service = Annotated[EventServiceBase, Depends(get_service)]
@@ -73,7 +74,7 @@ def build_router(
     @router.get("/{event_id}", operation_id="get_event")
     async def get_event(request: Request, service: Service, event_id: RowId) -> Response:
         expand = listing.expansions(request.query_params)
-        row = await service.get(event_id)
+        row = await service.read(event_id)
         if expand:  # the row with its relations: no entity tag covers both
             expanded = await service.expand([row], expand)
             body = EventExpanded.model_validate(with_related(row, expanded))
@@ -123,7 +124,7 @@ def build_router(
         related = image_repository(service.repository.session)
         scope = ("images", event_id)
         query = images_listing.parse(request.query_params, scope=scope)
-        await service.get(event_id)
+        await service.read(event_id)
         linked = service.repository.linked("images", event_id)
         page = await related.page(query, linked)
         expanded = await related.expand(page.rows, query.expand)
@@ -138,7 +139,7 @@ def build_router(
         related = performer_repository(service.repository.session)
         scope = ("performers", event_id)
         query = performers_listing.parse(request.query_params, scope=scope)
-        await service.get(event_id)
+        await service.read(event_id)
         linked = service.repository.linked("performers", event_id)
         page = await related.page(query, linked)
         expanded = await related.expand(page.rows, query.expand)

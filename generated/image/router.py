@@ -29,7 +29,8 @@ def build_router(
     repository class of each resource nested routes list.
     """
 
-    def get_service(request: Request, session: SessionDep) -> ImageServiceBase:
+    # async: FastAPI runs a plain def dependency in a worker thread.
+    async def get_service(request: Request, session: SessionDep) -> ImageServiceBase:
         return service_class(repository_class(session), RequestContext(request))
 
     Service = Annotated[ImageServiceBase, Depends(get_service)]
@@ -50,7 +51,7 @@ def build_router(
     @router.get("/{image_id}", operation_id="get_image")
     async def get_image(request: Request, service: Service, image_id: RowId) -> Response:
         expand = listing.expansions(request.query_params)
-        row = await service.get(image_id)
+        row = await service.read(image_id)
         if expand:  # the row with its relations: no entity tag covers both
             expanded = await service.expand([row], expand)
             body = ImageExpanded.model_validate(with_related(row, expanded))

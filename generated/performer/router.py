@@ -31,7 +31,8 @@ def build_router(
     the repository class of each resource nested routes list.
     """
 
-    def get_service(request: Request, session: SessionDep) -> PerformerServiceBase:
+    # async: FastAPI runs a plain def dependency in a worker thread.
+    async def get_service(request: Request, session: SessionDep) -> PerformerServiceBase:
         return service_class(repository_class(session), RequestContext(request))
 
     Service = Annotated[PerformerServiceBase, Depends(get_service)]
@@ -53,7 +54,7 @@ def build_router(
     @router.get("/{performer_id}", operation_id="get_performer")
     async def get_performer(request: Request, service: Service, performer_id: RowId) -> Response:
         expand = listing.expansions(request.query_params)
-        row = await service.get(performer_id)
+        row = await service.read(performer_id)
         if expand:  # the row with its relations: no entity tag covers both
             expanded = await service.expand([row], expand)
             body = PerformerExpanded.model_validate(with_related(row, expanded))
@@ -98,7 +99,7 @@ def build_router(
         related = event_repository(service.repository.session)
         scope = ("events", performer_id)
         query = events_listing.parse(request.query_params, scope=scope)
-        await service.get(performer_id)
+        await service.read(performer_id)
         linked = service.repository.linked("events", performer_id)
         page = await related.page(query, linked)
         expanded = await related.expand(page.rows, query.expand)

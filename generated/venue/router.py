@@ -30,7 +30,8 @@ def build_router(
     repository class of each resource nested routes list.
     """
 
-    def get_service(request: Request, session: SessionDep) -> VenueServiceBase:
+    # async: FastAPI runs a plain def dependency in a worker thread.
+    async def get_service(request: Request, session: SessionDep) -> VenueServiceBase:
         return service_class(repository_class(session), RequestContext(request))
 
     Service = Annotated[VenueServiceBase, Depends(get_service)]
@@ -52,7 +53,7 @@ def build_router(
     @router.get("/{venue_id}", operation_id="get_venue")
     async def get_venue(request: Request, service: Service, venue_id: RowId) -> Response:
         expand = listing.expansions(request.query_params)
-        row = await service.get(venue_id)
+        row = await service.read(venue_id)
         if expand:  # the row with its relations: no entity tag covers both
             expanded = await service.expand([row], expand)
             body = VenueExpanded.model_validate(with_related(row, expanded))
@@ -91,7 +92,7 @@ def build_router(
         related = event_repository(service.repository.session)
         scope = ("events", venue_id)
         query = events_listing.parse(request.query_params, scope=scope)
-        await service.get(venue_id)
+        await service.read(venue_id)
         linked = service.repository.linked("events", venue_id)
         page = await related.page(query, linked)
         expanded = await related.expand(page.rows, query.expand)

@@ -78,7 +78,8 @@ def render_router(resource: Resource, project: Project) -> str:
             "    ",
         ),
         "\n",
-        f"    def get_service(request: Request, session: SessionDep) -> {name}ServiceBase:\n",
+        "    # async: FastAPI runs a plain def dependency in a worker thread.\n",
+        f"    async def get_service(request: Request, session: SessionDep) -> {name}ServiceBase:\n",
         "        return service_class(repository_class(session), RequestContext(request))\n\n",
         f"    Service = Annotated[{name}ServiceBase, Depends(get_service)]\n",
         f"    {_id_alias('RowId', resource)}\n",
@@ -184,7 +185,7 @@ def _get(resource: Resource, context: dict[str, str]) -> str:
         lines.append("        expand = listing.expansions(request.query_params)\n")
     else:
         lines.append("        refuse_undeclared_query(request)\n")
-    lines.append(f"        row = await service.get({key})\n")
+    lines.append(f"        row = await service.read({key})\n")
     if resource.relations:
         lines += [
             "        if expand:  # the row with its relations: no entity tag covers both\n",
@@ -279,7 +280,7 @@ def _nested(resource: Resource, relation: Relation, project: Project) -> str:
             f"        scope = ({relation.name!r}, {key})\n",
             f"        query = {_nested_listing(relation)}"
             ".parse(request.query_params, scope=scope)\n",
-            f"        await service.get({key})\n",
+            f"        await service.read({key})\n",
             f"        linked = service.repository.linked({relation.name!r}, {key})\n",
             "        page = await related.page(query, linked)\n",
             "        expanded = await related.expand(page.rows, query.expand)\n",

@@ -1,0 +1,107 @@
+"""Reads compiled once per dialect and run on the driver's own connection.
+
+A generated read knows its table, its columns and their types ahead of time, so the
+work SQLAlchemy's ORM and Core would redo on every request (building the statement,
+its cache key, the ORM's identity map and instance state) is done once: the statement
+is compiled to the dialect's SQL at first use, with its parameter order and the type
+processors of its binds and columns, and each request sends that SQL through the
+driver's connection of the request's own session, inside its transaction.
+
+Drivers with no direct path here run the same compiled SQL through SQLAlchemy.
+"""
+
+from __future__ import annotations
+
+from collections import namedtuple
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from sqlalchemy import Select, Table
+from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+__all__ = ["CompiledSelect", "row_type"]
+
+Processor = Callable[[Any], Any] | None
+
+
+@cache
+def row_type(table: Table) -> Callable[[Sequence[Any]], Any]:
+    """A tuple class whose attributes are the table's columns: rows read without the ORM
+    still answer ``row.name`` as the ORM's do (hooks, entity tags, ``from_attributes``)."""
+    # One class per table, made once: the same rows whichever repository reads them.
+    cls = namedtuple(f"{table.name}_row", [column.key for column in table.c])  # type: ignore[misc]
+    make: Callable[[Sequence[Any]], Any] = cls._make
+    return make
+
+
+# The drivers a compiled statement is sent through directly; any other runs it through
+# SQLAlchemy (which compiles it once too, and caches that).
+DIRECT_DRIVERS = frozenset({"aiosqlite", "asyncpg", "aiomysql"})
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledSelect:
+    """One SELECT in one dialect's SQL: what to send, and how to read what comes back."""
+
+    statement: Select[Any]
+    make: Callable[[Sequence[Any]], Any]
+    sql: str = ""  # empty: the driver is not one of DIRECT_DRIVERS
+    binds: tuple[str, ...] = ()  # the statement's parameter names, in the driver's order
+    bind_processors: tuple[Processor, ...] = ()
+    processors: tuple[Processor, ...] = ()  # one per result column
+
+    @classmethod
+    def of(
+        cls, statement: Select[Any], dialect: Dialect, make: Callable[[Sequence[Any]], Any]
+    ) -> CompiledSelect:
+        compiled = statement.compile(dialect=dialect)
+        if dialect.driver not in DIRECT_DRIVERS or not compiled.positional:
+            return cls(statement, make)
+        binds = tuple(compiled.positiontup or ())
+        bind_processors = tuple(
+            compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect)
+            for name in binds
+        )
+        processors = tuple(
+            column.type.dialect_impl(dialect).result_processor(dialect, None)
+            for column in statement.selected_columns
+        )
+        return cls(statement, make, compiled.string, binds, bind_processors, processors)
+
+    async def all(self, connection: AsyncConnection, params: Mapping[str, Any]) -> list[Any]:
+        """Every row the statement answers for ``params``, as ``make`` builds them."""
+        make = self.make
+        if not self.sql:
+            return [make(row) for row in await connection.execute(self.statement, params)]
+        args = [
+            value if process is None else process(value)
+            for value, process in zip(
+                (params[name] for name in self.binds), self.bind_processors, strict=True
+            )
+        ]
+        rows = await _fetch(connection, self.sql, args)
+        processors = self.processors
+        if not any(processors):
+            return [make(row) for row in rows]
+        return [
+            make([v if p is None else p(v) for v, p in zip(row, processors, strict=True)])
+            for row in rows
+        ]
+
+
+async def _fetch(connection: AsyncConnection, sql: str, args: list[Any]) -> Sequence[Any]:
+    """The rows of ``sql``, sent through the driver's own connection."""
+    fairy = await connection.get_raw_connection()
+    driver: Any = fairy.driver_connection
+    if connection.dialect.driver == "asyncpg":
+        rows: Sequence[Any] = await driver.fetch(sql, *args)
+    elif connection.dialect.driver == "aiomysql":
+        async with driver.cursor() as cursor:
+            await cursor.execute(sql, args)
+            rows = await cursor.fetchall()
+    else:  # aiosqlite
+        rows = await driver.execute_fetchall(sql, args)
+    return rows
