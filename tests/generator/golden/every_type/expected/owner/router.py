@@ -31,7 +31,8 @@ def build_router(
     repository class of each resource nested routes list.
     """
 
-    def get_service(request: Request, session: SessionDep) -> OwnerServiceBase:
+    # async: FastAPI runs a plain def dependency in a worker thread.
+    async def get_service(request: Request, session: SessionDep) -> OwnerServiceBase:
         return service_class(repository_class(session), RequestContext(request))
 
     Service = Annotated[OwnerServiceBase, Depends(get_service)]
@@ -55,7 +56,7 @@ def build_router(
     @router.get("/{owner_id}", operation_id="get_owner")
     async def get_owner(request: Request, service: Service, owner_id: RowId) -> Response:
         expand = listing.expansions(request.query_params)
-        row = await service.get(owner_id)
+        row = await service.read(owner_id)
         if expand:  # the row with its relations: no entity tag covers both
             expanded = await service.expand([row], expand)
             body = OwnerExpanded.model_validate(with_related(row, expanded))
@@ -96,7 +97,7 @@ def build_router(
         related = sample_repository(service.repository.session)
         scope = ("samples", owner_id)
         query = samples_listing.parse(request.query_params, scope=scope)
-        await service.get(owner_id)
+        await service.read(owner_id)
         linked = service.repository.linked("samples", owner_id)
         page = await related.page(query, linked)
         expanded = await related.expand(page.rows, query.expand)

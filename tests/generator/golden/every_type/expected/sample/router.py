@@ -29,7 +29,8 @@ def build_router(
     the repository class of each resource nested routes list.
     """
 
-    def get_service(request: Request, session: SessionDep) -> SampleServiceBase:
+    # async: FastAPI runs a plain def dependency in a worker thread.
+    async def get_service(request: Request, session: SessionDep) -> SampleServiceBase:
         return service_class(repository_class(session), RequestContext(request))
 
     Service = Annotated[SampleServiceBase, Depends(get_service)]
@@ -50,7 +51,7 @@ def build_router(
     @router.get("/{sample_id}", operation_id="get_sample")
     async def get_sample(request: Request, service: Service, sample_id: RowId) -> Response:
         expand = listing.expansions(request.query_params)
-        row = await service.get(sample_id)
+        row = await service.read(sample_id)
         if expand:  # the row with its relations: no entity tag covers both
             expanded = await service.expand([row], expand)
             body = SampleExpanded.model_validate(with_related(row, expanded))

@@ -30,7 +30,8 @@ def build_router(
     the repository class of each resource nested routes list.
     """
 
-    def get_service(request: Request, session: SessionDep) -> AuthorServiceBase:
+    # async: FastAPI runs a plain def dependency in a worker thread.
+    async def get_service(request: Request, session: SessionDep) -> AuthorServiceBase:
         return service_class(repository_class(session), RequestContext(request))
 
     Service = Annotated[AuthorServiceBase, Depends(get_service)]
@@ -52,7 +53,7 @@ def build_router(
     @router.get("/{author_id}", operation_id="get_author")
     async def get_author(request: Request, service: Service, author_id: RowId) -> Response:
         expand = listing.expansions(request.query_params)
-        row = await service.get(author_id)
+        row = await service.read(author_id)
         if expand:  # the row with its relations: no entity tag covers both
             expanded = await service.expand([row], expand)
             body = AuthorExpanded.model_validate(with_related(row, expanded))
@@ -91,7 +92,7 @@ def build_router(
         related = book_repository(service.repository.session)
         scope = ("books", author_id)
         query = books_listing.parse(request.query_params, scope=scope)
-        await service.get(author_id)
+        await service.read(author_id)
         linked = service.repository.linked("books", author_id)
         page = await related.page(query, linked)
         expanded = await related.expand(page.rows, query.expand)

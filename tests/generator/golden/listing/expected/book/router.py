@@ -37,7 +37,8 @@ def build_router(
     repository class of each resource nested routes list.
     """
 
-    def get_service(request: Request, session: SessionDep) -> BookServiceBase:
+    # async: FastAPI runs a plain def dependency in a worker thread.
+    async def get_service(request: Request, session: SessionDep) -> BookServiceBase:
         return service_class(repository_class(session), RequestContext(request))
 
     Service = Annotated[BookServiceBase, Depends(get_service)]
@@ -68,7 +69,7 @@ def build_router(
     @router.get("/{book_id}", operation_id="get_book")
     async def get_book(request: Request, service: Service, book_id: RowId) -> Response:
         expand = listing.expansions(request.query_params)
-        row = await service.get(book_id)
+        row = await service.read(book_id)
         if expand:  # the row with its relations: no entity tag covers both
             expanded = await service.expand([row], expand)
             body = BookExpanded.model_validate(with_related(row, expanded))
@@ -118,7 +119,7 @@ def build_router(
         related = shelf_repository(service.repository.session)
         scope = ("shelves", book_id)
         query = shelves_listing.parse(request.query_params, scope=scope)
-        await service.get(book_id)
+        await service.read(book_id)
         linked = service.repository.linked("shelves", book_id)
         page = await related.page(query, linked)
         expanded = await related.expand(page.rows, query.expand)

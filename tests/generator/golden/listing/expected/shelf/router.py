@@ -32,7 +32,8 @@ def build_router(
     repository class of each resource nested routes list.
     """
 
-    def get_service(request: Request, session: SessionDep) -> ShelfServiceBase:
+    # async: FastAPI runs a plain def dependency in a worker thread.
+    async def get_service(request: Request, session: SessionDep) -> ShelfServiceBase:
         return service_class(repository_class(session), RequestContext(request))
 
     Service = Annotated[ShelfServiceBase, Depends(get_service)]
@@ -54,7 +55,7 @@ def build_router(
     @router.get("/{shelf_id}", operation_id="get_shelf")
     async def get_shelf(request: Request, service: Service, shelf_id: RowId) -> Response:
         expand = listing.expansions(request.query_params)
-        row = await service.get(shelf_id)
+        row = await service.read(shelf_id)
         if expand:  # the row with its relations: no entity tag covers both
             expanded = await service.expand([row], expand)
             body = ShelfExpanded.model_validate(with_related(row, expanded))
@@ -95,7 +96,7 @@ def build_router(
         related = book_repository(service.repository.session)
         scope = ("books", shelf_id)
         query = books_listing.parse(request.query_params, scope=scope)
-        await service.get(shelf_id)
+        await service.read(shelf_id)
         linked = service.repository.linked("books", shelf_id)
         page = await related.page(query, linked)
         expanded = await related.expand(page.rows, query.expand)

@@ -28,7 +28,8 @@ def build_router(
     repository class of each resource nested routes list.
     """
 
-    def get_service(request: Request, session: SessionDep) -> NoteServiceBase:
+    # async: FastAPI runs a plain def dependency in a worker thread.
+    async def get_service(request: Request, session: SessionDep) -> NoteServiceBase:
         return service_class(repository_class(session), RequestContext(request))
 
     Service = Annotated[NoteServiceBase, Depends(get_service)]
@@ -49,7 +50,7 @@ def build_router(
     @router.get("/{note_id}", operation_id="get_note")
     async def get_note(request: Request, service: Service, note_id: RowId) -> Response:
         refuse_undeclared_query(request)
-        row = await service.get(note_id)
+        row = await service.read(note_id)
         if not_modified(request.headers.get("if-none-match"), row):
             return Response(status_code=304, headers={"ETag": etag(row)})
         return json_response(NoteRead.model_validate(row), headers={"ETag": etag(row)})

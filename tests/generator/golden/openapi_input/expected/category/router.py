@@ -31,7 +31,8 @@ def build_router(
     the repository class of each resource nested routes list.
     """
 
-    def get_service(request: Request, session: SessionDep) -> CategoryServiceBase:
+    # async: FastAPI runs a plain def dependency in a worker thread.
+    async def get_service(request: Request, session: SessionDep) -> CategoryServiceBase:
         return service_class(repository_class(session), RequestContext(request))
 
     Service = Annotated[CategoryServiceBase, Depends(get_service)]
@@ -55,7 +56,7 @@ def build_router(
     @router.get("/{category_id}", operation_id="get_category")
     async def get_category(request: Request, service: Service, category_id: RowId) -> Response:
         expand = listing.expansions(request.query_params)
-        row = await service.get(category_id)
+        row = await service.read(category_id)
         if expand:  # the row with its relations: no entity tag covers both
             expanded = await service.expand([row], expand)
             body = CategoryExpanded.model_validate(with_related(row, expanded))
@@ -98,7 +99,7 @@ def build_router(
         related = product_repository(service.repository.session)
         scope = ("products", category_id)
         query = products_listing.parse(request.query_params, scope=scope)
-        await service.get(category_id)
+        await service.read(category_id)
         linked = service.repository.linked("products", category_id)
         page = await related.page(query, linked)
         expanded = await related.expand(page.rows, query.expand)

@@ -29,7 +29,8 @@ def build_router(
     the repository class of each resource nested routes list.
     """
 
-    def get_service(request: Request, session: SessionDep) -> ProductServiceBase:
+    # async: FastAPI runs a plain def dependency in a worker thread.
+    async def get_service(request: Request, session: SessionDep) -> ProductServiceBase:
         return service_class(repository_class(session), RequestContext(request))
 
     Service = Annotated[ProductServiceBase, Depends(get_service)]
@@ -50,7 +51,7 @@ def build_router(
     @router.get("/{product_id}", operation_id="get_product")
     async def get_product(request: Request, service: Service, product_id: RowId) -> Response:
         expand = listing.expansions(request.query_params)
-        row = await service.get(product_id)
+        row = await service.read(product_id)
         if expand:  # the row with its relations: no entity tag covers both
             expanded = await service.expand([row], expand)
             body = ProductExpanded.model_validate(with_related(row, expanded))

@@ -29,7 +29,8 @@ def build_router(
     the repository class of each resource nested routes list.
     """
 
-    def get_service(request: Request, session: SessionDep) -> DocumentServiceBase:
+    # async: FastAPI runs a plain def dependency in a worker thread.
+    async def get_service(request: Request, session: SessionDep) -> DocumentServiceBase:
         return service_class(repository_class(session), RequestContext(request))
 
     Service = Annotated[DocumentServiceBase, Depends(get_service)]
@@ -50,7 +51,7 @@ def build_router(
     @router.get("/{document_id}", operation_id="get_document")
     async def get_document(request: Request, service: Service, document_id: RowId) -> Response:
         expand = listing.expansions(request.query_params)
-        row = await service.get(document_id)
+        row = await service.read(document_id)
         if expand:  # the row with its relations: no entity tag covers both
             expanded = await service.expand([row], expand)
             body = DocumentExpanded.model_validate(with_related(row, expanded))

@@ -31,7 +31,8 @@ def build_router(
     the repository class of each resource nested routes list.
     """
 
-    def get_service(request: Request, session: SessionDep) -> FolderServiceBase:
+    # async: FastAPI runs a plain def dependency in a worker thread.
+    async def get_service(request: Request, session: SessionDep) -> FolderServiceBase:
         return service_class(repository_class(session), RequestContext(request))
 
     Service = Annotated[FolderServiceBase, Depends(get_service)]
@@ -55,7 +56,7 @@ def build_router(
     @router.get("/{folder_id}", operation_id="get_folder")
     async def get_folder(request: Request, service: Service, folder_id: RowId) -> Response:
         expand = listing.expansions(request.query_params)
-        row = await service.get(folder_id)
+        row = await service.read(folder_id)
         if expand:  # the row with its relations: no entity tag covers both
             expanded = await service.expand([row], expand)
             body = FolderExpanded.model_validate(with_related(row, expanded))
@@ -98,7 +99,7 @@ def build_router(
         related = document_repository(service.repository.session)
         scope = ("documents", folder_id)
         query = documents_listing.parse(request.query_params, scope=scope)
-        await service.get(folder_id)
+        await service.read(folder_id)
         linked = service.repository.linked("documents", folder_id)
         page = await related.page(query, linked)
         expanded = await related.expand(page.rows, query.expand)
