@@ -7,9 +7,12 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from generator.errors import SpecErrors
+
+if TYPE_CHECKING:
+    from generator.cache import Cache
 
 __all__ = ["main"]
 
@@ -45,6 +48,10 @@ def _parser() -> argparse.ArgumentParser:
     gen.set_defaults(run=_generate)
     check = commands.add_parser("check", help="exit 1 when generated/ is stale or a spec invalid")
     check.set_defaults(run=_check)
+    for command in (gen, check):
+        command.add_argument(
+            "--no-cache", action="store_true", help="leave .specbase-cache/ alone (same output)"
+        )
     contract = commands.add_parser("contract", help="write the OpenAPI contract alone")
     contract.add_argument("-o", "--output", type=Path, help="file to write (default: stdout)")
     contract.set_defaults(run=_contract)
@@ -116,9 +123,12 @@ def _generate(args: argparse.Namespace) -> int:
     from generator.pipeline import render_project
 
     started = time.perf_counter()
-    generated = render_project(args.root)
+    cache = _cache(args)
+    generated = render_project(args.root, cache)
     changes = plan_changes(args.root, generated.files)
     write_changes(args.root, generated.files, changes)
+    if cache is not None:
+        cache.save()
     took = time.perf_counter() - started
     print(
         f"specbase: {len(generated.project.resources)} resources; "
@@ -128,11 +138,21 @@ def _generate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cache(args: argparse.Namespace) -> Cache | None:
+    """The project's cache of rendered pieces, unless ``--no-cache`` says otherwise.
+
+    ``generate`` saves it; ``check`` only reads it, since it never writes.
+    """
+    from generator.cache import CACHE_DIR, Cache
+
+    return None if args.no_cache else Cache(args.root / CACHE_DIR)
+
+
 def _check(args: argparse.Namespace) -> int:
     from generator.emit import diff_summary, plan_changes
     from generator.pipeline import render_project
 
-    generated = render_project(args.root)
+    generated = render_project(args.root, _cache(args))
     changes = plan_changes(args.root, generated.files)
     if changes.empty:
         print(f"specbase: generated/ is up to date ({changes.unchanged} files)")

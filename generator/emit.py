@@ -7,14 +7,26 @@ import os
 import subprocess
 import tempfile
 from collections.abc import Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ruff.__main__ import find_ruff_bin
 
-__all__ = ["Changes", "diff_summary", "format_python", "plan_changes", "write_changes"]
+from generator.cache import Cache, fingerprint
+
+__all__ = [
+    "Changes",
+    "Formatting",
+    "diff_summary",
+    "format_python",
+    "plan_changes",
+    "start_formatting",
+    "write_changes",
+]
 
 GENERATED_DIR = "generated"
+_CACHE_KIND = "ruff-formatted"
 _RUFF_SETTINGS = (
     "--line-length=100",
     "--target-version=py311",
@@ -22,11 +34,60 @@ _RUFF_SETTINGS = (
 )
 
 
-def format_python(files: Mapping[str, str]) -> dict[str, str]:
+def format_python(files: Mapping[str, str], cache: Cache | None = None) -> dict[str, str]:
     """Sort imports, drop unused ones and format every ``.py`` file, in one ruff run each."""
-    python = {path: text for path, text in files.items() if path.endswith(".py")}
-    if not python:
-        return dict(files)
+    return start_formatting(files, cache).result()
+
+
+class Formatting:
+    """``.py`` files being formatted by ruff in the background; :meth:`result` waits.
+
+    A file formats the same whatever files surround it, so with a ``cache`` only files
+    whose path and text were never formatted before go to ruff.
+    """
+
+    def __init__(self, files: Mapping[str, str], cache: Cache | None = None) -> None:
+        self._files = dict(files)
+        self._cache = cache
+        self._keys: dict[str, str] = {}
+        self._done: dict[str, str] = {}
+        todo: dict[str, str] = {}
+        for path, text in files.items():
+            if not path.endswith(".py"):
+                continue
+            if cache is not None:
+                key = self._keys[path] = fingerprint(path, text)
+                formatted = cache.get(_CACHE_KIND, key)
+                if formatted is not None:
+                    self._done[path] = formatted
+                    continue
+            todo[path] = text
+        self._pool: ThreadPoolExecutor | None = None
+        self._future: Future[dict[str, str]] | None = None
+        if todo:  # ruff runs in a subprocess: the thread only waits for it
+            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="specbase-ruff")
+            self._future = self._pool.submit(_ruff, todo)
+
+    def result(self) -> dict[str, str]:
+        if self._future is not None and self._pool is not None:
+            try:
+                fresh = self._future.result()
+            finally:
+                self._pool.shutdown()
+            self._future = self._pool = None
+            if self._cache is not None:
+                for path, text in fresh.items():
+                    self._cache.put(_CACHE_KIND, self._keys[path], text)
+            self._done.update(fresh)
+        return {**self._files, **self._done}
+
+
+def start_formatting(files: Mapping[str, str], cache: Cache | None = None) -> Formatting:
+    """Start formatting ``files`` (see :class:`Formatting`); the caller goes on meanwhile."""
+    return Formatting(files, cache)
+
+
+def _ruff(python: Mapping[str, str]) -> dict[str, str]:
     ruff = find_ruff_bin()
     with tempfile.TemporaryDirectory(prefix="specbase-") as tmp:
         for path, text in python.items():
@@ -35,11 +96,11 @@ def format_python(files: Mapping[str, str]) -> dict[str, str]:
             target.write_text(text, encoding="utf-8")
         env = {**os.environ, "RUFF_NO_CACHE": "true"}
         fix = [ruff, "check", "--fix-only", "--select=I,F401,RUF036", "--no-cache", "--isolated"]
-        subprocess.run([*fix, *_RUFF_SETTINGS, tmp], check=True, capture_output=True, env=env)
-        fmt = [ruff, "format", "--no-cache", "--isolated", *_RUFF_SETTINGS[:2], tmp]
-        subprocess.run(fmt, check=True, capture_output=True, env=env)
-        formatted = {path: Path(tmp, path).read_text(encoding="utf-8") for path in python}
-    return {**files, **formatted}
+        fmt = [ruff, "format", "--no-cache", "--isolated", *_RUFF_SETTINGS[:2]]
+        # Run in the folder itself: what counts as first-party never depends on the cwd.
+        for command in ([*fix, *_RUFF_SETTINGS, "."], [*fmt, "."]):
+            subprocess.run(command, check=True, capture_output=True, env=env, cwd=tmp)
+        return {path: Path(tmp, path).read_text(encoding="utf-8") for path in python}
 
 
 @dataclass

@@ -8,8 +8,10 @@ from pathlib import Path
 from typing import Any
 
 from generator.build import build_project
+from generator.cache import Cache
 from generator.contract import build_contract, dump_contract
-from generator.emit import format_python
+from generator.contract_yaml import dump_contract_cached
+from generator.emit import format_python, start_formatting
 from generator.ir import Project
 from generator.load import collect_specs
 from generator.naming import SHARED_MODULE
@@ -25,6 +27,7 @@ from generator.validate import validate_specs
 __all__ = ["Generated", "contract_only", "load_project", "project_contract", "render_project"]
 
 SPEC_DIR = "specs"
+_PYDANTIC = frozenset(("schemas", "expanded"))
 
 
 @dataclass(frozen=True)
@@ -34,11 +37,11 @@ class Generated:
     files: dict[str, str]
 
 
-def load_project(root: Path) -> Project:
+def load_project(root: Path, cache: Cache | None = None) -> Project:
     """Load, validate and build; raises ``SpecErrors`` before anything is written."""
     docs, errors = collect_specs(root / SPEC_DIR, root)
     inputs = read_inputs(docs, errors)
-    validate_specs(inputs.specs, unreadable=[*errors, *inputs.errors])
+    validate_specs(inputs.specs, unreadable=[*errors, *inputs.errors], cache=cache)
     return build_project(inputs.specs, inputs.shared)
 
 
@@ -54,32 +57,59 @@ def contract_only(root: Path) -> str:
     return dump_contract(project_contract(load_project(root)))
 
 
-def render_project(root: Path) -> Generated:
-    """Every file of ``generated/``, in memory, formatted; nothing touches the disk."""
-    project = load_project(root)
+def render_project(root: Path, cache: Cache | None = None) -> Generated:
+    """Every file of ``generated/``, in memory, formatted; nothing touches ``generated/``.
+
+    With a ``cache``, only what changed since a run that used it is made again; the
+    output is the same byte for byte. Saving the cache is the caller's choice.
+    """
+    project = load_project(root, cache)
     contract = project_contract(project)
-    files = {
-        "generated/openapi.yaml": dump_contract(contract),
-        "generated/__init__.py": render_package_init(),
-        "generated/registry.py": render_registry(project),
-    }
-    schemas = render_schemas(contract, project) if project.resources or project.shared else {}
-    if project.shared:
-        files.update(_shared_modules(project, schemas[SHARED_MODULE]))
+    code = {"generated/__init__.py": render_package_init(),
+            "generated/registry.py": render_registry(project)}  # fmt: skip
     for resource in project.resources:
         base = f"generated/{resource.module}"
-        files[f"{base}/__init__.py"] = render_resource_init(resource.spec_path, resource.name)
+        code[f"{base}/__init__.py"] = render_resource_init(resource.spec_path, resource.name)
+        code[f"{base}/models.py"] = render_model(resource, project)
+        code[f"{base}/repository.py"] = render_repository(resource, project)
+        code[f"{base}/service.py"] = render_service(resource)
+        code[f"{base}/router.py"] = render_router(resource, project)
+    # ruff formats these in a subprocess while datamodel-code-generator runs here.
+    formatting = start_formatting(code, cache)
+    anything = project.resources or project.shared
+    schemas = render_schemas(contract, project, cache) if anything else {}
+    pydantic = _schema_modules(project, schemas)
+    formatted = {**format_python(pydantic, cache), **formatting.result()}
+    files = {"generated/openapi.yaml": dump_contract_cached(contract, cache)}
+    for path in _file_order(project, pydantic):
+        files[path] = formatted[path]
+    return Generated(project, contract, files)
+
+
+def _schema_modules(project: Project, schemas: dict[str, str]) -> dict[str, str]:
+    """The Pydantic modules: ``generated/shared/`` and each resource's schemas (and expanded)."""
+    files = _shared_modules(project, schemas[SHARED_MODULE]) if project.shared else {}
+    for resource in project.resources:
+        base = f"generated/{resource.module}"
         files[f"{base}/schemas.py"] = _schemas_module(resource.spec_path, resource.name,
                                                       schemas[resource.module])  # fmt: skip
         expanded = schemas.get(f"{resource.module}{EXPANDED_SUFFIX}")
         if expanded is not None:
             name = f"{resource.name}Expanded"
             files[f"{base}/expanded.py"] = _schemas_module(resource.spec_path, name, expanded)
-        files[f"{base}/models.py"] = render_model(resource, project)
-        files[f"{base}/repository.py"] = render_repository(resource, project)
-        files[f"{base}/service.py"] = render_service(resource)
-        files[f"{base}/router.py"] = render_router(resource, project)
-    return Generated(project, contract, format_python(files))
+    return files
+
+
+def _file_order(project: Project, pydantic: dict[str, str]) -> list[str]:
+    """The files in a stable order: the package, shared models, then resource by resource."""
+    order = ["generated/__init__.py", "generated/registry.py"]
+    order += [path for path in pydantic if path.startswith(f"generated/{SHARED_MODULE}/")]
+    for resource in project.resources:
+        base = f"generated/{resource.module}"
+        names = ("__init__", "schemas", "expanded", "models", "repository", "service", "router")
+        paths = [(name, f"{base}/{name}.py") for name in names]
+        order += [path for name, path in paths if path in pydantic or name not in _PYDANTIC]
+    return order
 
 
 def _schemas_module(spec: str, name: str, code: str) -> str:

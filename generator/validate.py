@@ -17,6 +17,7 @@ from uuid import UUID
 import jsonschema
 import yaml
 
+from generator.cache import Cache, fingerprint
 from generator.errors import SpecError, SpecErrors
 from generator.hardening import harden
 from generator.ir import INT64_MAX, INT64_MIN
@@ -40,6 +41,7 @@ _TYPED_KEYWORDS = set().union(*_KEYWORDS_BY_TYPE.values())
 _SCALAR_SORTABLE = {"string", "integer", "number", "boolean"}
 # What a field that refers to a shared model may say besides the $ref.
 _REFERENCE_KEYS = frozenset(("$ref", "type", "description", "deprecated"))
+_CACHE_KIND = "valid-spec"
 # An index entry holds at most 3,072 bytes on MariaDB and 2,704 on PostgreSQL (a third
 # of a B-tree page, its headers included): 672 four-byte characters fit both.
 _MAX_INDEXED_CHARS = 672
@@ -66,20 +68,21 @@ def field_type(schema: dict[str, Any]) -> tuple[str, bool]:
     return str(declared), False
 
 
-def validate_specs(docs: list[SourceDoc], unreadable: Sequence[SpecError] = ()) -> None:
+def validate_specs(
+    docs: list[SourceDoc], unreadable: Sequence[SpecError] = (), cache: Cache | None = None
+) -> None:
     """Raise :class:`SpecErrors` listing every problem in ``docs``; return if there is none.
 
     ``unreadable`` are the errors of files that did not even parse: they are reported
     with the rest, and since their resources are unknown, no other file is blamed for
-    naming them.
+    naming them. A ``cache`` remembers which contents passed the checks of one spec
+    alone, so that those are not run again; the checks across specs always run.
     """
     errors: list[SpecError] = list(unreadable)
     valid: list[SourceDoc] = []
     names: set[str] = set()
     for doc in docs:
-        found = list(_format_errors(doc))
-        if not found:
-            found = list(_field_errors(doc))
+        found = _spec_errors(doc, cache)
         errors.extend(found)
         if not found:
             valid.append(doc)
@@ -88,6 +91,22 @@ def validate_specs(docs: list[SourceDoc], unreadable: Sequence[SpecError] = ()) 
     errors.extend(_cross_errors(valid, names, complete=not unreadable))
     if errors:
         raise SpecErrors(errors)
+
+
+def _spec_errors(doc: SourceDoc, cache: Cache | None) -> list[SpecError]:
+    """The problems of one spec, alone; contents that passed before pass again."""
+    try:
+        key = fingerprint(doc.data) if cache is not None else None
+    except TypeError:  # YAML that is no JSON (a date, a non-string key): always checked
+        key = None
+    if cache is not None and key is not None and cache.get(_CACHE_KIND, key) is not None:
+        return []
+    found = list(_format_errors(doc))
+    if not found:
+        found = list(_field_errors(doc))
+    if cache is not None and key is not None and not found:
+        cache.put(_CACHE_KIND, key, "")
+    return found
 
 
 def _format_errors(doc: SourceDoc) -> Iterator[SpecError]:

@@ -5,14 +5,14 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from datamodel_code_generator import generate
-
+from generator.cache import Cache, fingerprint
 from generator.ir import Project
 from generator.naming import SHARED_MODULE
 from generator.refs import map_subschemas
 
-__all__ = ["EXPANDED_SUFFIX", "render_schemas"]
+__all__ = ["EXPANDED_SUFFIX", "datamodel_input", "render_schemas"]
 
+_CACHE_KIND = "pydantic-module"
 # The module of a resource's expanded schema: ``event_expanded`` -> generated/event/expanded.py.
 EXPANDED_SUFFIX = "_expanded"
 
@@ -44,12 +44,129 @@ _OPTIONS: dict[str, Any] = {
 }
 
 
-def render_schemas(contract: dict[str, Any], project: Project) -> dict[str, str]:
-    """``{"event": code, ..., "shared": code}``: one schemas module per resource, one run.
+def render_schemas(
+    contract: dict[str, Any], project: Project, cache: Cache | None = None
+) -> dict[str, str]:
+    """``{"event": code, ..., "shared": code}``: one schemas module per resource.
 
     Schemas are renamed ``event.EventCreate`` in the generator's input only, which
-    makes it write one module per resource, and one for the shared models.
+    makes it write one module per resource, and one for the shared models. With a
+    ``cache``, a module whose schemas (and the schemas they refer to, transitively) are
+    unchanged is not made again; the others are made in one run on just what they need.
     """
+    document, options = datamodel_input(contract, project)
+    if cache is None:
+        return _run(document, options, project)
+    schemas: dict[str, Any] = document["components"]["schemas"]
+    members: dict[str, list[str]] = {}
+    for name in schemas:
+        members.setdefault(_module_of(name), []).append(name)
+    common = fingerprint(document["openapi"], document["info"],
+                         {k: v for k, v in options.items() if k != "base_class_map"})  # fmt: skip
+    keys = {
+        module: fingerprint(common, module, *_closure_items(names, schemas, options))
+        for module, names in members.items()
+    }
+    found = {module: cache.get(_CACHE_KIND, key) for module, key in keys.items()}
+    dirty = [module for module, code in found.items() if code is None]
+    if dirty:
+        if len(dirty) == len(members):
+            fresh = _run(document, options, project)
+        else:
+            needed = [name for module in dirty for name in members[module]]
+            fresh = _run_part(document, options, needed) or _run(document, options, project)
+        for module in dirty:
+            found[module] = fresh[module]
+            cache.put(_CACHE_KIND, keys[module], fresh[module])
+    return {module: code for module, code in found.items() if code is not None}
+
+
+def _run(document: dict[str, Any], options: dict[str, Any], project: Project) -> dict[str, str]:
+    output = _generate(document, options)
+    if isinstance(output, str):  # a single module: only one resource
+        only = next(iter(set(_owners(project).values())))
+        return {only: output}
+    return output
+
+
+def _run_part(
+    document: dict[str, Any], options: dict[str, Any], names: list[str]
+) -> dict[str, str] | None:
+    """The modules of ``names``, from a document of only them and what they refer to.
+
+    A module comes out the same as from the whole document (the tests check it); None
+    when the generator answers a single module, whose shape may differ.
+    """
+    schemas: dict[str, Any] = document["components"]["schemas"]
+    needed = _closure(names, schemas)
+    part = {
+        **document,
+        "components": {"schemas": {n: s for n, s in schemas.items() if n in needed}},
+    }
+    inputs = {n: base for n, base in options["base_class_map"].items() if n in needed}
+    output = _generate(part, {**options, "base_class_map": inputs})
+    return None if isinstance(output, str) else output
+
+
+def _generate(document: dict[str, Any], options: dict[str, Any]) -> dict[str, str] | str:
+    # Imported here: a regeneration that changes no schema never pays for the import.
+    from datamodel_code_generator import generate
+
+    output = generate(document, **options)
+    if isinstance(output, str):
+        return output
+    assert output is not None
+    return {
+        _module_name(path): _import_shared(code)
+        for path, code in output.items()
+        if path != ("__init__.py",)
+    }
+
+
+def _module_of(name: str) -> str:
+    return name.rsplit(".", 1)[0]
+
+
+def _closure(names: list[str], schemas: dict[str, Any]) -> set[str]:
+    """``names`` and every schema they refer to, transitively."""
+    seen: set[str] = set()
+    todo = list(names)
+    while todo:
+        name = todo.pop()
+        if name in seen or name not in schemas:
+            continue
+        seen.add(name)
+        todo.extend(_refs(schemas[name]))
+    return seen
+
+
+def _closure_items(names: list[str], schemas: dict[str, Any], options: dict[str, Any]) -> list[Any]:
+    """What a module's code depends on: its schemas and theirs, in document order."""
+    needed = _closure(names, schemas)
+    bases = options["base_class_map"]
+    return [[n, s, bases.get(n)] for n, s in schemas.items() if n in needed]
+
+
+def _refs(node: Any) -> list[str]:
+    found: list[str] = []
+    todo = [node]
+    while todo:
+        item = todo.pop()
+        if isinstance(item, dict):
+            for key, value in item.items():
+                if key == "$ref" and isinstance(value, str):
+                    found.append(value.rsplit("/", 1)[-1])
+                else:
+                    todo.append(value)
+        elif isinstance(item, list):
+            todo.extend(item)
+    return found
+
+
+def datamodel_input(
+    contract: dict[str, Any], project: Project
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The document and keyword options that datamodel-code-generator's ``generate`` gets."""
     owner = _owners(project)
     schemas = contract["components"]["schemas"]
     renamed = {f"{owner[name]}.{name}": _rewrite_refs(s, owner) for name, s in schemas.items()
@@ -69,16 +186,7 @@ def render_schemas(contract: dict[str, Any], project: Project) -> dict[str, str]
         for r in project.resources
         for suffix in ("Create", "Update")
     }
-    output = generate(document, **_OPTIONS, base_class_map=inputs)
-    if isinstance(output, str):  # a single module: only one resource
-        only = next(iter(set(owner.values())))
-        return {only: output}
-    assert output is not None
-    return {
-        _module_name(path): _import_shared(code)
-        for path, code in output.items()
-        if path != ("__init__.py",)
-    }
+    return document, {**_OPTIONS, "base_class_map": inputs}
 
 
 def _owners(project: Project) -> dict[str, str]:

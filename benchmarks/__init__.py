@@ -1,0 +1,1 @@
+"""Benchmarks of specbase: scripts that measure, never tests that assert a speed."""
