@@ -107,9 +107,13 @@ def create_app(
         [*app.router.routes, *(r for router in routers for r in router.routes)]
     )
 
-    served = served_openapi(app, load_contract(CONTRACT_PATH), custom_routes)
+    served: dict[str, Any] = {}
 
     def openapi() -> dict[str, Any]:
+        # Read on first use, not at start-up: parsing the contract of hundreds of
+        # resources takes seconds, and only /openapi.json and /docs need it.
+        if not served:
+            served.update(served_openapi(app, load_contract(CONTRACT_PATH), custom_routes))
         return served
 
     app.openapi = openapi  # type: ignore[method-assign]

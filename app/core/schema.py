@@ -16,7 +16,9 @@ class SchemaModel(BaseModel):
     value must already have the contract's type.
     """
 
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, from_attributes=True)
+    model_config = ConfigDict(
+        extra="forbid", allow_inf_nan=False, from_attributes=True, defer_build=True
+    )
 
 
 class InputModel(SchemaModel):
