@@ -1,0 +1,38 @@
+"""The HTTP benchmark runs end to end; how fast anything is stays out of the tests."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+APPS = ("generated", "handwritten", "floor")
+OPS = ("get", "list", "create", "update")
+
+
+def test_a_tiny_run_on_sqlite_measures_every_app_and_operation(tmp_path: Path) -> None:
+    out = tmp_path / "http.json"
+    command = [
+        sys.executable, "-m", "benchmarks.http",
+        "--databases", "sqlite", "--rounds", "1", "--duration", "0.5", "--warmup", "0.2",
+        "--connections", "4", "--out", str(out),
+    ]  # fmt: skip
+
+    completed = subprocess.run(
+        command, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120, check=False
+    )
+
+    assert completed.returncode == 0, completed.stderr
+    report = json.loads(out.read_text())
+    sqlite = report["databases"]["sqlite"]
+    for op in OPS:
+        for app in APPS:
+            measured = sqlite["results"][op][app]
+            assert measured["rps"] > 0, (op, app)
+            assert measured["errors"] == 0, (op, app, measured["rounds"])
+        assert set(sqlite["ratios"][op]) == {"generated_over_handwritten", "generated_over_floor"}
+    assert report["machine"]["load_tool"]
+    assert report["machine"]["cpu_count"] >= 1
+    assert "SQLite" in completed.stdout
