@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections import namedtuple
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
@@ -50,6 +50,8 @@ class CompiledSelect:
     make: Callable[[Sequence[Any]], Any]
     sql: str = ""  # empty: the driver is not one of DIRECT_DRIVERS
     binds: tuple[str, ...] = ()  # the statement's parameter names, in the driver's order
+    # The values of the parameters a request does not give (a LIMIT, a literal).
+    fixed: Mapping[str, Any] = field(default_factory=dict)
     bind_processors: tuple[Processor, ...] = ()
     processors: tuple[Processor, ...] = ()  # one per result column
 
@@ -69,7 +71,9 @@ class CompiledSelect:
             column.type.dialect_impl(dialect).result_processor(dialect, None)
             for column in statement.selected_columns
         )
-        return cls(statement, make, compiled.string, binds, bind_processors, processors)
+        fixed = {name: compiled.binds[name].effective_value for name in binds}
+        fixed = {name: value for name, value in fixed.items() if value is not None}
+        return cls(statement, make, compiled.string, binds, fixed, bind_processors, processors)
 
     async def all(self, connection: AsyncConnection, params: Mapping[str, Any]) -> list[Any]:
         """Every row the statement answers for ``params``, as ``make`` builds them."""
@@ -79,7 +83,9 @@ class CompiledSelect:
         args = [
             value if process is None else process(value)
             for value, process in zip(
-                (params[name] for name in self.binds), self.bind_processors, strict=True
+                (params[name] if name in params else self.fixed[name] for name in self.binds),
+                self.bind_processors,
+                strict=True,
             )
         ]
         rows = await _fetch(connection, self.sql, args)

@@ -12,6 +12,7 @@ import orjson
 from sqlalchemy import (
     ColumnElement,
     Select,
+    String,
     Table,
     and_,
     bindparam,
@@ -44,6 +45,11 @@ __all__ = [
 ]
 
 ModelT = TypeVar("ModelT", bound=Base)
+
+# Shapes of list query kept compiled per repository class (the oldest goes first).
+_MAX_SHAPES = 256
+# What a list statement is built with: a subclass overriding one is not compiled per shape.
+_STATEMENT_BUILDERS = ("filtered", "visible", "condition", "ordered", "_after")
 
 
 @dataclass(frozen=True)
@@ -116,6 +122,9 @@ class SQLRepository(Generic[ModelT]):
 
     # The read by id of each dialect, compiled at its first use (see app.core.reader).
     _by_id: ClassVar[dict[str, CompiledSelect]]
+    # The list statements of each shape of query, compiled at first use.
+    _pages: ClassVar[dict[tuple[Any, ...], tuple[CompiledSelect, CompiledSelect | None]]]
+    _compiles_pages: ClassVar[bool] = True
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -123,6 +132,11 @@ class SQLRepository(Generic[ModelT]):
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         cls._by_id = {}
+        cls._pages = {}
+        # A repository that builds its statements its own way is not compiled per shape.
+        cls._compiles_pages = all(
+            getattr(cls, name) is getattr(SQLRepository, name) for name in _STATEMENT_BUILDERS
+        )
 
     @classmethod
     def _row_type(cls) -> Callable[[Sequence[Any]], Any]:
@@ -225,28 +239,123 @@ class SQLRepository(Generic[ModelT]):
         """One page in keyset order, after the row ``query.cursor`` names.
 
         ``where`` narrows the list further: a custom query composes its own conditions
-        with the client's filters, sort and cursor this way.
+        with the client's filters, sort and cursor this way. Without it, the statement is
+        compiled once per shape of query (which filters and operators, which sort, a
+        cursor or not, the limit) and only the values change from request to request.
         """
-        statement = self.filtered(query, *where)
         connection = await self._connection()
+        bound_to = f"{self.model.__tablename__}:{query.fingerprint()}"
+        key = None
+        if query.cursor is not None:
+            key = self.listing.cursor.decode(query.cursor, query.order, bound_to)
+        if where or not self._compiles_pages:
+            rows, total = await self._page_rows(connection, query, key, where)
+        else:
+            compiled, counted, params = self._compiled_page(connection.dialect, query, key)
+            rows = await compiled.all(connection, params)
+            total = None
+            if counted is not None:
+                total = (await counted.all(connection, params))[0][0]
+        if len(rows) <= query.limit:
+            return Page(rows, None, total)
+        last = rows[query.limit - 1]
+        next_key = tuple(getattr(last, name) for name, _ in query.order)
+        cursor = self.listing.cursor.encode(query.order, bound_to, next_key)
+        return Page(rows[: query.limit], cursor, total)
+
+    async def _page_rows(
+        self,
+        connection: AsyncConnection,
+        query: ListQuery,
+        key: tuple[Any, ...] | None,
+        where: Sequence[ColumnElement[bool]],
+    ) -> tuple[list[Any], int | None]:
+        """A page's rows (one more than the limit) and total, with conditions of the caller's."""
+        statement = self.filtered(query, *where)
         total = None
         if query.count:
             counted = select(func.count()).select_from(statement.subquery())
             total = (await connection.execute(counted)).scalar_one()
-        bound_to = f"{self.model.__tablename__}:{query.fingerprint()}"
-        if query.cursor is not None:
-            key = self.listing.cursor.decode(query.cursor, query.order, bound_to)
+        if key is not None:
             statement = statement.where(self._after(query.order, key))
         statement = self.ordered(statement, query).limit(query.limit + 1)
         make = self._row_type()
-        rows = [make(row) for row in await connection.execute(statement)]
-        if len(rows) <= query.limit:
-            return Page(rows, None, total)
-        last = rows[query.limit - 1]
-        key = tuple(getattr(last, name) for name, _ in query.order)
-        return Page(
-            rows[: query.limit], self.listing.cursor.encode(query.order, bound_to, key), total
-        )
+        return [make(row) for row in await connection.execute(statement)], total
+
+    def _compiled_page(
+        self, dialect: Any, query: ListQuery, key: tuple[Any, ...] | None
+    ) -> tuple[CompiledSelect, CompiledSelect | None, dict[str, Any]]:
+        """The compiled statements of this shape of query (made on its first use) and the
+        values of their parameters for this one."""
+        params: dict[str, Any] = {}
+        shape: list[Any] = [dialect.name, query.order, query.limit, query.include_deleted]
+        clauses = []
+        for index, condition in enumerate(query.conditions):
+            clause, values, form = self._bound(condition, f"f{index}_", dialect)
+            clauses.append(clause)
+            params.update(values)
+            shape.append((condition.field, condition.operator, form))
+        shape += [key is not None, query.count]
+        cache_key = tuple(shape)
+        found = self._pages.get(cache_key)
+        if found is None:
+            found = self._compile_page(dialect, query, clauses, key)
+            if len(self._pages) >= _MAX_SHAPES:
+                self._pages.pop(next(iter(self._pages)))  # the oldest shape goes
+            self._pages[cache_key] = found
+        if key is not None:
+            params.update((f"k{index}", value) for index, value in enumerate(key))
+        return found[0], found[1], params
+
+    def _compile_page(
+        self,
+        dialect: Any,
+        query: ListQuery,
+        clauses: list[ColumnElement[bool]],
+        key: tuple[Any, ...] | None,
+    ) -> tuple[CompiledSelect, CompiledSelect | None]:
+        columns = self.model.__table__.c
+        statement = select(*columns).where(*clauses)
+        statement = self.visible(statement, include_deleted=query.include_deleted)
+        counted = None
+        if query.count:
+            count = select(func.count()).select_from(statement.subquery())
+            counted = CompiledSelect.of(count, dialect, tuple)
+        if key is not None:
+            bounds = tuple(
+                bindparam(f"k{index}", type_=columns[name].type)
+                for index, (name, _) in enumerate(query.order)
+            )
+            statement = statement.where(self._after(query.order, bounds))
+        statement = self.ordered(statement, query).limit(query.limit + 1)
+        return CompiledSelect.of(statement, dialect, self._row_type()), counted
+
+    def _bound(
+        self, condition: Condition, prefix: str, dialect: Any
+    ) -> tuple[ColumnElement[bool], dict[str, Any], Any]:
+        """The SQL of one filter with its value as parameters named from ``prefix``, those
+        values, and what of the value shapes the SQL (how many values ``in`` has, whether
+        ``is_null`` asks for null)."""
+        column = self.model.__table__.c[condition.field]
+        value = condition.value
+        operator = condition.operator
+        if operator == "in":
+            names = [f"{prefix}{i}" for i in range(len(value))]
+            binds = [bindparam(name, type_=column.type) for name in names]
+            return column.in_(binds), dict(zip(names, value, strict=True)), len(value)
+        if operator == "is_null":
+            return (column.is_(None) if value else column.is_not(None)), {}, bool(value)
+        if operator == "icontains" or (operator == "contains" and dialect.name != "sqlite"):
+            # LIKE with the value escaped here, as autoescape does for a literal; the
+            # pattern is a plain string (a length would cut it on PostgreSQL's cast).
+            pattern = bindparam(prefix, type_=String())
+            if operator == "icontains":
+                like = func.lower(column).like(func.lower(pattern), escape="/")
+            else:
+                like = column.like(pattern, escape="/")
+            return like, {prefix: f"%{_escape_like(value)}%"}, None
+        bound = Condition(condition.field, operator, bindparam(prefix, type_=column.type))
+        return self.condition(bound), {prefix: value}, None
 
     def _after(
         self, order: tuple[tuple[str, bool], ...], key: tuple[Any, ...]
@@ -438,6 +547,11 @@ class SQLRepository(Generic[ModelT]):
             fields = tuple(f for c in fks for f in c.fields)
             return validation_like("A referenced row does not exist.", fields)
         return Problem(409, "The change conflicts with stored data.", title="Conflict")
+
+
+def _escape_like(value: str) -> str:
+    """``value`` matched literally by LIKE ... ESCAPE '/' (SQLAlchemy's autoescape)."""
+    return value.replace("/", "//").replace("%", "/%").replace("_", "/_")
 
 
 def _visible(target: type[Any], statement: Select[Any]) -> Select[Any]:

@@ -194,3 +194,58 @@ def test_a_repository_with_its_own_get_is_read_through_it(settings: Settings) ->
     published, draft = _run(settings, work)
     assert isinstance(published, Event)
     assert draft is None
+
+
+def test_a_shape_of_list_query_is_compiled_once(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    compiled: list[str] = []
+    of = reader.CompiledSelect.of.__func__  # type: ignore[attr-defined]
+
+    def counting(cls: type[reader.CompiledSelect], *args: Any) -> reader.CompiledSelect:
+        compiled.append(str(args[0]))
+        result: reader.CompiledSelect = of(cls, *args)
+        return result
+
+    monkeypatch.setattr(reader.CompiledSelect, "of", classmethod(counting))
+
+    class Fresh(EventRepositoryBase):
+        pass
+
+    listing = EventRepositoryBase.listing
+
+    async def work(session: AsyncSession) -> list[list[str]]:
+        repository = Fresh(session)
+        names = []
+        for params in (
+            {"name__contains": "Fu"},
+            {"name__contains": "Spar"},  # the same shape, another value
+            {"name__contains": "l", "capacity__gte": "1"},  # another shape
+            {"name__contains": "F", "capacity__gte": "5"},
+        ):
+            page = await repository.page(listing.parse(params))
+            names.append([row.name for row in page.rows])
+        # A custom condition is not a shape: it runs as built, and nothing is kept.
+        custom = await repository.page(listing.parse({}), Event.capacity == 0)
+        names.append([row.name for row in custom.rows])
+        return names
+
+    names = _run(settings, work)
+    assert names == [["Full"], ["Sparse"], ["Full"], ["Full"], ["Sparse"]]
+    assert len(compiled) == 2
+    assert len(Fresh._pages) == 2
+
+
+def test_a_repository_that_builds_its_own_statements_is_not_compiled_per_shape(
+    settings: Settings,
+) -> None:
+    class OnlyBig(EventRepositoryBase):
+        def filtered(self, query: Any, *where: Any) -> Any:
+            return super().filtered(query, Event.capacity > 10, *where)
+
+    async def work(session: AsyncSession) -> list[str]:
+        page = await OnlyBig(session).page(EventRepositoryBase.listing.parse({}))
+        return [row.name for row in page.rows]
+
+    assert _run(settings, work) == ["Full"]
+    assert OnlyBig._pages == {}
