@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import Enum
@@ -224,8 +224,13 @@ def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
     cursor.close()
 
 
-async def get_db_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """One session per request: committed when the handler succeeds, rolled back otherwise."""
+def request_session(request: Request) -> AbstractAsyncContextManager[AsyncSession]:
+    """A session for ``request``: committed when the handler succeeds, rolled back otherwise."""
     database: AsyncDBPool = request.app.state.database
-    async with database.get_session() as session:
+    return database.get_session()
+
+
+async def get_db_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """One session per request, as a dependency (see :func:`request_session`)."""
+    async with request_session(request) as session:
         yield session

@@ -20,6 +20,7 @@ from typing import Any
 
 from sqlalchemy import Select, Table
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 __all__ = ["CompiledSelect", "row_type"]
@@ -67,10 +68,15 @@ class CompiledSelect:
             compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect)
             for name in binds
         )
-        processors = tuple(
-            column.type.dialect_impl(dialect).result_processor(dialect, None)
-            for column in statement.selected_columns
-        )
+        try:
+            processors = tuple(
+                column.type.dialect_impl(dialect).result_processor(dialect, None)
+                for column in statement.selected_columns
+            )
+        except (SQLAlchemyError, TypeError, ValueError, KeyError, NotImplementedError):
+            # A type whose reading depends on what the server says it sent (asyncpg's
+            # numerics): SQLAlchemy reads the cursor's description for it.
+            return cls(statement, make)
         fixed = {name: compiled.binds[name].effective_value for name in binds}
         fixed = {name: value for name, value in fixed.items() if value is not None}
         return cls(statement, make, compiled.string, binds, fixed, bind_processors, processors)

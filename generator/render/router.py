@@ -11,7 +11,7 @@ __all__ = ["render_router"]
 # No `from __future__ import annotations` here: FastAPI reads the endpoints' annotations,
 # and the aliases they use are local to build_router.
 _IMPORTS = """\
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -20,7 +20,7 @@ from pydantic import Field, TypeAdapter
 
 from app.core.body import JSON_BODY, MERGE_PATCH_BODY, read_body, read_items
 from app.core.context import RequestContext
-from app.core.deps import SessionDep
+from app.core.deps import request_session
 from app.core.errors import NOT_ALLOWED, method_not_allowed
 from app.core.etag import etag, not_modified
 from app.core.params import refuse_undeclared_query
@@ -78,10 +78,12 @@ def render_router(resource: Resource, project: Project) -> str:
             "    ",
         ),
         "\n",
-        "    # async: FastAPI runs a plain def dependency in a worker thread.\n",
-        f"    async def get_service(request: Request, session: SessionDep) -> {name}ServiceBase:\n",
-        "        return service_class(repository_class(session), RequestContext(request))\n\n",
-        f"    Service = Annotated[{name}ServiceBase, Depends(get_service)]\n",
+        "    # One dependency, async (FastAPI runs a plain def in a worker thread): the\n",
+        "    # request's session, committed before the response is sent, and the service.\n",
+        f"    async def get_service(request: Request) -> AsyncIterator[{name}ServiceBase]:\n",
+        "        async with request_session(request) as session:\n",
+        "            yield service_class(repository_class(session), RequestContext(request))\n\n",
+        f"    Service = Annotated[{name}ServiceBase, Depends(get_service, scope=\"function\")]\n",
         f"    {_id_alias('RowId', resource)}\n",
         "    listing = repository_class.listing\n",
         ""

@@ -182,6 +182,33 @@ def test_another_driver_reads_through_sqlalchemy(
     assert read == loaded
 
 
+def test_another_driver_lists_through_sqlalchemy(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(reader, "DIRECT_DRIVERS", frozenset())
+
+    class Fresh(EventRepositoryBase):
+        pass
+
+    async def pages(session: AsyncSession) -> list[Any]:
+        listing, repository = Fresh.listing, Fresh(session)
+        first = await repository.page(listing.parse({"limit": "1", "count": "true"}))
+        after = {"limit": "1", "count": "true", "cursor": first.next_cursor or ""}
+        second = await repository.page(listing.parse(after))
+        status = await repository.page(listing.parse({"status__in": "draft,cancelled"}))
+        assert all(
+            not compiled.sql for pair in Fresh._pages.values() for compiled in pair if compiled
+        )
+        return [first, second, status]
+
+    first, second, status = _run(settings, pages)
+    assert [row.name for row in first.rows] == ["Full"]
+    assert [row.name for row in second.rows] == ["Sparse"]
+    assert first.total == second.total == 2
+    assert second.next_cursor is None
+    assert [row.name for row in status.rows] == ["Sparse"]
+
+
 def test_a_repository_with_its_own_get_is_read_through_it(settings: Settings) -> None:
     class OnlyPublished(EventRepositoryBase):
         async def get(self, row_id: Any) -> Event | None:
