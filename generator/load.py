@@ -93,8 +93,7 @@ def collect_specs(
 def load_text(text: str, path: str) -> SourceDoc:
     """Parse one YAML document, keeping the line of every key and list item."""
     try:
-        node = yaml.compose(text, Loader=_Loader)
-        data = yaml.load(text, Loader=_Loader)
+        node, data = _parse(text)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else 1
@@ -109,6 +108,16 @@ def load_text(text: str, path: str) -> SourceDoc:
     if errors:
         raise SpecErrors(errors)
     return SourceDoc(path, data, lines)
+
+
+def _parse(text: str) -> tuple[yaml.Node | None, Any]:
+    """The document's node tree (for lines) and its data, from one parse."""
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+        return node, None if node is None else loader.construct_document(node)
+    finally:
+        loader.dispose()
 
 
 def _walk(

@@ -174,7 +174,7 @@ class SQLRepository(Generic[ModelT]):
     @classmethod
     def _compile_by_id(cls, dialect: Any) -> CompiledSelect:
         table = cls.model.__table__
-        statement = select(*table.c).where(table.c.id == bindparam("row_id"))
+        statement = select(*table.c).where(table.c.id == bindparam("row_id", type_=table.c.id.type))
         if cls.soft_delete:
             statement = statement.where(table.c.deleted_at.is_(None))
         compiled = CompiledSelect.of(statement, dialect, cls._row_type())

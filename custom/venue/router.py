@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-import yaml
 from fastapi import APIRouter, Path, Request, Response
 
 from app.core.deps import SessionDep
 from app.core.errors import Problem
+from app.core.openapi import load_contract
 from app.core.responses import json_response, page_fields, with_related
 from app.core.types import INT64_MAX
 from custom.event.repository import EventRepository
@@ -22,7 +22,7 @@ router = APIRouter(prefix="/venues", tags=["Venue"])
 
 def _list_parameters(operation_id: str, *, leave_out: tuple[str, ...]) -> list[dict[str, Any]]:
     """The query parameters of a generated list, as the contract documents them."""
-    contract = yaml.safe_load(CONTRACT_PATH.read_text("utf-8"))
+    contract = load_contract(CONTRACT_PATH)  # libyaml's parser, when installed
     for operations in contract["paths"].values():
         for operation in operations.values():
             if operation.get("operationId") == operation_id:

@@ -83,7 +83,7 @@ def render_router(resource: Resource, project: Project) -> str:
         f"    async def get_service(request: Request) -> AsyncIterator[{name}ServiceBase]:\n",
         "        async with request_session(request) as session:\n",
         "            yield service_class(repository_class(session), RequestContext(request))\n\n",
-        f"    Service = Annotated[{name}ServiceBase, Depends(get_service, scope=\"function\")]\n",
+        f'    Service = Annotated[{name}ServiceBase, Depends(get_service, scope="function")]\n',
         f"    {_id_alias('RowId', resource)}\n",
         "    listing = repository_class.listing\n",
         ""
