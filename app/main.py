@@ -55,8 +55,9 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         database = AsyncDBPool(settings.database, pool=_pool_options(settings),
                             echo=settings.database_echo)  # fmt: skip
+        # Opened on first use (app.core.http_client.get_http_client): its TLS context and
+        # transports cost start-up time that an app which never calls out should not pay.
         http_client = HttpClientPool(_client_config(settings))
-        http_client.start()
         app.state.http_client_pool = http_client
         app.state.database = database
         try:

@@ -315,6 +315,7 @@ def _build_client(config: ClientConfig, sleep: Sleep) -> httpx.AsyncClient:
 
 
 def get_http_client(request: Request) -> httpx.AsyncClient:
-    """The dependency answering the pooled client the lifespan started."""
+    """The dependency answering the process's pooled client, opened on its first use; the
+    lifespan closes it."""
     pool: HttpClientPool = request.app.state.http_client_pool
-    return pool.client
+    return pool.start()

@@ -309,8 +309,13 @@ async def test_the_pool_starts_once_and_closes_once() -> None:
 
 
 @pytest.mark.anyio
-async def test_the_dependency_answers_the_client_the_lifespan_started() -> None:
-    async with HttpClientPool() as pool:
-        app = SimpleNamespace(state=SimpleNamespace(http_client_pool=pool))
-        request = Request({"type": "http", "app": app})
-        assert get_http_client(request) is pool.client
+async def test_the_dependency_opens_the_pool_on_first_use_and_keeps_it() -> None:
+    pool = HttpClientPool()
+    app = SimpleNamespace(state=SimpleNamespace(http_client_pool=pool))
+    request = Request({"type": "http", "app": app})
+    before = pool.started  # the lifespan only creates it
+    client = get_http_client(request)
+    assert (before, pool.started) == (False, True)
+    assert get_http_client(request) is client is pool.client
+    await pool.aclose()
+    assert client.is_closed
