@@ -14,6 +14,7 @@ from app.core.errors import NOT_ALLOWED, method_not_allowed
 from app.core.etag import etag, not_modified
 from app.core.params import refuse_undeclared_query
 from app.core.responses import json_bytes_response, json_response, page_fields, with_related
+from app.core.routing import OperationRoute
 from app.core.types import INT64_MAX
 from generated.event.expanded import EventExpanded, EventPage
 from generated.event.repository import EventRepositoryBase
@@ -53,7 +54,7 @@ def build_router(
     )
     images_listing = image_repository.listing.without("event_id")
     performers_listing = performer_repository.listing
-    router = APIRouter(prefix="/events", tags=["Event"])
+    router = APIRouter(prefix="/events", tags=["Event"], route_class=OperationRoute)
 
     # Before the item routes, which would take /bulk for an id.
     router.add_api_route(

@@ -12,6 +12,7 @@ from app.core.deps import request_session
 from app.core.etag import etag, not_modified
 from app.core.params import refuse_undeclared_query
 from app.core.responses import json_response, page_fields, with_related
+from app.core.routing import OperationRoute
 from app.core.types import INT64_MAX
 from generated.event.expanded import EventExpanded, EventPage
 from generated.event.repository import EventRepositoryBase
@@ -42,7 +43,7 @@ def build_router(
     listing = repository_class.listing
     event_repository: type[EventRepositoryBase] = (related or {}).get("Event", EventRepositoryBase)
     events_listing = event_repository.listing
-    router = APIRouter(prefix="/performers", tags=["Performer"])
+    router = APIRouter(prefix="/performers", tags=["Performer"], route_class=OperationRoute)
 
     @router.get("", operation_id="list_performers")
     async def list_performers(request: Request, service: Service) -> Response:

@@ -11,6 +11,7 @@ from app.core.context import RequestContext
 from app.core.deps import request_session
 from app.core.params import refuse_undeclared_query
 from app.core.responses import json_response, page_fields, with_related
+from app.core.routing import OperationRoute
 from app.core.types import INT64_MAX
 from generated.event.expanded import EventExpanded, EventPage
 from generated.event.repository import EventRepositoryBase
@@ -41,7 +42,7 @@ def build_router(
     listing = repository_class.listing
     event_repository: type[EventRepositoryBase] = (related or {}).get("Event", EventRepositoryBase)
     events_listing = event_repository.listing.without("venue_id")
-    router = APIRouter(prefix="/venues", tags=["Venue"])
+    router = APIRouter(prefix="/venues", tags=["Venue"], route_class=OperationRoute)
 
     @router.get("", operation_id="list_venues")
     async def list_venues(request: Request, service: Service) -> Response:

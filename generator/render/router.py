@@ -24,6 +24,7 @@ from app.core.deps import request_session
 from app.core.errors import NOT_ALLOWED, method_not_allowed
 from app.core.etag import etag, not_modified
 from app.core.params import refuse_undeclared_query
+from app.core.routing import OperationRoute
 from app.core.responses import json_bytes_response, json_response, page_fields, with_related
 from app.core.types import INT64_MAX
 """
@@ -100,7 +101,8 @@ def render_router(resource: Resource, project: Project) -> str:
             for r in resource.relations
             if r.kind != "belongs_to" and project.resource(r.target).has("list")
         ),
-        f'    router = APIRouter(prefix="{resource.path}", tags=[{name!r}])\n',
+        f'    router = APIRouter(prefix="{resource.path}", tags=[{name!r}],'
+        " route_class=OperationRoute)\n",
     ]
     context = {"shown": shown}
     if resource.bulk_max is not None:

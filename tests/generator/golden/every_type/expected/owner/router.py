@@ -12,6 +12,7 @@ from app.core.deps import request_session
 from app.core.etag import etag, not_modified
 from app.core.params import refuse_undeclared_query
 from app.core.responses import json_response, page_fields, with_related
+from app.core.routing import OperationRoute
 from app.core.types import INT64_MAX
 from generated.owner.expanded import OwnerExpanded, OwnerPage
 from generated.owner.repository import OwnerRepositoryBase
@@ -44,7 +45,7 @@ def build_router(
         "Sample", SampleRepositoryBase
     )
     samples_listing = sample_repository.listing.without("owner_id")
-    router = APIRouter(prefix="/owners", tags=["Owner"])
+    router = APIRouter(prefix="/owners", tags=["Owner"], route_class=OperationRoute)
 
     @router.get("", operation_id="list_owners")
     async def list_owners(request: Request, service: Service) -> Response:

@@ -12,6 +12,7 @@ from app.core.deps import request_session
 from app.core.etag import etag, not_modified
 from app.core.params import refuse_undeclared_query
 from app.core.responses import json_response, page_fields, with_related
+from app.core.routing import OperationRoute
 from app.core.types import INT64_MAX
 from generated.sample.expanded import SampleExpanded, SamplePage
 from generated.sample.repository import SampleRepositoryBase
@@ -39,7 +40,7 @@ def build_router(
     RowId = Annotated[int, Path(ge=1, le=INT64_MAX)]
     listing = repository_class.listing
     del related  # no nested route lists another resource
-    router = APIRouter(prefix="/samples", tags=["Sample"])
+    router = APIRouter(prefix="/samples", tags=["Sample"], route_class=OperationRoute)
 
     @router.get("", operation_id="list_samples")
     async def list_samples(request: Request, service: Service) -> Response:

@@ -11,6 +11,7 @@ from app.core.context import RequestContext
 from app.core.deps import request_session
 from app.core.params import refuse_undeclared_query
 from app.core.responses import json_response, page_fields, with_related
+from app.core.routing import OperationRoute
 from app.core.types import INT64_MAX
 from generated.author.expanded import AuthorExpanded, AuthorPage
 from generated.author.repository import AuthorRepositoryBase
@@ -41,7 +42,7 @@ def build_router(
     listing = repository_class.listing
     book_repository: type[BookRepositoryBase] = (related or {}).get("Book", BookRepositoryBase)
     books_listing = book_repository.listing.without("author_id")
-    router = APIRouter(prefix="/authors", tags=["Author"])
+    router = APIRouter(prefix="/authors", tags=["Author"], route_class=OperationRoute)
 
     @router.get("", operation_id="list_authors")
     async def list_authors(request: Request, service: Service) -> Response:

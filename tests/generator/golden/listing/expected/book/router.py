@@ -15,6 +15,7 @@ from app.core.errors import NOT_ALLOWED, method_not_allowed
 from app.core.etag import etag, not_modified
 from app.core.params import refuse_undeclared_query
 from app.core.responses import json_bytes_response, json_response, page_fields, with_related
+from app.core.routing import OperationRoute
 from app.core.types import INT64_MAX
 from generated.book.expanded import BookExpanded, BookPage
 from generated.book.repository import BookRepositoryBase
@@ -48,7 +49,7 @@ def build_router(
     listing = repository_class.listing
     shelf_repository: type[ShelfRepositoryBase] = (related or {}).get("Shelf", ShelfRepositoryBase)
     shelves_listing = shelf_repository.listing
-    router = APIRouter(prefix="/books", tags=["Book"])
+    router = APIRouter(prefix="/books", tags=["Book"], route_class=OperationRoute)
 
     # Before the item routes, which would take /bulk for an id.
     router.add_api_route(

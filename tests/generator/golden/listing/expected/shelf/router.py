@@ -13,6 +13,7 @@ from app.core.deps import request_session
 from app.core.etag import etag, not_modified
 from app.core.params import refuse_undeclared_query
 from app.core.responses import json_response, page_fields, with_related
+from app.core.routing import OperationRoute
 from app.core.types import INT64_MAX
 from generated.book.expanded import BookExpanded, BookPage
 from generated.book.repository import BookRepositoryBase
@@ -43,7 +44,7 @@ def build_router(
     listing = repository_class.listing
     book_repository: type[BookRepositoryBase] = (related or {}).get("Book", BookRepositoryBase)
     books_listing = book_repository.listing
-    router = APIRouter(prefix="/shelves", tags=["Shelf"])
+    router = APIRouter(prefix="/shelves", tags=["Shelf"], route_class=OperationRoute)
 
     @router.get("", operation_id="list_shelves")
     async def list_shelves(request: Request, service: Service) -> Response:

@@ -12,6 +12,7 @@ from app.core.deps import request_session
 from app.core.etag import etag, not_modified
 from app.core.params import refuse_undeclared_query
 from app.core.responses import json_response, page_fields, with_related
+from app.core.routing import OperationRoute
 from app.core.types import INT64_MAX
 from generated.category.expanded import CategoryExpanded, CategoryPage
 from generated.category.repository import CategoryRepositoryBase
@@ -44,7 +45,7 @@ def build_router(
         "Product", ProductRepositoryBase
     )
     products_listing = product_repository.listing.without("category_id")
-    router = APIRouter(prefix="/categories", tags=["Category"])
+    router = APIRouter(prefix="/categories", tags=["Category"], route_class=OperationRoute)
 
     @router.get("", operation_id="list_categories")
     async def list_categories(request: Request, service: Service) -> Response:

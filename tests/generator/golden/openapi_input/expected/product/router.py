@@ -13,6 +13,7 @@ from app.core.deps import request_session
 from app.core.etag import etag, not_modified
 from app.core.params import refuse_undeclared_query
 from app.core.responses import json_response, page_fields, with_related
+from app.core.routing import OperationRoute
 from generated.product.expanded import ProductExpanded, ProductPage
 from generated.product.repository import ProductRepositoryBase
 from generated.product.schemas import ProductCreate, ProductRead, ProductUpdate
@@ -39,7 +40,7 @@ def build_router(
     RowId = Annotated[UUID, Path()]
     listing = repository_class.listing
     del related  # no nested route lists another resource
-    router = APIRouter(prefix="/products", tags=["Product"])
+    router = APIRouter(prefix="/products", tags=["Product"], route_class=OperationRoute)
 
     @router.get("", operation_id="list_products")
     async def list_products(request: Request, service: Service) -> Response:

@@ -13,6 +13,7 @@ from app.core.deps import request_session
 from app.core.etag import etag, not_modified
 from app.core.params import refuse_undeclared_query
 from app.core.responses import json_response, page_fields, with_related
+from app.core.routing import OperationRoute
 from generated.document.expanded import DocumentExpanded, DocumentPage
 from generated.document.repository import DocumentRepositoryBase
 from generated.folder.expanded import FolderExpanded, FolderPage
@@ -44,7 +45,7 @@ def build_router(
         "Document", DocumentRepositoryBase
     )
     documents_listing = document_repository.listing.without("folder_id")
-    router = APIRouter(prefix="/folders", tags=["Folder"])
+    router = APIRouter(prefix="/folders", tags=["Folder"], route_class=OperationRoute)
 
     @router.get("", operation_id="list_folders")
     async def list_folders(request: Request, service: Service) -> Response:
