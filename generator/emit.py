@@ -21,7 +21,6 @@ __all__ = [
     "diff_summary",
     "format_python",
     "plan_changes",
-    "start_formatting",
     "write_changes",
 ]
 
@@ -36,7 +35,7 @@ _RUFF_SETTINGS = (
 
 def format_python(files: Mapping[str, str], cache: Cache | None = None) -> dict[str, str]:
     """Sort imports, drop unused ones and format every ``.py`` file, in one ruff run each."""
-    return start_formatting(files, cache).result()
+    return Formatting(files, cache).result()
 
 
 class Formatting:
@@ -80,11 +79,6 @@ class Formatting:
                     self._cache.put(_CACHE_KIND, self._keys[path], text)
             self._done.update(fresh)
         return {**self._files, **self._done}
-
-
-def start_formatting(files: Mapping[str, str], cache: Cache | None = None) -> Formatting:
-    """Start formatting ``files`` (see :class:`Formatting`); the caller goes on meanwhile."""
-    return Formatting(files, cache)
 
 
 def _ruff(python: Mapping[str, str]) -> dict[str, str]:

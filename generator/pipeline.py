@@ -11,7 +11,7 @@ from generator.build import build_project
 from generator.cache import Cache
 from generator.contract import build_contract, dump_contract
 from generator.contract_yaml import dump_contract_cached
-from generator.emit import format_python, start_formatting
+from generator.emit import Formatting, format_python
 from generator.ir import Project
 from generator.load import collect_specs
 from generator.naming import SHARED_MODULE
@@ -75,7 +75,7 @@ def render_project(root: Path, cache: Cache | None = None) -> Generated:
         code[f"{base}/service.py"] = render_service(resource)
         code[f"{base}/router.py"] = render_router(resource, project)
     # ruff formats these in a subprocess while datamodel-code-generator runs here.
-    formatting = start_formatting(code, cache)
+    formatting = Formatting(code, cache)  # ruff runs while the rest renders
     anything = project.resources or project.shared
     schemas = render_schemas(contract, project, cache) if anything else {}
     pydantic = _schema_modules(project, schemas)

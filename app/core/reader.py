@@ -54,7 +54,7 @@ class CompiledSelect:
     # The values of the parameters a request does not give (a LIMIT, a literal).
     fixed: Mapping[str, Any] = field(default_factory=dict)
     bind_processors: tuple[Processor, ...] = ()
-    processors: tuple[Processor, ...] = ()  # one per result column
+    processors: tuple[Processor, ...] = ()  # one per result column, or none at all
 
     @classmethod
     def of(
@@ -79,6 +79,8 @@ class CompiledSelect:
             return cls(statement, make)
         fixed = {name: compiled.binds[name].effective_value for name in binds}
         fixed = {name: value for name, value in fixed.items() if value is not None}
+        if not any(processors):
+            processors = ()  # the driver's values are the values
         return cls(statement, make, compiled.string, binds, fixed, bind_processors, processors)
 
     async def all(self, connection: AsyncConnection, params: Mapping[str, Any]) -> list[Any]:
@@ -96,7 +98,7 @@ class CompiledSelect:
         ]
         rows = await _fetch(connection, self.sql, args)
         processors = self.processors
-        if not any(processors):
+        if not processors:
             return [make(row) for row in rows]
         return [
             make([v if p is None else p(v) for v, p in zip(row, processors, strict=True)])

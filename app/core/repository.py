@@ -20,6 +20,7 @@ from sqlalchemy import (
     func,
     insert,
     inspect,
+    literal,
     or_,
     select,
     text,
@@ -28,6 +29,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
+from sqlalchemy.sql.elements import BindParameter
 
 from app.core.database import Base, utcnow
 from app.core.errors import Problem
@@ -125,6 +127,7 @@ class SQLRepository(Generic[ModelT]):
     # The list statements of each shape of query, compiled at first use.
     _pages: ClassVar[dict[tuple[Any, ...], tuple[CompiledSelect, CompiledSelect | None]]]
     _compiles_pages: ClassVar[bool] = True
+    _reads_directly: ClassVar[bool] = True
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -133,6 +136,8 @@ class SQLRepository(Generic[ModelT]):
         super().__init_subclass__(**kwargs)
         cls._by_id = {}
         cls._pages = {}
+        # A repository with its own get (row rules) is read through it.
+        cls._reads_directly = cls.get is SQLRepository.get
         # A repository that builds its statements its own way is not compiled per shape.
         cls._compiles_pages = all(
             getattr(cls, name) is getattr(SQLRepository, name) for name in _STATEMENT_BUILDERS
@@ -155,7 +160,7 @@ class SQLRepository(Generic[ModelT]):
         """The row to show, or None: a tuple with the columns as attributes, read with SQL
         compiled once per dialect, without the ORM. A repository that overrides
         :meth:`get` (to add its own row rules) is read through it instead."""
-        if type(self).get is not SQLRepository.get:
+        if not self._reads_directly:
             return await self.get(row_id)
         connection = await self._connection()
         compiled = self._by_id.get(connection.dialect.name)
@@ -217,13 +222,11 @@ class SQLRepository(Generic[ModelT]):
                 return column >= value  # type: ignore[no-any-return]
             case "in":
                 return column.in_(value)  # type: ignore[no-any-return]
-            case "contains":
-                # SQLite's LIKE ignores ASCII case; instr() compares exactly.
-                if self.session.get_bind().dialect.name == "sqlite":
-                    return func.instr(column, value) > 0
-                return column.contains(value, autoescape=True)  # type: ignore[no-any-return]
-            case "icontains":
-                return column.icontains(value, autoescape=True)  # type: ignore[no-any-return]
+            case "contains" | "icontains":
+                dialect = self.session.get_bind().dialect.name
+                if not isinstance(value, BindParameter):  # else bound by _bound, as operand
+                    value = literal(_text_operand(condition.operator, value, dialect), String())
+                return _text_match(column, condition.operator, value, dialect)
             case "is_null":
                 return column.is_(None) if value else column.is_not(None)  # type: ignore[no-any-return]
         raise ValueError(f"unknown operator {condition.operator!r}")
@@ -345,15 +348,13 @@ class SQLRepository(Generic[ModelT]):
             return column.in_(binds), dict(zip(names, value, strict=True)), len(value)
         if operator == "is_null":
             return (column.is_(None) if value else column.is_not(None)), {}, bool(value)
-        if operator == "icontains" or (operator == "contains" and dialect.name != "sqlite"):
-            # LIKE with the value escaped here, as autoescape does for a literal; the
-            # pattern is a plain string (a length would cut it on PostgreSQL's cast).
-            pattern = bindparam(prefix, type_=String())
-            if operator == "icontains":
-                like = func.lower(column).like(func.lower(pattern), escape="/")
-            else:
-                like = column.like(pattern, escape="/")
-            return like, {prefix: f"%{_escape_like(value)}%"}, None
+        if operator in ("contains", "icontains"):
+            bound = Condition(condition.field, operator, bindparam(prefix, type_=String()))
+            return (
+                self.condition(bound),
+                {prefix: _text_operand(operator, value, dialect.name)},
+                None,
+            )
         bound = Condition(condition.field, operator, bindparam(prefix, type_=column.type))
         return self.condition(bound), {prefix: value}, None
 
@@ -549,9 +550,26 @@ class SQLRepository(Generic[ModelT]):
         return Problem(409, "The change conflicts with stored data.", title="Conflict")
 
 
-def _escape_like(value: str) -> str:
-    """``value`` matched literally by LIKE ... ESCAPE '/' (SQLAlchemy's autoescape)."""
-    return value.replace("/", "//").replace("%", "/%").replace("_", "/_")
+def _text_operand(operator: str, value: str, dialect: str) -> str:
+    """What :func:`_text_match` compares with: the text itself for instr(), else a LIKE
+    pattern in which ``value`` matches literally (escaped as SQLAlchemy's autoescape)."""
+    if operator == "contains" and dialect == "sqlite":
+        return value
+    escaped = value.replace("/", "//").replace("%", "/%").replace("_", "/_")
+    return f"%{escaped}%"
+
+
+def _text_match(
+    column: Any, operator: str, operand: ColumnElement[Any], dialect: str
+) -> ColumnElement[bool]:
+    """``contains`` (exact) and ``icontains`` (case folded by lower()). SQLite's LIKE ignores
+    ASCII case, so it finds exact text with instr(). The operand is a plain string: a
+    length in its type would cut a long pattern in PostgreSQL's cast."""
+    if operator == "contains" and dialect == "sqlite":
+        return func.instr(column, operand) > 0
+    if operator == "contains":
+        return column.like(operand, escape="/")  # type: ignore[no-any-return]
+    return func.lower(column).like(func.lower(operand), escape="/")
 
 
 def _visible(target: type[Any], statement: Select[Any]) -> Select[Any]:

@@ -55,14 +55,14 @@ class ResourceService(Generic[ModelT, CreateT, UpdateT]):
 
     async def get(self, row_id: Any) -> ModelT:
         """The row to change (an ORM object), or a 404."""
-        row = await self.repository.get(row_id)
-        if row is None:
-            raise Problem(404, f"No {self.resource} has the id {row_id}.")
+        row: ModelT = self._found(await self.repository.get(row_id), row_id)
         return row
 
     async def read(self, row_id: Any) -> Any:
         """The row to show (its columns as attributes, read without the ORM), or a 404."""
-        row = await self.repository.read(row_id)
+        return self._found(await self.repository.read(row_id), row_id)
+
+    def _found(self, row: Any, row_id: Any) -> Any:
         if row is None:
             raise Problem(404, f"No {self.resource} has the id {row_id}.")
         return row
