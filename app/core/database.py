@@ -25,6 +25,8 @@ from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.pool import StaticPool
 from sqlalchemy.types import TypeDecorator
 
+from app.core.sqlite import quiet_url
+
 __all__ = [
     "AsyncDBPool",
     "Base",
@@ -200,6 +202,7 @@ def _create_engine(url: URL, pool: PoolOptions, *, echo: bool) -> AsyncEngine:
             pool_timeout=pool.timeout,
             pool_pre_ping=pool.pre_ping,
         )
+    url = quiet_url(url)
     if url.database in (None, "", ":memory:"):
         # An in-memory database lives in its one connection: share it.
         engine = create_async_engine(
