@@ -13,10 +13,12 @@ from typing import Any
 from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.routing import APIRoute
+from starlette.routing import Route
 
 from app.config import Settings, SettingsError, get_settings
 from app.core.database import AsyncDBPool, Base, PoolOptions
 from app.core.discovery import CustomExtensions, ExtensionError, discover
+from app.core.dispatch import OperationDispatcher, OperationTable
 from app.core.errors import index_route_methods, install_error_handlers
 from app.core.health import router as health_router
 from app.core.http_client import (
@@ -78,6 +80,11 @@ def create_app(
         redoc_url=None,
     )
     app.state.settings = settings
+    # Innermost: generated operations are answered here, inside the request id and CORS.
+    operations = OperationTable()
+    app.add_middleware(
+        OperationDispatcher, table=operations, exception_handlers=app.exception_handlers
+    )
     # Outermost last: every response, CORS preflights included, gets a request id.
     app.add_middleware(
         CORSMiddleware,
@@ -104,6 +111,12 @@ def create_app(
     _refuse_shadowing(extensions, routers)
     for router in routers:
         app.include_router(router)
+    operations.build(
+        [
+            *(route for route in app.router.routes if isinstance(route, Route)),
+            *(route for router in routers for route in router.routes),
+        ]
+    )
     app.state.route_methods = index_route_methods(
         [*app.router.routes, *(r for router in routers for r in router.routes)]
     )

@@ -31,7 +31,13 @@ Handler = Callable[[Request], Coroutine[Any, Any, Response]]
 
 
 class OperationRoute(APIRoute):
-    """A generated operation, handled without FastAPI's per-request dependency solving."""
+    """A generated operation, handled without FastAPI's per-request dependency solving.
+
+    ``operation`` is its precompiled handler, which :mod:`app.core.dispatch` calls
+    directly (None: the endpoint has another shape, and FastAPI handles it).
+    """
+
+    operation: Handler | None = None
 
     def get_route_handler(self) -> Handler:
         dependant = self.dependant
@@ -45,6 +51,7 @@ class OperationRoute(APIRoute):
             and self.body_field is None
         )
         if not simple:
+            self.operation = None
             return super().get_route_handler()
         endpoint = dependant.call
         assert endpoint is not None
@@ -77,6 +84,7 @@ class OperationRoute(APIRoute):
                 response: Response = await endpoint(**arguments)
             return response
 
+        self.operation = handle
         return handle
 
 

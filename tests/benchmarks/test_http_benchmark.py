@@ -36,3 +36,18 @@ def test_a_tiny_run_on_sqlite_measures_every_app_and_operation(tmp_path: Path) -
     assert report["machine"]["load_tool"]
     assert report["machine"]["cpu_count"] >= 1
     assert "SQLite" in completed.stdout
+
+
+def test_the_in_process_run_measures_every_app_and_operation() -> None:
+    command = [sys.executable, "-m", "benchmarks.http.inprocess", "--requests", "20",
+               "--concurrency", "4"]  # fmt: skip
+
+    completed = subprocess.run(
+        command, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120, check=False
+    )
+
+    assert completed.returncode == 0, completed.stderr
+    lines = completed.stdout.splitlines()
+    for op in OPS:
+        for app in APPS:
+            assert any(line.split()[:2] == [op, app] for line in lines), (op, app)

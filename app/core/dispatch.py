@@ -1,0 +1,160 @@
+"""Generated operations served from a table of their paths, before FastAPI's router.
+
+FastAPI finds a request's route by trying every route of every included router in turn,
+then passes the request through its exception and exit-stack layers, its route wrapper
+and the route's handler. For a generated operation all of that is known when the app
+is built: :class:`OperationDispatcher` looks the path's first segment up in a table,
+tries only the routes under it, in the app's own order, and calls the operation's
+precompiled handler (:class:`app.core.routing.OperationRoute`) itself. It answers the
+handler's errors through the app's own exception handlers, as FastAPI would.
+
+It sits inside the runtime's middleware (request id, access line, CORS), which every
+request still passes. Whatever is not a generated operation (another route, a method
+the path does not serve, HEAD, a trailing slash, a mounted app) goes on to FastAPI
+unchanged, so the answer to any request is the one FastAPI would give.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.convertors import StringConvertor
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route, WebSocketRoute
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from app.core.routing import OperationRoute
+
+__all__ = ["OperationDispatcher", "OperationTable"]
+
+Handler = Callable[[Request], Awaitable[Response]]
+ExceptionHandler = Callable[[Request, Exception], Any]
+
+
+@dataclass(frozen=True, slots=True)
+class _Candidate:
+    """One route under a first path segment: its pattern and methods, and the handler
+    of a generated operation (None: FastAPI answers whatever reaches this route)."""
+
+    pattern: re.Pattern[str] | None  # None: any path (a mount); FastAPI answers
+    methods: frozenset[str]
+    route: BaseRoute
+    handler: Handler | None
+
+
+@dataclass
+class OperationTable:
+    """The app's routes by the first segment of their path, in the app's order."""
+
+    by_segment: dict[str, list[_Candidate]] = field(default_factory=dict)
+
+    def build(self, routes: Iterable[BaseRoute]) -> None:
+        """Index ``routes`` (in the order the app tries them)."""
+        by_segment: dict[str, list[_Candidate]] = {}
+        everywhere: list[tuple[int, _Candidate]] = []  # routes that may match any path
+        for order, route in enumerate(routes):
+            candidate, segment = _candidate(route)
+            if candidate is None:
+                continue
+            if segment is None:
+                everywhere.append((order, candidate))
+                continue
+            by_segment.setdefault(segment, []).append(candidate)
+        if everywhere:
+            # A route that may match any first segment must keep its place in every list;
+            # rather than interleave, send every request to FastAPI.
+            by_segment.clear()
+        self.by_segment = by_segment
+
+    def find(self, scope: Scope) -> tuple[_Candidate, dict[str, str]] | None:
+        """The generated operation that answers this request, with its path parameters;
+        None when FastAPI should answer it."""
+        path: str = scope["path"]
+        candidates = self.by_segment.get(path[1:].partition("/")[0])
+        if candidates is None:
+            return None
+        method = scope["method"]
+        for candidate in candidates:
+            if candidate.pattern is None:
+                return None
+            found = candidate.pattern.match(path)
+            if found is None or method not in candidate.methods:
+                continue
+            if candidate.handler is None:
+                return None
+            return candidate, found.groupdict()
+        return None
+
+
+def _candidate(route: BaseRoute) -> tuple[_Candidate | None, str | None]:
+    """``route`` as a candidate, and the first segment of its path (None: any)."""
+    if isinstance(route, WebSocketRoute):
+        return None, None  # never answers HTTP
+    if not isinstance(route, Route):
+        return _Candidate(None, frozenset(), route, None), None  # a mount: any path
+    methods = frozenset(route.methods or ())
+    handler = route.operation if isinstance(route, OperationRoute) else None
+    plain = all(isinstance(c, StringConvertor) for c in route.param_convertors.values())
+    candidate = _Candidate(route.path_regex, methods, route, handler if plain else None)
+    first = route.path[1:].partition("/")[0]
+    return candidate, (None if "{" in first else first)
+
+
+class OperationDispatcher:
+    """ASGI middleware: a generated operation is answered here, anything else by ``app``."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        table: OperationTable,
+        exception_handlers: Mapping[Any, ExceptionHandler],
+    ) -> None:
+        self.app = app
+        self.table = table
+        # Starlette's exception middleware takes every handler but those of Exception and
+        # 500, which its outermost middleware runs (here: the request-context middleware).
+        self.exception_handlers = exception_handlers
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        found = None
+        if scope["type"] == "http" and not scope.get("root_path"):
+            found = self.table.find(scope)
+        if found is None:
+            await self.app(scope, receive, send)
+            return
+        candidate, path_params = found
+        assert candidate.handler is not None
+        scope["path_params"] = path_params
+        scope["route"] = candidate.route
+        request = Request(scope, receive, send)
+        try:
+            response = await candidate.handler(request)
+        except Exception as exc:
+            response = await self._answer(request, exc)
+        await response(scope, receive, send)
+
+    async def _answer(self, request: Request, exc: Exception) -> Response:
+        """The app's answer to an error, from its exception handlers (as Starlette's
+        exception middleware finds them); an error none handles goes on up."""
+        handlers = self.exception_handlers
+        handler = None
+        if isinstance(exc, HTTPException) and exc.status_code != 500:
+            handler = handlers.get(exc.status_code)
+        if handler is None:
+            mro = type(exc).__mro__[:-2]  # not Exception, nor BaseException
+            handler = next((handlers[c] for c in mro if c in handlers), None)
+        if handler is None:
+            raise exc
+        if inspect.iscoroutinefunction(handler):
+            response: Response = await handler(request, exc)
+        else:
+            response = await run_in_threadpool(handler, request, exc)
+        return response
