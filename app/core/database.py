@@ -26,6 +26,7 @@ from sqlalchemy.pool import StaticPool
 from sqlalchemy.types import TypeDecorator
 
 from app.core.sqlite import quiet_url
+from app.core.unit import UnitOfWork
 
 __all__ = [
     "AsyncDBPool",
@@ -35,6 +36,7 @@ __all__ = [
     "UTCDateTime",
     "enum_column",
     "get_db_session",
+    "request_unit",
     "utcnow",
 ]
 
@@ -192,7 +194,7 @@ def _json_text(value: Any) -> str:
 
 def _create_engine(url: URL, pool: PoolOptions, *, echo: bool) -> AsyncEngine:
     if url.get_backend_name() != "sqlite":
-        return create_async_engine(
+        engine = create_async_engine(
             url,
             echo=echo,
             json_serializer=_json_text,
@@ -202,6 +204,7 @@ def _create_engine(url: URL, pool: PoolOptions, *, echo: bool) -> AsyncEngine:
             pool_timeout=pool.timeout,
             pool_pre_ping=pool.pre_ping,
         )
+        return engine
     url = quiet_url(url)
     if url.database in (None, "", ":memory:"):
         # An in-memory database lives in its one connection: share it.
@@ -231,6 +234,14 @@ def request_session(request: Request) -> AbstractAsyncContextManager[AsyncSessio
     """A session for ``request``: committed when the handler succeeds, rolled back otherwise."""
     database: AsyncDBPool = request.app.state.database
     return database.get_session()
+
+
+def request_unit(request: Request) -> AbstractAsyncContextManager[UnitOfWork]:
+    """The database work of ``request`` (see :class:`app.core.unit.UnitOfWork`): its
+    session, made on first use, committed when the handler succeeds, rolled back
+    otherwise."""
+    database: AsyncDBPool = request.app.state.database
+    return UnitOfWork.opened(database)
 
 
 async def get_db_session(request: Request) -> AsyncIterator[AsyncSession]:

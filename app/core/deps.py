@@ -8,10 +8,10 @@ import httpx
 from fastapi import Depends
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.database import get_db_session, request_session
+from app.core.database import get_db_session, request_session, request_unit
 from app.core.http_client import get_http_client
 
-__all__ = ["HttpClientDep", "SessionDep", "request_session"]
+__all__ = ["HttpClientDep", "SessionDep", "request_session", "request_unit"]
 
 # scope="function": commit before the response is sent, and release the pooled
 # connection before the client's next request arrives.

@@ -35,6 +35,7 @@ from app.core.database import Base, utcnow
 from app.core.errors import Problem
 from app.core.query import Condition, Listing, ListQuery
 from app.core.reader import CompiledSelect, row_type
+from app.core.unit import UnitOfWork
 
 __all__ = [
     "BelongsTo",
@@ -129,8 +130,14 @@ class SQLRepository(Generic[ModelT]):
     _compiles_pages: ClassVar[bool] = True
     _reads_directly: ClassVar[bool] = True
 
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+    def __init__(self, session: AsyncSession | UnitOfWork) -> None:
+        # A request's unit makes its session on first use; reads before it need none.
+        self.unit = session if isinstance(session, UnitOfWork) else UnitOfWork.of(session)
+
+    @property
+    def session(self) -> AsyncSession:
+        """The request's ORM session (made on first use)."""
+        return self.unit.session
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -162,19 +169,12 @@ class SQLRepository(Generic[ModelT]):
         :meth:`get` (to add its own row rules) is read through it instead."""
         if not self._reads_directly:
             return await self.get(row_id)
-        connection = await self._connection()
-        compiled = self._by_id.get(connection.dialect.name)
-        if compiled is None:
-            compiled = self._compile_by_id(connection.dialect)
-        rows = await compiled.all(connection, {"row_id": row_id})
+        async with self.unit.reading() as connection:
+            compiled = self._by_id.get(connection.dialect.name)
+            if compiled is None:
+                compiled = self._compile_by_id(connection.dialect)
+            rows = await compiled.all(connection, {"row_id": row_id})
         return rows[0] if rows else None
-
-    async def _connection(self) -> AsyncConnection:
-        """The session's connection, for reads that skip the ORM; whatever the session
-        holds unsent is sent first, so that those reads see this request's changes."""
-        if self.session.new or self.session.dirty or self.session.deleted:
-            await self.session.flush()
-        return await self.session.connection()
 
     @classmethod
     def _compile_by_id(cls, dialect: Any) -> CompiledSelect:
@@ -223,7 +223,7 @@ class SQLRepository(Generic[ModelT]):
             case "in":
                 return column.in_(value)  # type: ignore[no-any-return]
             case "contains" | "icontains":
-                dialect = self.session.get_bind().dialect.name
+                dialect = self.unit.dialect.name
                 if not isinstance(value, BindParameter):  # else bound by _bound, as operand
                     value = literal(_text_operand(condition.operator, value, dialect), String())
                 return _text_match(column, condition.operator, value, dialect)
@@ -246,19 +246,19 @@ class SQLRepository(Generic[ModelT]):
         compiled once per shape of query (which filters and operators, which sort, a
         cursor or not, the limit) and only the values change from request to request.
         """
-        connection = await self._connection()
         bound_to = f"{self.model.__tablename__}:{query.fingerprint()}"
         key = None
         if query.cursor is not None:
             key = self.listing.cursor.decode(query.cursor, query.order, bound_to)
-        if where or not self._compiles_pages:
-            rows, total = await self._page_rows(connection, query, key, where)
-        else:
-            compiled, counted, params = self._compiled_page(connection.dialect, query, key)
-            rows = await compiled.all(connection, params)
-            total = None
-            if counted is not None:
-                total = (await counted.all(connection, params))[0][0]
+        async with self.unit.reading() as connection:
+            if where or not self._compiles_pages:
+                rows, total = await self._page_rows(connection, query, key, where)
+            else:
+                compiled, counted, params = self._compiled_page(connection.dialect, query, key)
+                rows = await compiled.all(connection, params)
+                total = None
+                if counted is not None:
+                    total = (await counted.all(connection, params))[0][0]
         if len(rows) <= query.limit:
             return Page(rows, None, total)
         last = rows[query.limit - 1]

@@ -9,7 +9,7 @@ from pydantic import Field, TypeAdapter
 
 from app.core.body import JSON_BODY, MERGE_PATCH_BODY, read_body, read_items
 from app.core.context import RequestContext
-from app.core.deps import request_session
+from app.core.deps import request_unit
 from app.core.errors import NOT_ALLOWED, method_not_allowed
 from app.core.etag import etag, not_modified
 from app.core.params import refuse_undeclared_query
@@ -40,10 +40,11 @@ def build_router(
     """
 
     # One dependency, async (FastAPI runs a plain def in a worker thread): the
-    # request's session, committed before the response is sent, and the service.
+    # request's database work (a session made on first use, committed before the
+    # response is sent), and the service.
     async def get_service(request: Request) -> AsyncIterator[EventServiceBase]:
-        async with request_session(request) as session:
-            yield service_class(repository_class(session), RequestContext(request))
+        async with request_unit(request) as unit:
+            yield service_class(repository_class(unit), RequestContext(request))
 
     Service = Annotated[EventServiceBase, Depends(get_service, scope="function")]
     RowId = Annotated[int, Path(ge=1, le=INT64_MAX)]
@@ -124,7 +125,7 @@ def build_router(
 
     @router.get("/{event_id}/images", operation_id="list_event_images")
     async def list_event_images(request: Request, service: Service, event_id: RowId) -> Response:
-        related = image_repository(service.repository.session)
+        related = image_repository(service.repository.unit)
         scope = ("images", event_id)
         query = images_listing.parse(request.query_params, scope=scope)
         await service.read(event_id)
@@ -139,7 +140,7 @@ def build_router(
     async def list_event_performers(
         request: Request, service: Service, event_id: RowId
     ) -> Response:
-        related = performer_repository(service.repository.session)
+        related = performer_repository(service.repository.unit)
         scope = ("performers", event_id)
         query = performers_listing.parse(request.query_params, scope=scope)
         await service.read(event_id)

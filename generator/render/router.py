@@ -20,7 +20,7 @@ from pydantic import Field, TypeAdapter
 
 from app.core.body import JSON_BODY, MERGE_PATCH_BODY, read_body, read_items
 from app.core.context import RequestContext
-from app.core.deps import request_session
+from app.core.deps import request_unit
 from app.core.errors import NOT_ALLOWED, method_not_allowed
 from app.core.etag import etag, not_modified
 from app.core.params import refuse_undeclared_query
@@ -80,10 +80,11 @@ def render_router(resource: Resource, project: Project) -> str:
         ),
         "\n",
         "    # One dependency, async (FastAPI runs a plain def in a worker thread): the\n",
-        "    # request's session, committed before the response is sent, and the service.\n",
+        "    # request's database work (a session made on first use, committed before the\n",
+        "    # response is sent), and the service.\n",
         f"    async def get_service(request: Request) -> AsyncIterator[{name}ServiceBase]:\n",
-        "        async with request_session(request) as session:\n",
-        "            yield service_class(repository_class(session), RequestContext(request))\n\n",
+        "        async with request_unit(request) as unit:\n",
+        "            yield service_class(repository_class(unit), RequestContext(request))\n\n",
         f'    Service = Annotated[{name}ServiceBase, Depends(get_service, scope="function")]\n',
         f"    {_id_alias('RowId', resource)}\n",
         "    listing = repository_class.listing\n",
@@ -280,7 +281,7 @@ def _nested(resource: Resource, relation: Relation, project: Project) -> str:
             "\n",
             f'    @router.get("{base}", operation_id="{op}")\n',
             f"    async def {op}(request: Request, service: Service, {key}: RowId) -> Response:\n",
-            f"        related = {_related_class(target)}(service.repository.session)\n",
+            f"        related = {_related_class(target)}(service.repository.unit)\n",
             f"        scope = ({relation.name!r}, {key})\n",
             f"        query = {_nested_listing(relation)}"
             ".parse(request.query_params, scope=scope)\n",

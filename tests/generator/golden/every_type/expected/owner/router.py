@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Path, Request, Response
 
 from app.core.body import JSON_BODY, MERGE_PATCH_BODY, read_body
 from app.core.context import RequestContext
-from app.core.deps import request_session
+from app.core.deps import request_unit
 from app.core.etag import etag, not_modified
 from app.core.params import refuse_undeclared_query
 from app.core.responses import json_response, page_fields, with_related
@@ -33,10 +33,11 @@ def build_router(
     """
 
     # One dependency, async (FastAPI runs a plain def in a worker thread): the
-    # request's session, committed before the response is sent, and the service.
+    # request's database work (a session made on first use, committed before the
+    # response is sent), and the service.
     async def get_service(request: Request) -> AsyncIterator[OwnerServiceBase]:
-        async with request_session(request) as session:
-            yield service_class(repository_class(session), RequestContext(request))
+        async with request_unit(request) as unit:
+            yield service_class(repository_class(unit), RequestContext(request))
 
     Service = Annotated[OwnerServiceBase, Depends(get_service, scope="function")]
     RowId = Annotated[int, Path(ge=1, le=INT64_MAX)]
@@ -97,7 +98,7 @@ def build_router(
 
     @router.get("/{owner_id}/samples", operation_id="list_owner_samples")
     async def list_owner_samples(request: Request, service: Service, owner_id: RowId) -> Response:
-        related = sample_repository(service.repository.session)
+        related = sample_repository(service.repository.unit)
         scope = ("samples", owner_id)
         query = samples_listing.parse(request.query_params, scope=scope)
         await service.read(owner_id)

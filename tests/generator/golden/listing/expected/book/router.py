@@ -10,7 +10,7 @@ from pydantic import Field, TypeAdapter
 
 from app.core.body import JSON_BODY, MERGE_PATCH_BODY, read_body, read_items
 from app.core.context import RequestContext
-from app.core.deps import request_session
+from app.core.deps import request_unit
 from app.core.errors import NOT_ALLOWED, method_not_allowed
 from app.core.etag import etag, not_modified
 from app.core.params import refuse_undeclared_query
@@ -39,10 +39,11 @@ def build_router(
     """
 
     # One dependency, async (FastAPI runs a plain def in a worker thread): the
-    # request's session, committed before the response is sent, and the service.
+    # request's database work (a session made on first use, committed before the
+    # response is sent), and the service.
     async def get_service(request: Request) -> AsyncIterator[BookServiceBase]:
-        async with request_session(request) as session:
-            yield service_class(repository_class(session), RequestContext(request))
+        async with request_unit(request) as unit:
+            yield service_class(repository_class(unit), RequestContext(request))
 
     Service = Annotated[BookServiceBase, Depends(get_service, scope="function")]
     RowId = Annotated[int, Path(ge=1, le=INT64_MAX)]
@@ -119,7 +120,7 @@ def build_router(
 
     @router.get("/{book_id}/shelves", operation_id="list_book_shelves")
     async def list_book_shelves(request: Request, service: Service, book_id: RowId) -> Response:
-        related = shelf_repository(service.repository.session)
+        related = shelf_repository(service.repository.unit)
         scope = ("shelves", book_id)
         query = shelves_listing.parse(request.query_params, scope=scope)
         await service.read(book_id)

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Path, Request, Response
 
 from app.core.body import JSON_BODY, read_body
 from app.core.context import RequestContext
-from app.core.deps import request_session
+from app.core.deps import request_unit
 from app.core.etag import etag, not_modified
 from app.core.params import refuse_undeclared_query
 from app.core.responses import json_response, page_fields, with_related
@@ -31,10 +31,11 @@ def build_router(
     """
 
     # One dependency, async (FastAPI runs a plain def in a worker thread): the
-    # request's session, committed before the response is sent, and the service.
+    # request's database work (a session made on first use, committed before the
+    # response is sent), and the service.
     async def get_service(request: Request) -> AsyncIterator[DocumentServiceBase]:
-        async with request_session(request) as session:
-            yield service_class(repository_class(session), RequestContext(request))
+        async with request_unit(request) as unit:
+            yield service_class(repository_class(unit), RequestContext(request))
 
     Service = Annotated[DocumentServiceBase, Depends(get_service, scope="function")]
     RowId = Annotated[int, Path(ge=1, le=INT64_MAX)]

@@ -1,0 +1,105 @@
+"""The database work of one request: a session made on first use, and reads without one.
+
+Most requests only read. An ORM session costs its own set-up, a connection held from the
+first statement to the end of the request, and a COMMIT then a ROLLBACK at the end
+(a round trip each on a server; a thread hop each with aiosqlite). A read compiled
+ahead of time (``app.core.reader``) needs none of that: it borrows a pooled connection
+for its one statement and gives it straight back. The session is made the first time
+something asks for it (a write, a hook using the ORM, a custom query); from then on
+reads go through its connection, after sending whatever it holds unsent, so that they
+see the request's own changes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
+
+from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
+
+if TYPE_CHECKING:
+    from app.core.database import AsyncDBPool
+
+__all__ = ["UnitOfWork"]
+
+
+class UnitOfWork:
+    """One request's (or one script step's) database work; repositories share it."""
+
+    __slots__ = ("_engine", "_session", "_sessionmaker")
+
+    def __init__(
+        self, engine: AsyncEngine | None, sessionmaker: async_sessionmaker[AsyncSession] | None
+    ) -> None:
+        self._engine = engine
+        self._sessionmaker = sessionmaker
+        self._session: AsyncSession | None = None
+
+    @classmethod
+    def of(cls, session: AsyncSession) -> UnitOfWork:
+        """The work of a session someone else opened and will end: every read goes
+        through it (custom routes, scripts and tests that hold a session)."""
+        unit = cls(None, None)
+        unit._session = session
+        return unit
+
+    @property
+    def session(self) -> AsyncSession:
+        """The request's ORM session, made on first use."""
+        if self._session is None:
+            assert self._sessionmaker is not None
+            self._session = self._sessionmaker()
+        return self._session
+
+    @property
+    def dialect(self) -> Dialect:
+        if self._engine is not None:
+            return self._engine.dialect
+        return self.session.get_bind().dialect
+
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[AsyncConnection]:
+        """A connection for one read: the session's once it has begun (whatever it
+        holds unsent is sent first), else a pooled one, given back on the way out."""
+        session = self._session
+        if self._engine is None or (session is not None and _begun(session)):
+            session = self.session
+            if session.new or session.dirty or session.deleted:
+                await session.flush()
+            yield await session.connection()
+            return
+        async with self._engine.connect() as connection:
+            yield connection
+
+    async def commit(self) -> None:
+        if self._session is not None:
+            await self._session.commit()
+
+    async def rollback(self) -> None:
+        if self._session is not None:
+            await self._session.rollback()
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+
+    @classmethod
+    @asynccontextmanager
+    async def opened(cls, database: AsyncDBPool) -> AsyncIterator[UnitOfWork]:
+        """A unit committed when the block succeeds, rolled back on any error."""
+        unit = cls(database.engine, database.sessionmaker)
+        try:
+            yield unit
+        except BaseException:
+            await unit.rollback()
+            raise
+        else:
+            await unit.commit()
+        finally:
+            await unit.close()
+
+
+def _begun(session: AsyncSession) -> bool:
+    return bool(session.in_transaction() or session.new or session.dirty or session.deleted)
