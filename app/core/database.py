@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ from sqlalchemy import DateTime, MetaData, String, Text, event
 from sqlalchemy import Enum as SAEnum
 from sqlalchemy.dialects import mysql, postgresql
 from sqlalchemy.engine import URL, Dialect, make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -159,6 +161,7 @@ class PoolOptions:
     max_overflow: int = 10
     recycle: int = 1800
     timeout: float = 30.0
+    # Ping a connection before use once it has been idle (see _ping_idle_connections).
     pre_ping: bool = True
 
 
@@ -202,8 +205,9 @@ def _create_engine(url: URL, pool: PoolOptions, *, echo: bool) -> AsyncEngine:
             max_overflow=pool.max_overflow,
             pool_recycle=pool.recycle,
             pool_timeout=pool.timeout,
-            pool_pre_ping=pool.pre_ping,
         )
+        if pool.pre_ping:
+            _ping_idle_connections(engine)
         return engine
     url = quiet_url(url)
     if url.database in (None, "", ":memory:"):
@@ -219,6 +223,41 @@ def _create_engine(url: URL, pool: PoolOptions, *, echo: bool) -> AsyncEngine:
         )
     event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
     return engine
+
+
+# A connection given back to the pool this recently is not pinged again: a request that
+# reads then writes borrows one twice in a row (HikariCP's aliveBypassWindowMs: 500 ms).
+PING_AFTER_IDLE_SECONDS = 0.5
+
+
+def _ping_idle_connections(engine: AsyncEngine) -> None:
+    """Before a pooled connection is used, ping it, unless it was in use moments ago.
+
+    SQLAlchemy's ``pool_pre_ping`` pings on every checkout: on asyncpg that is three
+    round trips (BEGIN, a ping, ROLLBACK), more than the statement the request came
+    for. A connection that fails its ping is dropped and the pool gives another one.
+    """
+    dialect = engine.dialect
+
+    def stamp(dbapi_connection: Any, record: Any, *rest: Any) -> None:
+        del dbapi_connection, rest
+        record.info["idle_since"] = time.monotonic()
+
+    def ping(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+        del proxy
+        idle_since = record.info.get("idle_since", 0.0)
+        if time.monotonic() - idle_since < PING_AFTER_IDLE_SECONDS:
+            return
+        try:
+            alive = dialect.do_ping(dbapi_connection)
+        except Exception as exc:  # whatever the driver raises for a dead connection
+            raise DisconnectionError(f"the pooled connection failed its ping: {exc}") from exc
+        if not alive:
+            raise DisconnectionError("the pooled connection failed its ping")
+
+    event.listen(engine.sync_engine, "connect", stamp)
+    event.listen(engine.sync_engine, "checkin", stamp)
+    event.listen(engine.sync_engine, "checkout", ping)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
