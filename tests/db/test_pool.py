@@ -1,13 +1,15 @@
-"""Pooled connections are pinged before use once idle, and a dead one is replaced.
+"""The pool of a server database: connections kept, pinged once idle, dead ones replaced.
 
-A connection given back moments ago is used without a ping (it costs three round trips
-on asyncpg); one idle for longer is pinged, and when the server has dropped it the
+Every connection the pool opens, up to its size plus its overflow, is kept for the next
+burst. A connection given back moments ago is used without a ping (it costs three round
+trips on asyncpg); one idle for longer is pinged, and when the server has dropped it the
 pool opens another, so the request never sees the dead connection.
 """
 
 from __future__ import annotations
 
 import asyncio
+from contextlib import AsyncExitStack
 from typing import Any
 
 import pytest
@@ -90,3 +92,25 @@ def test_a_connection_the_server_dropped_is_replaced(
     assert second != first
     # The dropped connection failed its ping; the pool opened a new one, which passed.
     assert pings[-2:] == [False, True]
+
+
+def test_connections_opened_under_load_are_kept(database_url: URL, dialect: str) -> None:
+    database = AsyncDBPool(database_url, pool=PoolOptions(size=1, max_overflow=2))
+
+    async def burst() -> set[int]:
+        async with AsyncExitStack() as stack:
+            connections = [
+                await stack.enter_async_context(database.engine.connect()) for _ in range(3)
+            ]
+            ids = [(await c.execute(text(_BACKEND_ID[dialect]))).scalar_one() for c in connections]
+        return {int(i) for i in ids}
+
+    async def work() -> tuple[set[int], set[int]]:
+        try:
+            return await burst(), await burst()
+        finally:
+            await database.dispose()
+
+    first, second = asyncio.run(work())
+    assert len(first) == 3
+    assert second == first  # the same three connections, none closed and reopened
