@@ -18,10 +18,11 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Select, Table
+from sqlalchemy import Insert, Select, Table
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql.base import Executable
 
 __all__ = ["CompiledSelect", "row_type"]
 
@@ -45,9 +46,10 @@ DIRECT_DRIVERS = frozenset({"aiosqlite", "asyncpg", "aiomysql"})
 
 @dataclass(frozen=True, slots=True)
 class CompiledSelect:
-    """One SELECT in one dialect's SQL: what to send, and how to read what comes back."""
+    """One SELECT (or INSERT … RETURNING) in one dialect's SQL: what to send, and how to
+    read what comes back."""
 
-    statement: Select[Any]
+    statement: Executable
     make: Callable[[Sequence[Any]], Any]
     sql: str = ""  # empty: the driver is not one of DIRECT_DRIVERS
     binds: tuple[str, ...] = ()  # the statement's parameter names, in the driver's order
@@ -58,10 +60,18 @@ class CompiledSelect:
 
     @classmethod
     def of(
-        cls, statement: Select[Any], dialect: Dialect, make: Callable[[Sequence[Any]], Any]
+        cls,
+        statement: Select[Any] | Insert,
+        dialect: Dialect,
+        make: Callable[[Sequence[Any]], Any],
+        *,
+        drivers: frozenset[str] | None = None,
     ) -> CompiledSelect:
+        """``statement`` compiled for ``dialect``; sent through the driver itself when
+        the driver is one of ``drivers`` (by default, :data:`DIRECT_DRIVERS`)."""
         compiled = statement.compile(dialect=dialect)
-        if dialect.driver not in DIRECT_DRIVERS or not compiled.positional:
+        direct = DIRECT_DRIVERS if drivers is None else drivers
+        if dialect.driver not in direct or not compiled.positional:
             return cls(statement, make)
         binds = tuple(compiled.positiontup or ())
         bind_processors = tuple(
@@ -71,7 +81,7 @@ class CompiledSelect:
         try:
             processors = tuple(
                 column.type.dialect_impl(dialect).result_processor(dialect, None)
-                for column in statement.selected_columns
+                for column in _result_columns(statement)
             )
         except (SQLAlchemyError, TypeError, ValueError, KeyError, NotImplementedError):
             # A type whose reading depends on what the server says it sent (asyncpg's
@@ -104,6 +114,12 @@ class CompiledSelect:
             make([v if p is None else p(v) for v, p in zip(row, processors, strict=True)])
             for row in rows
         ]
+
+
+def _result_columns(statement: Select[Any] | Insert) -> Sequence[Any]:
+    if isinstance(statement, Select):
+        return list(statement.selected_columns)
+    return [column["expr"] for column in statement.returning_column_descriptions]
 
 
 async def _fetch(connection: AsyncConnection, sql: str, args: list[Any]) -> Sequence[Any]:

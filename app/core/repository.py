@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
+import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any, ClassVar, Generic, TypeVar
 
 import orjson
@@ -129,6 +131,9 @@ class SQLRepository(Generic[ModelT]):
     _pages: ClassVar[dict[tuple[Any, ...], tuple[CompiledSelect, CompiledSelect | None]]]
     _compiles_pages: ClassVar[bool] = True
     _reads_directly: ClassVar[bool] = True
+    # The INSERT … RETURNING of each dialect and set of columns given, compiled at first use.
+    _inserts: ClassVar[dict[tuple[str, frozenset[str]], CompiledSelect]]
+    _inserts_directly: ClassVar[bool] = True
 
     def __init__(self, session: AsyncSession | UnitOfWork) -> None:
         # A request's unit makes its session on first use; reads before it need none.
@@ -143,6 +148,9 @@ class SQLRepository(Generic[ModelT]):
         super().__init_subclass__(**kwargs)
         cls._by_id = {}
         cls._pages = {}
+        cls._inserts = {}
+        # A repository with its own insert (row rules) stores rows through it.
+        cls._inserts_directly = cls.insert is SQLRepository.insert
         # A repository with its own get (row rules) is read through it.
         cls._reads_directly = cls.get is SQLRepository.get
         # A repository that builds its statements its own way is not compiled per shape.
@@ -292,16 +300,18 @@ class SQLRepository(Generic[ModelT]):
         values of their parameters for this one."""
         params: dict[str, Any] = {}
         shape: list[Any] = [dialect.name, query.order, query.limit, query.include_deleted]
-        clauses = []
         for index, condition in enumerate(query.conditions):
-            clause, values, form = self._bound(condition, f"f{index}_", dialect)
-            clauses.append(clause)
+            values, form = _bound_values(condition, f"f{index}_", dialect.name)
             params.update(values)
             shape.append((condition.field, condition.operator, form))
         shape += [key is not None, query.count]
         cache_key = tuple(shape)
         found = self._pages.get(cache_key)
         if found is None:
+            clauses = [
+                self._bound(condition, f"f{index}_")
+                for index, condition in enumerate(query.conditions)
+            ]
             found = self._compile_page(dialect, query, clauses, key)
             if len(self._pages) >= _MAX_SHAPES:
                 self._pages.pop(next(iter(self._pages)))  # the oldest shape goes
@@ -333,30 +343,24 @@ class SQLRepository(Generic[ModelT]):
         statement = self.ordered(statement, query).limit(query.limit + 1)
         return CompiledSelect.of(statement, dialect, self._row_type()), counted
 
-    def _bound(
-        self, condition: Condition, prefix: str, dialect: Any
-    ) -> tuple[ColumnElement[bool], dict[str, Any], Any]:
-        """The SQL of one filter with its value as parameters named from ``prefix``, those
-        values, and what of the value shapes the SQL (how many values ``in`` has, whether
-        ``is_null`` asks for null)."""
+    def _bound(self, condition: Condition, prefix: str) -> ColumnElement[bool]:
+        """The SQL of one filter with its value as parameters named from ``prefix`` (the
+        values are :func:`_bound_values`)."""
         column = self.model.__table__.c[condition.field]
         value = condition.value
         operator = condition.operator
+        clause: ColumnElement[bool]
         if operator == "in":
-            names = [f"{prefix}{i}" for i in range(len(value))]
-            binds = [bindparam(name, type_=column.type) for name in names]
-            return column.in_(binds), dict(zip(names, value, strict=True)), len(value)
+            clause = column.in_([bindparam(f"{prefix}{i}", type_=column.type)
+                                 for i in range(len(value))])  # fmt: skip
+            return clause
         if operator == "is_null":
-            return (column.is_(None) if value else column.is_not(None)), {}, bool(value)
-        if operator in ("contains", "icontains"):
-            bound = Condition(condition.field, operator, bindparam(prefix, type_=String()))
-            return (
-                self.condition(bound),
-                {prefix: _text_operand(operator, value, dialect.name)},
-                None,
-            )
-        bound = Condition(condition.field, operator, bindparam(prefix, type_=column.type))
-        return self.condition(bound), {prefix: value}, None
+            clause = column.is_(None) if value else column.is_not(None)
+            return clause
+        # A text match's operand is a plain string (see _text_match).
+        bound_type = String() if operator in ("contains", "icontains") else column.type
+        return self.condition(Condition(condition.field, operator,
+                                        bindparam(prefix, type_=bound_type)))  # fmt: skip
 
     def _after(
         self, order: tuple[tuple[str, bool], ...], key: tuple[Any, ...]
@@ -461,6 +465,42 @@ class SQLRepository(Generic[ModelT]):
         result = await self.session.execute(statement)
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
+    async def insert_row(self, values: Mapping[str, Any]) -> Any:
+        """Store a new row and answer it as reads do (a tuple with the columns as
+        attributes): one INSERT … RETURNING compiled once per set of columns, without the
+        ORM, in the request's transaction. A repository that overrides :meth:`insert`,
+        or a database that cannot return inserted rows (MySQL), stores it through
+        :meth:`insert`."""
+        dialect = self.unit.dialect
+        if not self._inserts_directly or not dialect.insert_returning:
+            return await self.insert(values)
+        columns = self._columns(values)
+        for name, default in _python_defaults(self.model.__table__):
+            if name not in columns:
+                columns[name] = default.arg(None) if default.is_callable else default.arg
+        key = (dialect.name, frozenset(columns))
+        compiled = self._inserts.get(key) or self._compile_insert(dialect, key)
+        connection = await self.unit.writing()
+        try:
+            rows = await compiled.all(connection, {f"v_{k}": v for k, v in columns.items()})
+        except IntegrityError as exc:
+            raise self._integrity_problem(exc, values, deleting=False) from None
+        except sqlite3.IntegrityError as exc:  # sent through aiosqlite itself
+            wrapped = IntegrityError(compiled.sql, None, exc)
+            raise self._integrity_problem(wrapped, values, deleting=False) from None
+        return rows[0]
+
+    @classmethod
+    def _compile_insert(cls, dialect: Any, key: tuple[str, frozenset[str]]) -> CompiledSelect:
+        table = cls.model.__table__
+        given = {name: bindparam(f"v_{name}", type_=table.c[name].type) for name in sorted(key[1])}
+        statement = insert(table).values(given).returning(*table.c)
+        # Through aiosqlite itself, as reads are; a server driver keeps SQLAlchemy's
+        # execution, which opens the request's transaction on it.
+        compiled = CompiledSelect.of(statement, dialect, cls._row_type(), drivers=_DIRECT_WRITES)
+        cls._inserts[key] = compiled
+        return compiled
+
     async def insert(self, values: Mapping[str, Any]) -> ModelT:
         row: ModelT = self.model(**self._columns(values))
         self.session.add(row)
@@ -548,6 +588,35 @@ class SQLRepository(Generic[ModelT]):
             fields = tuple(f for c in fks for f in c.fields)
             return validation_like("A referenced row does not exist.", fields)
         return Problem(409, "The change conflicts with stored data.", title="Conflict")
+
+
+def _bound_values(condition: Condition, prefix: str, dialect: str) -> tuple[dict[str, Any], Any]:
+    """The parameters of one filter (named from ``prefix``), and what of its value shapes
+    the SQL: how many values ``in`` has, whether ``is_null`` asks for null."""
+    value = condition.value
+    operator = condition.operator
+    if operator == "in":
+        return {f"{prefix}{i}": v for i, v in enumerate(value)}, len(value)
+    if operator == "is_null":
+        return {}, bool(value)
+    if operator in ("contains", "icontains"):
+        return {prefix: _text_operand(operator, value, dialect)}, None
+    return {prefix: value}, None
+
+
+# Drivers an INSERT … RETURNING is sent through directly: aiosqlite's one call, instead of
+# the four SQLAlchemy's adapter makes (cursor, execute, fetch, close), each a thread hop.
+_DIRECT_WRITES = frozenset({"aiosqlite"})
+
+
+@cache
+def _python_defaults(table: Table) -> tuple[tuple[str, Any], ...]:
+    """The columns whose default Python computes (the time of a write), and the default."""
+    return tuple(
+        (column.key, column.default)
+        for column in table.c
+        if column.default is not None and (column.default.is_scalar or column.default.is_callable)
+    )
 
 
 def _text_operand(operator: str, value: str, dialect: str) -> str:

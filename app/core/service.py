@@ -45,6 +45,13 @@ class ResourceService(Generic[ModelT, CreateT, UpdateT]):
 
     resource: ClassVar[str]
     object_fields: ClassVar[tuple[str, ...]] = ()
+    # Whether a created row is stored without the ORM (see SQLRepository.insert_row): yes,
+    # unless after_create is overridden, which is promised the ORM object.
+    _creates_rows: ClassVar[bool] = True
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._creates_rows = cls.after_create is ResourceService.after_create
 
     def __init__(self, repository: SQLRepository[ModelT], context: RequestContext) -> None:
         self.repository = repository
@@ -94,12 +101,19 @@ class ResourceService(Generic[ModelT, CreateT, UpdateT]):
             raise Problem(404, f"{self.resource} {row_id} is not linked to {other} by {relation}.")
 
     async def create(self, data: CreateT, *, row_id: Any = None) -> ModelT:
-        """Store a new row; ``row_id`` is for imports that keep ids, never for API input."""
+        """Store a new row; ``row_id`` is for imports that keep ids, never for API input.
+
+        The row answered is read as reads answer rows (its columns as attributes), or
+        the ORM object when ``after_create`` is overridden (that hook is given it).
+        """
         data = await self.before_create(data)
         values = data.model_dump()
         if row_id is not None:
             values["id"] = row_id
-        row = await self.repository.insert(values)
+        if self._creates_rows:
+            row: ModelT = await self.repository.insert_row(values)
+        else:
+            row = await self.repository.insert(values)
         await self.after_create(row)
         return row
 

@@ -65,13 +65,18 @@ class UnitOfWork:
         holds unsent is sent first), else a pooled one, given back on the way out."""
         session = self._session
         if self._engine is None or (session is not None and _begun(session)):
-            session = self.session
-            if session.new or session.dirty or session.deleted:
-                await session.flush()
-            yield await session.connection()
+            yield await self.writing()
             return
         async with self._engine.connect() as connection:
             yield connection
+
+    async def writing(self) -> AsyncConnection:
+        """The session's connection, for a write without the ORM; whatever the session
+        holds unsent is sent first, so that the writes keep their order."""
+        session = self.session
+        if session.new or session.dirty or session.deleted:
+            await session.flush()
+        return await session.connection()
 
     async def commit(self) -> None:
         if self._session is not None:
