@@ -18,7 +18,7 @@ from starlette.routing import Route
 from app.config import Settings, SettingsError, get_settings
 from app.core.database import AsyncDBPool, Base, PoolOptions
 from app.core.discovery import CustomExtensions, ExtensionError, discover
-from app.core.dispatch import OperationDispatcher, OperationTable
+from app.core.dispatch import DispatchingFastAPI
 from app.core.errors import index_route_methods, install_error_handlers
 from app.core.health import router as health_router
 from app.core.http_client import (
@@ -72,7 +72,7 @@ def create_app(
             await database.dispose()
             logger.info("database engine disposed")
 
-    app = FastAPI(
+    app = DispatchingFastAPI(
         title=settings.app_title,
         version=settings.app_version,
         lifespan=lifespan,
@@ -80,11 +80,6 @@ def create_app(
         redoc_url=None,
     )
     app.state.settings = settings
-    # Innermost: generated operations are answered here, inside the request id and CORS.
-    operations = OperationTable()
-    app.add_middleware(
-        OperationDispatcher, table=operations, exception_handlers=app.exception_handlers
-    )
     # Outermost last: every response, CORS preflights included, gets a request id.
     app.add_middleware(
         CORSMiddleware,
@@ -111,7 +106,8 @@ def create_app(
     _refuse_shadowing(extensions, routers)
     for router in routers:
         app.include_router(router)
-    operations.build(
+    # Generated operations are answered from this table, before FastAPI's router.
+    app.operations.build(
         [
             *(route for route in app.router.routes if isinstance(route, Route)),
             *(route for router in routers for route in router.routes),

@@ -8,23 +8,28 @@ tries only the routes under it, in the app's own order, and calls the operation'
 precompiled handler (:class:`app.core.routing.OperationRoute`) itself. It answers the
 handler's errors through the app's own exception handlers, as FastAPI would.
 
-It sits inside the runtime's middleware (request id, access line, CORS), which every
-request still passes. Whatever is not a generated operation (another route, a method
-the path does not serve, HEAD, a trailing slash, a mounted app) goes on to FastAPI
-unchanged, so the answer to any request is the one FastAPI would give.
+It sits outside FastAPI's own outer layers (its server-error, telemetry and body-limit
+middleware, which the runtime's own request-context middleware and body reader stand
+in for), and sends an operation through the app's user middleware (request id, access
+line, CORS, and any a project adds), which every request passes. Whatever is not a
+generated operation (another route, a method the path does not serve, HEAD, a trailing
+slash, a mounted app) goes on to FastAPI unchanged, so the answer to any request is
+the one FastAPI would give.
 """
 
 from __future__ import annotations
 
 import inspect
 import re
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 from starlette.convertors import StringConvertor
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
@@ -32,9 +37,11 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.core.routing import OperationRoute
 
-__all__ = ["OperationDispatcher", "OperationTable"]
+__all__ = ["DispatchingFastAPI", "OperationDispatcher", "OperationTable"]
 
 Handler = Callable[[Request], Awaitable[Response]]
+# Where the dispatcher leaves the operation it found for the middleware-wrapped call.
+_OPERATION = "specbase.operation"
 ExceptionHandler = Callable[[Request, Exception], Any]
 
 
@@ -108,7 +115,8 @@ def _candidate(route: BaseRoute) -> tuple[_Candidate | None, str | None]:
 
 
 class OperationDispatcher:
-    """ASGI middleware: a generated operation is answered here, anything else by ``app``."""
+    """ASGI app: a generated operation is answered here, through ``middleware``; anything
+    else by ``app``."""
 
     def __init__(
         self,
@@ -116,12 +124,17 @@ class OperationDispatcher:
         *,
         table: OperationTable,
         exception_handlers: Mapping[Any, ExceptionHandler],
+        middleware: Sequence[Middleware] = (),
     ) -> None:
         self.app = app
         self.table = table
         # Starlette's exception middleware takes every handler but those of Exception and
         # 500, which its outermost middleware runs (here: the request-context middleware).
         self.exception_handlers = exception_handlers
+        served: ASGIApp = self._serve
+        for cls, args, kwargs in reversed(middleware):
+            served = cls(served, *args, **kwargs)
+        self.served = served
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         found = None
@@ -130,7 +143,11 @@ class OperationDispatcher:
         if found is None:
             await self.app(scope, receive, send)
             return
-        candidate, path_params = found
+        scope[_OPERATION] = found
+        await self.served(scope, receive, send)
+
+    async def _serve(self, scope: Scope, receive: Receive, send: Send) -> None:
+        candidate, path_params = scope.pop(_OPERATION)
         assert candidate.handler is not None
         scope["path_params"] = path_params
         scope["route"] = candidate.route
@@ -158,3 +175,20 @@ class OperationDispatcher:
         else:
             response = await run_in_threadpool(handler, request, exc)
         return response
+
+
+class DispatchingFastAPI(FastAPI):
+    """FastAPI, with the generated operations of ``operations`` answered before its own
+    outer layers (see :class:`OperationDispatcher`)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.operations = OperationTable()
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return OperationDispatcher(
+            super().build_middleware_stack(),
+            table=self.operations,
+            exception_handlers=self.exception_handlers,
+            middleware=self.user_middleware,
+        )

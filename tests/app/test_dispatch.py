@@ -18,7 +18,7 @@ from fastapi.testclient import TestClient
 from starlette.routing import Mount, Route
 
 from app.config import Settings
-from app.core.dispatch import OperationDispatcher, OperationTable
+from app.core.dispatch import DispatchingFastAPI, OperationTable
 from app.core.routing import OperationRoute
 from app.main import create_app
 from tests.api.helpers import create_event
@@ -89,11 +89,8 @@ def test_answers_are_fastapis(
 
 
 def _table(app: FastAPI) -> OperationTable:
-    for middleware in app.user_middleware:
-        if middleware.cls is OperationDispatcher:  # type: ignore[comparison-overlap]
-            table: OperationTable = middleware.kwargs["table"]  # type: ignore[unreachable]
-            return table
-    raise AssertionError("the app has no operation dispatcher")
+    assert isinstance(app, DispatchingFastAPI)
+    return app.operations
 
 
 def _scope(method: str, path: str) -> dict[str, Any]:
@@ -167,3 +164,31 @@ def test_routes_with_typed_parameters_go_to_fastapi() -> None:
     table = OperationTable()
     table.build([Route("/things/{thing_id:int}", endpoint, methods=["GET"])])
     assert table.find(_scope("GET", "/things/1")) is None
+
+
+class _Stamp:
+    """A project's own middleware: every response says it passed through."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        async def stamped(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), (b"x-stamp", b"yes")]
+            await send(message)
+
+        await self.app(scope, receive, stamped)
+
+
+def test_operations_pass_the_apps_middleware(app: FastAPI) -> None:
+    app.add_middleware(_Stamp)
+    with TestClient(app) as client:
+        row = create_event(client, name="Stamped")
+        dispatched = client.get(f"/events/{row['id']}", headers={"Origin": "http://x.test"})
+        other = client.get("/health")
+    assert _table(app).find(_scope("GET", f"/events/{row['id']}")) is not None
+    for response in (dispatched, other):
+        assert response.headers["x-stamp"] == "yes"
+        assert response.headers["x-request-id"]
+    assert dispatched.status_code == 200
