@@ -56,7 +56,8 @@ class CompiledSelect:
     # The values of the parameters a request does not give (a LIMIT, a literal).
     fixed: Mapping[str, Any] = field(default_factory=dict)
     bind_processors: tuple[Processor, ...] = ()
-    processors: tuple[Processor, ...] = ()  # one per result column, or none at all
+    # (index, processor) of the result columns whose type reads the driver's value.
+    processors: tuple[tuple[int, Callable[[Any], Any]], ...] = ()
 
     @classmethod
     def of(
@@ -89,9 +90,9 @@ class CompiledSelect:
             return cls(statement, make)
         fixed = {name: compiled.binds[name].effective_value for name in binds}
         fixed = {name: value for name, value in fixed.items() if value is not None}
-        if not any(processors):
-            processors = ()  # the driver's values are the values
-        return cls(statement, make, compiled.string, binds, fixed, bind_processors, processors)
+        # Most columns are taken as the driver gives them.
+        active = tuple((index, p) for index, p in enumerate(processors) if p is not None)
+        return cls(statement, make, compiled.string, binds, fixed, bind_processors, active)
 
     async def all(self, connection: AsyncConnection, params: Mapping[str, Any]) -> list[Any]:
         """Every row the statement answers for ``params``, as ``make`` builds them."""
@@ -110,10 +111,13 @@ class CompiledSelect:
         processors = self.processors
         if not processors:
             return [make(row) for row in rows]
-        return [
-            make([v if p is None else p(v) for v, p in zip(row, processors, strict=True)])
-            for row in rows
-        ]
+        made = []
+        for row in rows:
+            values = list(row)
+            for index, process in processors:
+                values[index] = process(values[index])
+            made.append(make(values))
+        return made
 
 
 def _result_columns(statement: Select[Any] | Insert) -> Sequence[Any]:
@@ -124,7 +128,11 @@ def _result_columns(statement: Select[Any] | Insert) -> Sequence[Any]:
 
 async def _fetch(connection: AsyncConnection, sql: str, args: list[Any]) -> Sequence[Any]:
     """The rows of ``sql``, sent through the driver's own connection."""
-    fairy = await connection.get_raw_connection()
+    sync = connection.sync_connection
+    if sync is not None and not sync.closed and not sync.invalidated:
+        fairy = sync.connection  # held already: no round trip through a greenlet
+    else:
+        fairy = await connection.get_raw_connection()
     driver: Any = fairy.driver_connection
     if connection.dialect.driver == "asyncpg":
         rows: Sequence[Any] = await driver.fetch(sql, *args)
