@@ -27,7 +27,7 @@ from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.pool import StaticPool
 from sqlalchemy.types import TypeDecorator
 
-from app.core.sqlite import quiet_url
+from app.core.sqlite import quiet_url, read_engine
 from app.core.unit import UnitOfWork
 
 __all__ = [
@@ -178,6 +178,11 @@ class AsyncDBPool:
         self.url = make_url(url)
         self.engine: AsyncEngine = _create_engine(self.url, pool or PoolOptions(), echo=echo)
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
+        # Where reads outside a session go: on a SQLite file, a connection of their own.
+        self.read_engine: AsyncEngine = self.engine
+        if self.url.get_backend_name() == "sqlite" and not _in_memory(self.url):
+            self.read_engine = read_engine(quiet_url(self.url), on_connect=_sqlite_pragmas,
+                                           echo=echo, json_serializer=_json_text)  # fmt: skip
 
     @asynccontextmanager
     async def get_session(self) -> AsyncIterator[AsyncSession]:
@@ -191,6 +196,8 @@ class AsyncDBPool:
             await session.commit()
 
     async def dispose(self) -> None:
+        if self.read_engine is not self.engine:
+            await self.read_engine.dispose()
         await self.engine.dispose()
 
 
@@ -218,7 +225,7 @@ def _create_engine(url: URL, pool: PoolOptions, *, echo: bool) -> AsyncEngine:
             _ping_idle_connections(engine)
         return engine
     url = quiet_url(url)
-    if url.database in (None, "", ":memory:"):
+    if _in_memory(url):
         # An in-memory database lives in its one connection: share it.
         engine = create_async_engine(
             url, echo=echo, json_serializer=_json_text, poolclass=StaticPool
@@ -266,6 +273,10 @@ def _ping_idle_connections(engine: AsyncEngine) -> None:
     event.listen(engine.sync_engine, "connect", stamp)
     event.listen(engine.sync_engine, "checkin", stamp)
     event.listen(engine.sync_engine, "checkout", ping)
+
+
+def _in_memory(url: URL) -> bool:
+    return url.database in (None, "", ":memory:")
 
 
 def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:

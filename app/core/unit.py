@@ -94,7 +94,7 @@ class UnitOfWork:
     @asynccontextmanager
     async def opened(cls, database: AsyncDBPool) -> AsyncIterator[UnitOfWork]:
         """A unit committed when the block succeeds, rolled back on any error."""
-        unit = cls(database.engine, database.sessionmaker)
+        unit = cls(database.read_engine, database.sessionmaker)
         try:
             yield unit
         except BaseException:

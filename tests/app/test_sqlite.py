@@ -86,3 +86,38 @@ def test_other_urls_are_left_alone() -> None:
     postgres = make_url("postgresql+asyncpg://u@h/db")
     assert quiet_url(postgres) is postgres
     assert quiet_url(make_url("sqlite+aiosqlite:///x.db")).drivername == "sqlite+specbase_aiosqlite"
+
+
+def test_reads_have_a_connection_of_their_own(tmp_path: Path) -> None:
+    from sqlalchemy.exc import OperationalError
+
+    database = AsyncDBPool(f"sqlite+aiosqlite:///{tmp_path / 'reads.db'}")
+    assert database.read_engine is not database.engine
+
+    async def read_count() -> int:
+        async with database.read_engine.connect() as connection:
+            return int((await connection.execute(text("SELECT count(*) FROM t"))).scalar_one())
+
+    async def work() -> tuple[int, int, int]:
+        async with database.get_session() as session:
+            await session.execute(text("CREATE TABLE t (n INTEGER)"))
+            await session.execute(text("INSERT INTO t VALUES (1)"))
+        async with database.get_session() as writing:
+            await writing.execute(text("INSERT INTO t VALUES (2)"))
+            # The writer holds the one pooled connection, in a transaction: reads neither
+            # wait for it nor see what it has not committed.
+            during = await asyncio.wait_for(read_count(), 5)
+        after = await read_count()
+        async with database.read_engine.connect() as connection:
+            with pytest.raises(OperationalError, match="readonly"):
+                await connection.execute(text("INSERT INTO t VALUES (3)"))
+        return during, after, await read_count()
+
+    during, after, last = _run(database, work)
+    assert (during, after, last) == (1, 2, 2)
+
+
+def test_an_in_memory_database_is_read_where_it_is_written() -> None:
+    database = AsyncDBPool("sqlite+aiosqlite:///:memory:")
+    assert database.read_engine is database.engine
+    asyncio.run(database.dispose())
