@@ -50,7 +50,7 @@ class _Candidate:
     """One route under a first path segment: its pattern and methods, and the handler
     of a generated operation (None: FastAPI answers whatever reaches this route)."""
 
-    pattern: re.Pattern[str] | None  # None: any path (a mount); FastAPI answers
+    pattern: re.Pattern[str]
     methods: frozenset[str]
     route: BaseRoute
     handler: Handler | None
@@ -65,19 +65,20 @@ class OperationTable:
     def build(self, routes: Iterable[BaseRoute]) -> None:
         """Index ``routes`` (in the order the app tries them)."""
         by_segment: dict[str, list[_Candidate]] = {}
-        everywhere: list[tuple[int, _Candidate]] = []  # routes that may match any path
-        for order, route in enumerate(routes):
-            candidate, segment = _candidate(route)
-            if candidate is None:
-                continue
-            if segment is None:
-                everywhere.append((order, candidate))
-                continue
-            by_segment.setdefault(segment, []).append(candidate)
-        if everywhere:
-            # A route that may match any first segment must keep its place in every list;
-            # rather than interleave, send every request to FastAPI.
-            by_segment.clear()
+        for route in routes:
+            if isinstance(route, WebSocketRoute):
+                continue  # never answers HTTP
+            first = route.path[1:].partition("/")[0] if isinstance(route, Route) else "{"
+            if "{" in first:
+                # A mount, or a path starting with a parameter, may take any path: the
+                # routes after it are left to FastAPI, which tries it before them.
+                break
+            assert isinstance(route, Route)
+            handler = route.operation if isinstance(route, OperationRoute) else None
+            plain = all(isinstance(c, StringConvertor) for c in route.param_convertors.values())
+            candidate = _Candidate(route.path_regex, frozenset(route.methods or ()), route,
+                                   handler if plain else None)  # fmt: skip
+            by_segment.setdefault(first, []).append(candidate)
         self.by_segment = by_segment
 
     def find(self, scope: Scope) -> tuple[_Candidate, dict[str, str]] | None:
@@ -89,8 +90,6 @@ class OperationTable:
             return None
         method = scope["method"]
         for candidate in candidates:
-            if candidate.pattern is None:
-                return None
             found = candidate.pattern.match(path)
             if found is None or method not in candidate.methods:
                 continue
@@ -98,20 +97,6 @@ class OperationTable:
                 return None
             return candidate, found.groupdict()
         return None
-
-
-def _candidate(route: BaseRoute) -> tuple[_Candidate | None, str | None]:
-    """``route`` as a candidate, and the first segment of its path (None: any)."""
-    if isinstance(route, WebSocketRoute):
-        return None, None  # never answers HTTP
-    if not isinstance(route, Route):
-        return _Candidate(None, frozenset(), route, None), None  # a mount: any path
-    methods = frozenset(route.methods or ())
-    handler = route.operation if isinstance(route, OperationRoute) else None
-    plain = all(isinstance(c, StringConvertor) for c in route.param_convertors.values())
-    candidate = _Candidate(route.path_regex, methods, route, handler if plain else None)
-    first = route.path[1:].partition("/")[0]
-    return candidate, (None if "{" in first else first)
 
 
 class OperationDispatcher:

@@ -150,11 +150,22 @@ def test_an_earlier_route_wins_over_a_generated_one(app: FastAPI) -> None:
     assert found[0].route.name == "get_event"
 
 
-def test_a_mount_sends_every_request_to_fastapi(app: FastAPI) -> None:
+def test_routes_after_a_mount_go_to_fastapi(app: FastAPI) -> None:
     table = _table(app)
     operations = _generated_routes(table)
     assert table.find(_scope("GET", "/events/1")) is not None
     table.build([Mount("/static", app=FastAPI()), *operations])
+    assert table.find(_scope("GET", "/events/1")) is None
+
+
+def test_routes_after_one_that_takes_any_path_go_to_fastapi(app: FastAPI) -> None:
+    async def anything() -> None: ...
+
+    table = _table(app)
+    operations = _generated_routes(table)
+    table.build([*operations, Route("/{page}", anything, methods=["GET"])])
+    assert table.find(_scope("GET", "/events/1")) is not None  # tried before it
+    table.build([Route("/{page}/{item}", anything, methods=["GET"]), *operations])
     assert table.find(_scope("GET", "/events/1")) is None
 
 

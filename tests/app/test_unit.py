@@ -6,7 +6,6 @@ connection while the session wanted one would wait forever (each test has a dead
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -15,15 +14,14 @@ import pytest
 from sqlalchemy import select
 
 from app.config import Settings
-from app.core.database import AsyncDBPool, Base
+from app.core.database import AsyncDBPool
 from app.core.query import ListQuery
-from app.core.schema_sync import sync_schema
 from app.core.unit import UnitOfWork
 from generated.event.models import Event
 from generated.event.repository import EventRepositoryBase
+from tests.support.databases import run_on_schema
 
 T = TypeVar("T")
-DEADLINE = 20.0
 STARTS = datetime(2030, 1, 1, tzinfo=UTC)
 _QUERY = ListQuery(limit=10, order=(("id", False),))
 
@@ -35,17 +33,12 @@ def _event(name: str) -> dict[str, Any]:
 def _run(settings: Settings, work: Callable[[AsyncDBPool], Awaitable[T]]) -> T:
     """``work`` on a database holding one event (id 1)."""
 
-    async def main() -> T:
-        database = AsyncDBPool(settings.database)
-        try:
-            await sync_schema(database.engine, Base.metadata)
-            async with database.get_session() as session:
-                session.add(Event(**_event("Stored")))
-            return await asyncio.wait_for(work(database), DEADLINE)
-        finally:
-            await database.dispose()
+    async def seeded(database: AsyncDBPool) -> T:
+        async with database.get_session() as session:
+            session.add(Event(**_event("Stored")))
+        return await work(database)
 
-    return asyncio.run(main())
+    return run_on_schema(settings.database, seeded)
 
 
 def _has_session(unit: UnitOfWork) -> bool:

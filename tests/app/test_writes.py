@@ -8,7 +8,6 @@ and leave nothing behind when the request fails.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -18,14 +17,14 @@ from sqlalchemy import select
 
 from app.config import Settings
 from app.core.context import RequestContext
-from app.core.database import AsyncDBPool, Base
+from app.core.database import AsyncDBPool
 from app.core.errors import Problem
-from app.core.schema_sync import sync_schema
 from app.core.unit import UnitOfWork
 from generated.event.models import Event
 from generated.event.repository import EventRepositoryBase
 from generated.event.schemas import EventCreate, EventStatus
 from generated.event.service import EventServiceBase
+from tests.support.databases import run_on_schema
 
 T = TypeVar("T")
 STARTS = datetime(2030, 1, 1, 9, 30, tzinfo=UTC)
@@ -42,15 +41,7 @@ class HookedService(EventServiceBase):
 
 
 def _run(settings: Settings, work: Callable[[AsyncDBPool], Awaitable[T]]) -> T:
-    async def main() -> T:
-        database = AsyncDBPool(settings.database)
-        try:
-            await sync_schema(database.engine, Base.metadata)
-            return await asyncio.wait_for(work(database), 20)
-        finally:
-            await database.dispose()
-
-    return asyncio.run(main())
+    return run_on_schema(settings.database, work)
 
 
 def _service(unit: UnitOfWork, cls: type[EventServiceBase] = EventServiceBase) -> Any:

@@ -12,7 +12,7 @@ import asyncio
 import os
 import secrets
 import sqlite3
-from collections.abc import Callable, Coroutine, Iterable
+from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from contextlib import closing
 from graphlib import TopologicalSorter
 from pathlib import Path
@@ -30,6 +30,7 @@ __all__ = [
     "FreshDatabase",
     "SQLiteFile",
     "ServerDatabase",
+    "run_on_schema",
     "server_url",
     "skip_reason",
 ]
@@ -225,3 +226,20 @@ def _referring_first(tables: set[str], references: Iterable[Any]) -> list[str]:
         if table in graph and target in graph and table != target:
             graph[target].add(table)  # the referring rows go first
     return list(TopologicalSorter(graph).static_order())
+
+
+def run_on_schema(url: URL, work: Callable[[Any], Awaitable[T]], *, deadline: float = 20.0) -> T:
+    """``work`` given the runtime's database pool on ``url``, with the generated schema
+    created; a wait past ``deadline`` seconds fails (a connection never given back)."""
+    from app.core.database import AsyncDBPool, Base
+    from app.core.schema_sync import sync_schema
+
+    async def main() -> T:
+        database = AsyncDBPool(url)
+        try:
+            await sync_schema(database.engine, Base.metadata)
+            return await asyncio.wait_for(work(database), deadline)
+        finally:
+            await database.dispose()
+
+    return asyncio.run(main())
