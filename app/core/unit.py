@@ -28,14 +28,20 @@ __all__ = ["UnitOfWork"]
 class UnitOfWork:
     """One request's (or one script step's) database work; repositories share it."""
 
-    __slots__ = ("_engine", "_session", "_sessionmaker")
+    __slots__ = ("_connection", "_engine", "_session", "_sessionmaker", "_write_engine")
 
     def __init__(
-        self, engine: AsyncEngine | None, sessionmaker: async_sessionmaker[AsyncSession] | None
+        self,
+        engine: AsyncEngine | None,
+        sessionmaker: async_sessionmaker[AsyncSession] | None,
+        write_engine: AsyncEngine | None = None,
     ) -> None:
-        self._engine = engine
+        self._engine = engine  # where reads outside the transaction go
+        self._write_engine = write_engine or engine
         self._sessionmaker = sessionmaker
         self._session: AsyncSession | None = None
+        # The transaction's connection, when a write without the ORM opened it.
+        self._connection: AsyncConnection | None = None
 
     @classmethod
     def of(cls, session: AsyncSession) -> UnitOfWork:
@@ -47,10 +53,16 @@ class UnitOfWork:
 
     @property
     def session(self) -> AsyncSession:
-        """The request's ORM session, made on first use."""
+        """The request's ORM session, made on first use; in the transaction a write
+        without the ORM opened, if one did (the unit, not the session, ends it)."""
         if self._session is None:
             assert self._sessionmaker is not None
-            self._session = self._sessionmaker()
+            if self._connection is None:
+                self._session = self._sessionmaker()
+            else:
+                self._session = self._sessionmaker(
+                    bind=self._connection, join_transaction_mode="rollback_only"
+                )
         return self._session
 
     @property
@@ -64,15 +76,29 @@ class UnitOfWork:
         """A connection for one read: the session's once it has begun (whatever it
         holds unsent is sent first), else a pooled one, given back on the way out."""
         session = self._session
-        if self._engine is None or (session is not None and _begun(session)):
+        begun = self._connection is not None or (session is not None and _begun(session))
+        if self._engine is None or begun:
             yield await self.writing()
             return
         async with self._engine.connect() as connection:
             yield connection
 
     async def writing(self) -> AsyncConnection:
-        """The session's connection, for a write without the ORM; whatever the session
-        holds unsent is sent first, so that the writes keep their order."""
+        """The transaction's connection, for a write without the ORM. Before any session,
+        a pooled connection in a transaction of its own (no session is made for it);
+        else the session's, after sending whatever it holds unsent, so that the writes
+        keep their order."""
+        session = self._session
+        if session is None and self._write_engine is not None:
+            if self._connection is None:
+                connection = await self._write_engine.connect()
+                try:
+                    await connection.begin()
+                except BaseException:
+                    await connection.close()
+                    raise
+                self._connection = connection
+            return self._connection
         session = self.session
         if session.new or session.dirty or session.deleted:
             await session.flush()
@@ -81,20 +107,28 @@ class UnitOfWork:
     async def commit(self) -> None:
         if self._session is not None:
             await self._session.commit()
+        if self._connection is not None:
+            await self._connection.commit()
 
     async def rollback(self) -> None:
         if self._session is not None:
             await self._session.rollback()
+        if self._connection is not None and self._connection.in_transaction():
+            await self._connection.rollback()
 
     async def close(self) -> None:
-        if self._session is not None:
-            await self._session.close()
+        try:
+            if self._session is not None:
+                await self._session.close()
+        finally:
+            if self._connection is not None:
+                await self._connection.close()
 
     @classmethod
     @asynccontextmanager
     async def opened(cls, database: AsyncDBPool) -> AsyncIterator[UnitOfWork]:
         """A unit committed when the block succeeds, rolled back on any error."""
-        unit = cls(database.read_engine, database.sessionmaker)
+        unit = cls(database.read_engine, database.sessionmaker, database.engine)
         try:
             yield unit
         except BaseException:

@@ -102,6 +102,25 @@ async def _failing(database: AsyncDBPool) -> None:
         raise LookupError("the request failed")
 
 
+def test_a_failure_undoes_writes_with_and_without_the_orm(settings: Settings) -> None:
+    async def work(database: AsyncDBPool) -> list[str]:
+        with pytest.raises(LookupError, match="failed after both"):
+            await _both_then_fail(database)
+        return await _names(database)
+
+    assert _run(settings, work) == ["Stored"]
+
+
+async def _both_then_fail(database: AsyncDBPool) -> None:
+    async with UnitOfWork.opened(database) as unit:
+        repository = EventRepositoryBase(unit)
+        await repository.insert_row(_event("Inserted"))  # opens the transaction
+        stored = await repository.get(1)  # the session joins it
+        assert stored is not None
+        await repository.update(stored, {"name": "Renamed"})
+        raise LookupError("failed after both")
+
+
 def test_a_held_session_serves_every_read(settings: Settings) -> None:
     async def work(database: AsyncDBPool) -> tuple[Any, bool]:
         async with database.get_session() as session:
