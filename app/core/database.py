@@ -295,9 +295,8 @@ def request_session(request: Request) -> AbstractAsyncContextManager[AsyncSessio
 
 
 def request_unit(request: Request) -> AbstractAsyncContextManager[UnitOfWork]:
-    """The database work of ``request`` (see :class:`app.core.unit.UnitOfWork`): its
-    session, made on first use, committed when the handler succeeds, rolled back
-    otherwise."""
+    """The database work of ``request`` (see :class:`app.core.unit.UnitOfWork`):
+    committed when the handler succeeds, rolled back otherwise."""
     database: AsyncDBPool = request.app.state.database
     return UnitOfWork.opened(database)
 

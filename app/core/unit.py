@@ -4,10 +4,12 @@ Most requests only read. An ORM session costs its own set-up, a connection held 
 first statement to the end of the request, and a COMMIT then a ROLLBACK at the end
 (a round trip each on a server; a thread hop each with aiosqlite). A read compiled
 ahead of time (``app.core.reader``) needs none of that: it borrows a pooled connection
-for its one statement and gives it straight back. The session is made the first time
-something asks for it (a write, a hook using the ORM, a custom query); from then on
-reads go through its connection, after sending whatever it holds unsent, so that they
-see the request's own changes.
+for its one statement and gives it straight back. A write compiled ahead of time (a
+create's INSERT … RETURNING) opens the transaction on a plain pooled connection. The
+session is made the first time something asks for it (an ORM write, a hook using the
+ORM, a custom query), joined to that transaction if there is one. Once either has
+begun, reads go through the transaction, after whatever the session holds unsent, so
+that they see the request's own changes.
 """
 
 from __future__ import annotations
@@ -73,8 +75,8 @@ class UnitOfWork:
 
     @asynccontextmanager
     async def reading(self) -> AsyncIterator[AsyncConnection]:
-        """A connection for one read: the session's once it has begun (whatever it
-        holds unsent is sent first), else a pooled one, given back on the way out."""
+        """A connection for one read: the transaction's once a write or the session has
+        begun it (see :meth:`writing`), else a pooled one, given back on the way out."""
         session = self._session
         begun = self._connection is not None or (session is not None and _begun(session))
         if self._engine is None or begun:
