@@ -89,7 +89,26 @@ class OperationRoute(APIRoute):
 
 
 def _validator(field_info: Any) -> TypeAdapter[Any]:
-    """Validates one path parameter as FastAPI would: its type and its constraints."""
+    """Validates one path parameter as FastAPI would: its type and its constraints.
+
+    Shared by every route whose parameter has the same type and constraints (the ids of
+    hundreds of resources are one ``PositiveInt64``): each adapter costs start-up time.
+    """
+    key = (field_info.annotation, *field_info.metadata)
+    try:
+        return _VALIDATORS[key]
+    except KeyError:
+        pass
+    except TypeError:  # an unhashable constraint: an adapter of its own
+        return _adapter(field_info)
+    adapter = _VALIDATORS[key] = _adapter(field_info)
+    return adapter
+
+
+_VALIDATORS: dict[tuple[Any, ...], TypeAdapter[Any]] = {}
+
+
+def _adapter(field_info: Any) -> TypeAdapter[Any]:
     if not field_info.metadata:
         return TypeAdapter(field_info.annotation)
     return TypeAdapter(Annotated[field_info.annotation, *field_info.metadata])

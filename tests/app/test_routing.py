@@ -112,3 +112,23 @@ def test_generated_operations_take_the_precompiled_handler() -> None:
 
 def _ours(handler: Any) -> bool:
     return str(handler.__qualname__).startswith("OperationRoute.")
+
+
+def test_path_ids_of_one_type_share_their_validator() -> None:
+    from pydantic import ValidationError
+    from pydantic.fields import FieldInfo
+
+    from app.core.routing import _validator
+
+    def field(annotation: Any) -> FieldInfo:
+        return FieldInfo.from_annotation(annotation)
+
+    first, second = _validator(field(RowId)), _validator(field(RowId))
+    small = _validator(field(Annotated[int, Path(ge=1, le=9)]))
+    assert first is second
+    assert small is not first
+    assert first.validate_python("12") == 12
+    with pytest.raises(ValidationError):
+        small.validate_python("12")
+    with pytest.raises(ValidationError):
+        first.validate_python("0")

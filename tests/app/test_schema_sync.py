@@ -74,3 +74,35 @@ def test_rebuilds_an_empty_table_for_a_required_column(engine: AsyncEngine) -> N
     newer = _tables(Column("owner", String(20), nullable=False))
     assert asyncio.run(sync_schema(engine, newer)) == ["rebuilt empty table things"]
     assert asyncio.run(sync_schema(engine, newer)) == []
+
+
+def test_a_refused_change_leaves_the_database_as_it_was(engine: AsyncEngine) -> None:
+    asyncio.run(sync_schema(engine, _tables()))
+    asyncio.run(_insert(engine))
+    newer = _tables(Column("note", String(20)), Column("owner", String(20), nullable=False))
+    Table("others", newer, Column("id", Integer, primary_key=True))
+    with pytest.raises(SchemaDriftError, match=r"things\.owner"):
+        asyncio.run(sync_schema(engine, newer))
+    # Neither the new table nor the column added before the refusal stays.
+    assert asyncio.run(sync_schema(engine, _tables(Column("note", String(20))))) == [
+        "added column things.note"
+    ]
+    assert asyncio.run(_rows(engine)) == [(1, "kept", None)]
+
+
+def test_an_in_memory_database_is_brought_up_on_its_own_connection() -> None:
+    async def run() -> tuple[list[str], list[tuple[object, ...]]]:
+        from sqlalchemy.pool import StaticPool
+
+        memory = create_async_engine("sqlite+aiosqlite://", poolclass=StaticPool)
+        try:
+            done = await sync_schema(memory, _tables())
+            async with memory.connect() as connection:
+                names = await connection.execute(text("SELECT name FROM sqlite_master"))
+                return done, [tuple(row) for row in names]
+        finally:
+            await memory.dispose()
+
+    done, names = asyncio.run(run())
+    assert done == ["created table things"]
+    assert ("things",) in names
