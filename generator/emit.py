@@ -113,21 +113,28 @@ class Changes:
 
 def plan_changes(root: Path, files: Mapping[str, str]) -> Changes:
     changes = Changes()
+    on_disk = _generated_files(root)
     for path, text in sorted(files.items()):
-        target = root / path
-        if not target.exists():
+        if path not in on_disk:
             changes.created.append(path)
-        elif target.read_text(encoding="utf-8") != text:
-            changes.written[path] = target.read_text(encoding="utf-8")
+            continue
+        old = (root / path).read_text(encoding="utf-8")
+        if old != text:
+            changes.written[path] = old
         else:
             changes.unchanged += 1
-    generated = root / GENERATED_DIR
-    if generated.is_dir():
-        for existing in sorted(generated.rglob("*")):
-            rel = existing.relative_to(root).as_posix()
-            if existing.is_file() and "__pycache__" not in existing.parts and rel not in files:
-                changes.removed.append(rel)
+    changes.removed = sorted(on_disk.difference(files))
     return changes
+
+
+def _generated_files(root: Path) -> set[str]:
+    """Every file under ``generated/`` (bytecode caches aside), as a path from ``root``."""
+    found: set[str] = set()
+    for folder, subfolders, names in os.walk(root / GENERATED_DIR):
+        subfolders[:] = [name for name in subfolders if name != "__pycache__"]
+        at = Path(folder).relative_to(root).as_posix()
+        found.update(f"{at}/{name}" for name in names)
+    return found
 
 
 def write_changes(root: Path, files: Mapping[str, str], changes: Changes) -> None:
@@ -138,16 +145,22 @@ def write_changes(root: Path, files: Mapping[str, str], changes: Changes) -> Non
         tmp = target.with_name(f".{target.name}.tmp")
         tmp.write_text(files[path], encoding="utf-8")
         tmp.replace(target)
+    emptied: set[Path] = set()
     for path in changes.removed:
         (root / path).unlink()
+        emptied.add((root / path).parent)
+    # Only a folder that lost a file can have become empty; so can the folders above it.
     generated = root / GENERATED_DIR
-    for folder in sorted(generated.rglob("*"), reverse=True):
-        if folder.is_dir() and not any(p for p in folder.iterdir() if p.name != "__pycache__"):
+    for folder in sorted(emptied, key=lambda p: len(p.parts), reverse=True):
+        while folder != generated and folder.is_dir():
+            if any(p for p in folder.iterdir() if p.name != "__pycache__"):
+                break
             for cache in folder.glob("__pycache__"):
                 for item in cache.iterdir():
                     item.unlink()
                 cache.rmdir()
             folder.rmdir()
+            folder = folder.parent
 
 
 def diff_summary(files: Mapping[str, str], changes: Changes, max_lines: int = 12) -> str:

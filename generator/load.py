@@ -8,6 +8,7 @@ OpenAPI document, a fragment others refer to) is told later, by its content.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -82,12 +83,28 @@ def collect_specs(
             if path.suffix == ".json":
                 # JSON is YAML but for tabs, which may only stand between tokens in JSON.
                 text = text.replace("\t", " ")
-            docs.append(load_text(text, shown))
+            docs.append(_load_known(text, shown))
         except SpecErrors as exc:
             errors.extend(exc.errors)
         except UnicodeDecodeError as exc:
             errors.append(SpecError(shown, 1, "", f"not UTF-8 text ({exc.reason})"))
     return docs, errors
+
+
+# The files this process parsed, by path and text: a process that loads the specs again
+# (``specbase generate --watch``) parses only the files that changed. Later stages may
+# change a document's data, so each load gets a copy of it.
+_PARSED: dict[tuple[str, str], SourceDoc] = {}
+_PARSED_LIMIT = 10_000
+
+
+def _load_known(text: str, path: str) -> SourceDoc:
+    known = _PARSED.get((path, text))
+    if known is None:
+        if len(_PARSED) >= _PARSED_LIMIT:
+            _PARSED.clear()
+        known = _PARSED[(path, text)] = load_text(text, path)
+    return SourceDoc(known.path, copy.deepcopy(known.data), known.lines)
 
 
 def load_text(text: str, path: str) -> SourceDoc:
