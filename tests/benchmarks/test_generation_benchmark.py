@@ -13,7 +13,6 @@ MEASUREMENTS = {
     "generate",
     "datamodel_codegen",
     "regenerate",
-    "regenerate_watching",
     "first_response_cold",
     "first_response",
 }
