@@ -27,7 +27,7 @@ from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.pool import StaticPool
 from sqlalchemy.types import TypeDecorator
 
-from app.core.sqlite import quiet_url, read_engine
+from app.core.sqlite import in_memory, quiet_url, read_engine
 from app.core.unit import UnitOfWork
 
 __all__ = [
@@ -180,7 +180,7 @@ class AsyncDBPool:
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
         # Where reads outside a session go: on a SQLite file, a connection of their own.
         self.read_engine: AsyncEngine = self.engine
-        if self.url.get_backend_name() == "sqlite" and not _in_memory(self.url):
+        if self.url.get_backend_name() == "sqlite" and not in_memory(self.url):
             self.read_engine = read_engine(quiet_url(self.url), on_connect=_sqlite_pragmas,
                                            echo=echo, json_serializer=_json_text)  # fmt: skip
 
@@ -225,7 +225,7 @@ def _create_engine(url: URL, pool: PoolOptions, *, echo: bool) -> AsyncEngine:
             _ping_idle_connections(engine)
         return engine
     url = quiet_url(url)
-    if _in_memory(url):
+    if in_memory(url):
         # An in-memory database lives in its one connection: share it.
         engine = create_async_engine(
             url, echo=echo, json_serializer=_json_text, poolclass=StaticPool
@@ -273,10 +273,6 @@ def _ping_idle_connections(engine: AsyncEngine) -> None:
     event.listen(engine.sync_engine, "connect", stamp)
     event.listen(engine.sync_engine, "checkin", stamp)
     event.listen(engine.sync_engine, "checkout", ping)
-
-
-def _in_memory(url: URL) -> bool:
-    return url.database in (None, "", ":memory:")
 
 
 def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:

@@ -28,6 +28,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.pool import NullPool
 from sqlalchemy.schema import AddConstraint, CreateColumn, CreateIndex
 
+from app.core.sqlite import in_memory
+
 __all__ = ["SchemaDriftError", "sync_schema"]
 
 
@@ -38,7 +40,7 @@ class SchemaDriftError(RuntimeError):
 async def sync_schema(engine: AsyncEngine, metadata: MetaData) -> list[str]:
     """Create missing tables and add missing columns; answer what was done."""
     url = engine.url
-    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+    if url.get_backend_name() == "sqlite" and not in_memory(url):
         return await asyncio.to_thread(_sync_sqlite_file, url, metadata)
     async with engine.begin() as connection:
         return await connection.run_sync(_sync, metadata)

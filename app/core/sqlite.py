@@ -30,7 +30,7 @@ from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import StaticPool
 
-__all__ = ["QuietSQLiteDialect", "quiet_url", "read_engine"]
+__all__ = ["QuietSQLiteDialect", "in_memory", "quiet_url", "read_engine"]
 
 _NAME = "specbase_aiosqlite"
 
@@ -55,6 +55,11 @@ def _in_transaction(dbapi_connection: Any) -> bool:
     if getattr(driver, "_connection", None) is None:
         return True
     return bool(driver.in_transaction)
+
+
+def in_memory(url: URL) -> bool:
+    """A SQLite URL naming no file: the database lives in its one connection."""
+    return url.database in (None, "", ":memory:")
 
 
 def quiet_url(url: URL) -> URL:
