@@ -7,6 +7,8 @@ a synthetic project of N related resources into a temporary folder and measures 
 - ``datamodel_codegen``: datamodel-code-generator alone, in a subprocess, on the same input
   document with the same options as the pipeline gives it;
 - ``regenerate``: ``specbase generate`` again after one spec changed, a subprocess;
+- ``regenerate_watching``: the same change seen by a running ``specbase generate --watch``,
+  from the spec written to the summary line printed (polling included);
 - ``first_response``: spawning uvicorn on the generated app until ``/health`` first answers 200
   (``first_response_cold`` is the first spawn, which also compiles the bytecode).
 
@@ -218,6 +220,37 @@ def _change_one_spec(root: Path, count: int) -> None:
     path.write_text(yaml.safe_dump(spec, sort_keys=False), encoding="utf-8")
 
 
+def _regenerate_watching(root: Path, count: int, rounds: int) -> float:
+    """Seconds from a spec written to ``generate --watch`` reporting it regenerated."""
+    command = [sys.executable, "-u", "-m", "generator", "--root", ".", "generate", "--watch"]
+    process = subprocess.Popen(
+        command, cwd=root, env=_environment(root), stdout=subprocess.PIPE, text=True
+    )
+    assert process.stdout is not None
+    try:
+        _read_until(process, "specbase: watching")
+        best = float("inf")
+        for _ in range(rounds):
+            started = time.perf_counter()
+            _change_one_spec(root, count)
+            _read_until(process, "specbase: ")
+            best = min(best, time.perf_counter() - started)
+            time.sleep(0.2)  # the next change gets a modification time of its own
+        return best
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        process.stdout.close()
+
+
+def _read_until(process: subprocess.Popen[str], prefix: str) -> str:
+    assert process.stdout is not None
+    for line in process.stdout:
+        if line.startswith(prefix):
+            return line
+    raise RuntimeError(f"generate --watch exited with {process.wait()} before {prefix!r}")
+
+
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -285,6 +318,7 @@ def run_size(count: int, rounds: int = 1) -> dict[str, Any]:
         for _ in range(rounds):
             _change_one_spec(root, count)
             keep("regenerate", _generate(root))
+        keep("regenerate_watching", _regenerate_watching(root, count, max(2, rounds)))
         keep("first_response_cold", _first_response(root))
         for _ in range(rounds):
             keep("first_response", _first_response(root))

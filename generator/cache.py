@@ -83,6 +83,13 @@ class Cache:
     def put(self, kind: str, key: str, text: str) -> None:
         self._used.setdefault(kind, {})[key] = text
 
+    def next_run(self) -> None:
+        """Start another run in this process: what the last one used is kept (saved or
+        not) for this one to find, and only what this one uses will be saved."""
+        for kind, entries in self._used.items():
+            self._stored.setdefault(kind, {}).update(entries)
+        self._used = {}
+
     def save(self) -> None:
         """Write the entries this run used, when they differ from what was read."""
         if self.folder is None or self._used == self._stored:

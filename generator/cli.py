@@ -31,11 +31,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         code: int = args.run(args)
     except SpecErrors as exc:
-        count = len(exc.errors)
-        plural = "s" if count != 1 else ""
-        print(f"specbase: {count} problem{plural} in the specs; nothing written:", file=sys.stderr)
-        for error in exc.errors:
-            print(f"  {error}", file=sys.stderr)
+        from generator.watch import report_problems
+
+        report_problems(exc)
         return 1
     return code
 
@@ -46,6 +44,9 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
     gen = commands.add_parser("generate", help="specs -> contract -> code in generated/")
     gen.set_defaults(run=_generate)
+    gen.add_argument(
+        "--watch", action="store_true", help="generate again whenever a file of specs/ changes"
+    )
     check = commands.add_parser("check", help="exit 1 when generated/ is stale or a spec invalid")
     check.set_defaults(run=_check)
     for command in (gen, check):
@@ -119,14 +120,33 @@ def _db(args: argparse.Namespace) -> int:
 
 
 def _generate(args: argparse.Namespace) -> int:
+    from generator.cache import Cache
+
+    cache = _cache(args)
+    if not args.watch:
+        _generate_once(args.root, cache)
+        return 0
+    from generator.pipeline import SPEC_DIR
+    from generator.watch import watch
+
+    kept = cache or Cache.in_memory()  # --no-cache: a cache as long as the process
+    try:
+        watch(lambda: _generate_once(args.root, kept), args.root / SPEC_DIR)
+    except KeyboardInterrupt:
+        print("specbase: stopped watching")
+    return 0
+
+
+def _generate_once(root: Path, cache: Cache | None) -> None:
     from generator.emit import plan_changes, write_changes
     from generator.pipeline import render_project
 
     started = time.perf_counter()
-    cache = _cache(args)
-    generated = render_project(args.root, cache)
-    changes = plan_changes(args.root, generated.files)
-    write_changes(args.root, generated.files, changes)
+    if cache is not None:
+        cache.next_run()
+    generated = render_project(root, cache)
+    changes = plan_changes(root, generated.files)
+    write_changes(root, generated.files, changes)
     if cache is not None:
         cache.save()
     took = time.perf_counter() - started
@@ -135,7 +155,6 @@ def _generate(args: argparse.Namespace) -> int:
         f"{len(changes.created)} created, {len(changes.written)} updated, "
         f"{len(changes.removed)} removed, {changes.unchanged} unchanged ({took:.2f}s)"
     )
-    return 0
 
 
 def _cache(args: argparse.Namespace) -> Cache | None:

@@ -1,0 +1,101 @@
+"""`specbase generate --watch` regenerates on each change of specs/, and survives bad ones."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from generator.cache import Cache
+from generator.cli import _generate_once
+from generator.watch import snapshot, watch
+from tests.generator.support import tree
+
+SPEC = """\
+resource: Memo
+fields:
+  text: {type: string, maxLength: 200}
+required: [text]
+"""
+
+
+def _watching(root: Path, rounds: int) -> tuple[threading.Thread, list[int]]:
+    calls: list[int] = []
+    cache = Cache.in_memory()
+
+    def generate() -> None:
+        calls.append(len(calls))
+        _generate_once(root, cache)
+
+    thread = threading.Thread(
+        target=watch,
+        args=(generate, root / "specs"),
+        kwargs={"interval": 0.02, "rounds": rounds, "freeze": False},
+    )
+    thread.start()
+    return thread, calls
+
+
+def _wait_for(condition: Callable[[], bool], seconds: float = 120.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "the watcher did not get there in time"
+        time.sleep(0.02)
+
+
+def test_a_changed_spec_is_generated_again(tmp_path: Path) -> None:
+    (tmp_path / "specs").mkdir()
+    spec = tmp_path / "specs" / "memo.yaml"
+    spec.write_text(SPEC, encoding="utf-8")
+    thread, calls = _watching(tmp_path, rounds=2)
+    _wait_for(lambda: (tmp_path / "generated" / "memo" / "schemas.py").exists())
+    before = tree(tmp_path / "generated")
+    assert "max_length=200" in before["memo/schemas.py"]
+
+    spec.write_text(SPEC.replace("200", "300"), encoding="utf-8")
+    thread.join(120)
+
+    assert not thread.is_alive()
+    assert len(calls) == 2
+    after = tree(tmp_path / "generated")
+    assert "max_length=300" in after["memo/schemas.py"]
+    assert "maxLength: 300" in after["openapi.yaml"]
+    assert {path for path in after if after[path] != before[path]} >= {"memo/schemas.py"}
+
+
+def test_a_bad_change_is_reported_and_watching_goes_on(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "specs").mkdir()
+    spec = tmp_path / "specs" / "memo.yaml"
+    spec.write_text(SPEC, encoding="utf-8")
+    thread, calls = _watching(tmp_path, rounds=3)
+    _wait_for(lambda: (tmp_path / "generated" / "memo" / "schemas.py").exists())
+    good = tree(tmp_path / "generated")
+
+    spec.write_text(SPEC.replace("maxLength: 200", "maxLength: -1"), encoding="utf-8")
+    _wait_for(lambda: len(calls) == 2 and "problem" in capsys.readouterr().err)
+    assert tree(tmp_path / "generated") == good  # nothing written
+    spec.write_text(SPEC.replace("200", "250"), encoding="utf-8")
+    thread.join(120)
+
+    assert not thread.is_alive()
+    assert "max_length=250" in tree(tmp_path / "generated")["memo/schemas.py"]
+
+
+def test_the_snapshot_sees_edits_new_and_removed_specs(tmp_path: Path) -> None:
+    spec = tmp_path / "memo.yaml"
+    spec.write_text(SPEC, encoding="utf-8")
+    (tmp_path / "notes.txt").write_text("not a spec", encoding="utf-8")
+    first = snapshot(tmp_path)
+    assert list(first) == [str(spec)]
+    spec.write_text(SPEC + "# more\n", encoding="utf-8")
+    assert snapshot(tmp_path) != first
+    (tmp_path / "nested").mkdir()
+    (tmp_path / "nested" / "other.yml").write_text(SPEC, encoding="utf-8")
+    assert len(snapshot(tmp_path)) == 2
+    spec.unlink()
+    assert list(snapshot(tmp_path)) == [str(tmp_path / "nested" / "other.yml")]
