@@ -72,6 +72,8 @@ class Settings(BaseSettings):
     app_title: str = "specbase API"
     app_version: str = "0.1.0"
     docs_enabled: bool | None = None
+    # None: every resource's code at start-up except in LOCAL (see preloads_resources).
+    preload_resources: bool | None = None
     max_body_bytes: int = Field(default=1_048_576, ge=1024, le=1_073_741_824)
 
     # CORS.
@@ -149,6 +151,16 @@ class Settings(BaseSettings):
     def log_as_json(self) -> bool:
         if self.log_format is not None:
             return self.log_format == "json"
+        return self.environment is not Environment.LOCAL
+
+    @property
+    def preloads_resources(self) -> bool:
+        """Whether start-up imports every resource's code, or each is imported by the
+        first request that uses it. LOCAL starts fast (an edit, a restart, a request);
+        deployed environments load everything before they report ready, so that no
+        request waits for it."""
+        if self.preload_resources is not None:
+            return self.preload_resources
         return self.environment is not Environment.LOCAL
 
     @property

@@ -6,9 +6,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from app.config import Settings, get_settings
-from app.core.database import AsyncDBPool, Base
+from app.core.database import AsyncDBPool
 from app.core.discovery import discover
 from app.core.importer import load_file
+from app.core.registry import models_metadata
 from app.core.schema_sync import sync_schema
 
 __all__ = ["load_files"]
@@ -26,7 +27,7 @@ async def load_files(
     lines = []
     try:
         if settings.creates_schema:
-            await sync_schema(database.engine, Base.metadata)
+            await sync_schema(database.engine, models_metadata())
         for path in paths:
             counts = await load_file(path, database, RESOURCES, extensions, resource)
             stored = ", ".join(f"{n} {name}" for name, n in counts.items())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import logging
 import re
@@ -11,13 +12,14 @@ from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, FastAPI
+from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.routing import APIRoute
 from starlette.routing import Route
 
 from app.config import Settings, SettingsError, get_settings
 from app.core.database import AsyncDBPool, Base, PoolOptions
+from app.core.deferred import DeferredRoute, ResourceRoutes
 from app.core.discovery import CustomExtensions, ExtensionError, discover
 from app.core.dispatch import DispatchingFastAPI
 from app.core.errors import index_route_methods, install_error_handlers
@@ -31,7 +33,8 @@ from app.core.http_client import (
 )
 from app.core.logs import RequestContextMiddleware, configure_logging
 from app.core.openapi import load_contract, served_openapi
-from app.core.schema_sync import sync_schema
+from app.core.registry import import_models
+from app.core.schema_sync import sqlite_schema_is_current, sync_schema
 
 __all__ = ["app", "create_app"]
 
@@ -66,6 +69,9 @@ def create_app(
             if settings.creates_schema:
                 with _collector_paused(freeze=False):
                     await _bring_local_schema_up_to_date(database)
+            if settings.preloads_resources:  # every resource's code now, not on first use
+                with _collector_paused(freeze=False):
+                    app.state.resources.build_all()
             yield
         finally:
             await http_client.aclose()
@@ -98,25 +104,20 @@ def create_app(
     custom_routes = [
         r for _, router in extensions.routers for r in router.routes if isinstance(r, APIRoute)
     ]
-    # Nested routes list a related resource through its own (possibly custom) repository.
-    repositories = {binding.name: extensions.repository_for(binding) for binding in RESOURCES}
-    for binding in RESOURCES:
-        service = extensions.service_for(binding)
-        router = binding.build_router(repositories[binding.name], service, repositories)
-        routers.append(router)
-    _refuse_shadowing(extensions, routers)
+    # Every generated route, standing in for its resource until the resource is used.
+    resources = ResourceRoutes(RESOURCES, extensions)
+    generated = resources.deferred()
+    app.state.resources = resources
+    _refuse_shadowing(extensions, generated)
     for router in routers:
         app.include_router(router)
-    # Generated operations are answered from this table, before FastAPI's router.
-    app.operations.build(
-        [
-            *(route for route in app.router.routes if isinstance(route, Route)),
-            *(route for router in routers for route in router.routes),
-        ]
-    )
-    app.state.route_methods = index_route_methods(
-        [*app.router.routes, *(r for router in routers for r in router.routes)]
-    )
+    own = [route for route in app.router.routes if isinstance(route, Route)]
+    app.router.routes.extend(generated)
+    # Generated operations are answered from this table, before FastAPI's router; it
+    # tries the routes in FastAPI's order.
+    included = [route for router in routers for route in router.routes]
+    app.operations.build([*own, *included, *generated])
+    app.state.route_methods = index_route_methods([*own, *included, *generated])
 
     served: dict[str, Any] = {}
 
@@ -133,12 +134,15 @@ def create_app(
 
 async def _bring_local_schema_up_to_date(database: AsyncDBPool) -> None:
     """LOCAL: upgrade to the newest revision, or create what is missing if there is none."""
+    from generated.registry import RESOURCES, SCHEMA_FINGERPRINT, TABLES
+
     if (PROJECT_ROOT / "alembic.ini").exists():
         # Imported here: Alembic costs start-up time a project without migrations never uses.
         from app.core.migrations import has_revisions, migration_config, upgrade_on
 
         config = migration_config(PROJECT_ROOT)
         if has_revisions(config):
+            import_models(RESOURCES)
             async with database.engine.begin() as connection:
                 uncovered = await connection.run_sync(upgrade_on, config)
             logger.info("LOCAL schema: upgraded to the newest migration")
@@ -149,7 +153,15 @@ async def _bring_local_schema_up_to_date(database: AsyncDBPool) -> None:
                     uncovered,
                 )
             return
-    for change in await sync_schema(database.engine, Base.metadata):
+    # Tables of custom code's own are not in the fingerprint: those are compared each time.
+    only_generated = TABLES.issuperset(Base.metadata.tables)
+    url = database.engine.url
+    if only_generated and await asyncio.to_thread(
+        sqlite_schema_is_current, url, SCHEMA_FINGERPRINT, TABLES
+    ):
+        return
+    import_models(RESOURCES)
+    for change in await sync_schema(database.engine, Base.metadata, fingerprint=SCHEMA_FINGERPRINT):
         logger.info("LOCAL schema: %s", change)
 
 
@@ -174,19 +186,15 @@ def _collector_paused(*, freeze: bool) -> Iterator[None]:
             gc.enable()
 
 
-def _refuse_shadowing(extensions: CustomExtensions, routers: list[APIRouter]) -> None:
+def _refuse_shadowing(extensions: CustomExtensions, generated: list[DeferredRoute]) -> None:
     """A custom route may not take a generated operation's method and path.
 
     The contract would still document the generated operation while another one
     answered; behaviour belongs in a hook or a repository subclass instead.
     """
-    custom = {id(router) for _, router in extensions.routers}
-    generated = {
+    taken_by = {
         (method, _shape(route.path)): route.name
-        for router in routers
-        if id(router) not in custom
-        for route in router.routes
-        if isinstance(route, APIRoute)
+        for route in generated
         for method in route.methods or ()
     }
     for module, router in extensions.routers:
@@ -194,7 +202,7 @@ def _refuse_shadowing(extensions: CustomExtensions, routers: list[APIRouter]) ->
             if not isinstance(route, APIRoute):
                 continue
             for method in sorted(route.methods or ()):
-                taken = generated.get((method, _shape(route.path)))
+                taken = taken_by.get((method, _shape(route.path)))
                 if taken is not None:
                     raise ExtensionError(
                         f"{module}: {method} {route.path} is the generated operation {taken}; "

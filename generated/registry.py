@@ -5,30 +5,23 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import TypeAdapter
+from app.core.registry import ResourceBinding, RouteSpec
 
-from app.core.registry import ResourceBinding
-from app.core.types import PositiveInt64
-from generated.event.repository import EventRepositoryBase
-from generated.event.router import build_router as build_event_router
-from generated.event.schemas import EventCreate
-from generated.event.service import EventServiceBase
-from generated.image.repository import ImageRepositoryBase
-from generated.image.router import build_router as build_image_router
-from generated.image.schemas import ImageCreate
-from generated.image.service import ImageServiceBase
-from generated.performer.repository import PerformerRepositoryBase
-from generated.performer.router import build_router as build_performer_router
-from generated.performer.schemas import PerformerCreate
-from generated.performer.service import PerformerServiceBase
-from generated.venue.repository import VenueRepositoryBase
-from generated.venue.router import build_router as build_venue_router
-from generated.venue.schemas import VenueCreate
-from generated.venue.service import VenueServiceBase
-
-__all__ = ["CONTRACT_PATH", "RESOURCES"]
+__all__ = ["CONTRACT_PATH", "RESOURCES", "SCHEMA_FINGERPRINT", "TABLES"]
 
 CONTRACT_PATH = Path(__file__).with_name("openapi.yaml")
+# Of every table the models define: a LOCAL SQLite database that was brought up
+# to this schema is not compared with the models again at start-up.
+SCHEMA_FINGERPRINT = 1542982820
+TABLES = frozenset(
+    {
+        "events",
+        "events_performers",
+        "images",
+        "performers",
+        "venues",
+    }
+)
 
 RESOURCES: tuple[ResourceBinding, ...] = (
     ResourceBinding(
@@ -37,11 +30,30 @@ RESOURCES: tuple[ResourceBinding, ...] = (
         plural="events",
         spec="specs/event.yaml",
         operations=frozenset({"list", "get", "create", "replace", "update", "delete"}),
-        create_schema=EventCreate,
-        id_type=TypeAdapter(PositiveInt64),
-        repository=EventRepositoryBase,
-        service=EventServiceBase,
-        build_router=build_event_router,
+        routes=(
+            RouteSpec(
+                frozenset({"DELETE", "GET", "PATCH", "PUT"}), "/events/bulk", "method_not_allowed"
+            ),
+            RouteSpec(frozenset({"GET"}), "/events", "list_events"),
+            RouteSpec(frozenset({"GET"}), "/events/{event_id}", "get_event"),
+            RouteSpec(frozenset({"POST"}), "/events", "create_event"),
+            RouteSpec(frozenset({"PUT"}), "/events/{event_id}", "replace_event"),
+            RouteSpec(frozenset({"PATCH"}), "/events/{event_id}", "update_event"),
+            RouteSpec(frozenset({"DELETE"}), "/events/{event_id}", "delete_event"),
+            RouteSpec(frozenset({"POST"}), "/events/bulk", "bulk_create_event"),
+            RouteSpec(frozenset({"GET"}), "/events/{event_id}/images", "list_event_images"),
+            RouteSpec(frozenset({"GET"}), "/events/{event_id}/performers", "list_event_performers"),
+            RouteSpec(
+                frozenset({"PUT"}),
+                "/events/{event_id}/performers/{performer_id}",
+                "link_event_performers",
+            ),
+            RouteSpec(
+                frozenset({"DELETE"}),
+                "/events/{event_id}/performers/{performer_id}",
+                "unlink_event_performers",
+            ),
+        ),
     ),
     ResourceBinding(
         name="Image",
@@ -49,11 +61,14 @@ RESOURCES: tuple[ResourceBinding, ...] = (
         plural="images",
         spec="specs/image.yaml",
         operations=frozenset({"list", "get", "create", "replace", "update", "delete"}),
-        create_schema=ImageCreate,
-        id_type=TypeAdapter(PositiveInt64),
-        repository=ImageRepositoryBase,
-        service=ImageServiceBase,
-        build_router=build_image_router,
+        routes=(
+            RouteSpec(frozenset({"GET"}), "/images", "list_images"),
+            RouteSpec(frozenset({"GET"}), "/images/{image_id}", "get_image"),
+            RouteSpec(frozenset({"POST"}), "/images", "create_image"),
+            RouteSpec(frozenset({"PUT"}), "/images/{image_id}", "replace_image"),
+            RouteSpec(frozenset({"PATCH"}), "/images/{image_id}", "update_image"),
+            RouteSpec(frozenset({"DELETE"}), "/images/{image_id}", "delete_image"),
+        ),
     ),
     ResourceBinding(
         name="Performer",
@@ -61,11 +76,27 @@ RESOURCES: tuple[ResourceBinding, ...] = (
         plural="performers",
         spec="specs/performer.yaml",
         operations=frozenset({"list", "get", "create", "replace", "update", "delete"}),
-        create_schema=PerformerCreate,
-        id_type=TypeAdapter(PositiveInt64),
-        repository=PerformerRepositoryBase,
-        service=PerformerServiceBase,
-        build_router=build_performer_router,
+        routes=(
+            RouteSpec(frozenset({"GET"}), "/performers", "list_performers"),
+            RouteSpec(frozenset({"GET"}), "/performers/{performer_id}", "get_performer"),
+            RouteSpec(frozenset({"POST"}), "/performers", "create_performer"),
+            RouteSpec(frozenset({"PUT"}), "/performers/{performer_id}", "replace_performer"),
+            RouteSpec(frozenset({"PATCH"}), "/performers/{performer_id}", "update_performer"),
+            RouteSpec(frozenset({"DELETE"}), "/performers/{performer_id}", "delete_performer"),
+            RouteSpec(
+                frozenset({"GET"}), "/performers/{performer_id}/events", "list_performer_events"
+            ),
+            RouteSpec(
+                frozenset({"PUT"}),
+                "/performers/{performer_id}/events/{event_id}",
+                "link_performer_events",
+            ),
+            RouteSpec(
+                frozenset({"DELETE"}),
+                "/performers/{performer_id}/events/{event_id}",
+                "unlink_performer_events",
+            ),
+        ),
     ),
     ResourceBinding(
         name="Venue",
@@ -73,10 +104,14 @@ RESOURCES: tuple[ResourceBinding, ...] = (
         plural="venues",
         spec="specs/venue.yaml",
         operations=frozenset({"list", "get", "create", "replace", "update", "delete"}),
-        create_schema=VenueCreate,
-        id_type=TypeAdapter(PositiveInt64),
-        repository=VenueRepositoryBase,
-        service=VenueServiceBase,
-        build_router=build_venue_router,
+        routes=(
+            RouteSpec(frozenset({"GET"}), "/venues", "list_venues"),
+            RouteSpec(frozenset({"GET"}), "/venues/{venue_id}", "get_venue"),
+            RouteSpec(frozenset({"POST"}), "/venues", "create_venue"),
+            RouteSpec(frozenset({"PUT"}), "/venues/{venue_id}", "replace_venue"),
+            RouteSpec(frozenset({"PATCH"}), "/venues/{venue_id}", "update_venue"),
+            RouteSpec(frozenset({"DELETE"}), "/venues/{venue_id}", "delete_venue"),
+            RouteSpec(frozenset({"GET"}), "/venues/{venue_id}/events", "list_venue_events"),
+        ),
     ),
 )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ from generator.naming import SHARED_MODULE
 from generator.openapi_input import read_inputs
 from generator.render.common import header
 from generator.render.layers import render_repository, render_service
-from generator.render.models import render_model
+from generator.render.models import associations_of, render_model
 from generator.render.registry import render_package_init, render_registry, render_resource_init
 from generator.render.router import render_router
 from generator.render.schemas import EXPANDED_SUFFIX, render_schemas
@@ -65,8 +66,7 @@ def render_project(root: Path, cache: Cache | None = None) -> Generated:
     """
     project = load_project(root, cache)
     contract = project_contract(project)
-    code = {"generated/__init__.py": render_package_init(),
-            "generated/registry.py": render_registry(project)}  # fmt: skip
+    code = {"generated/__init__.py": render_package_init()}
     for resource in project.resources:
         base = f"generated/{resource.module}"
         code[f"{base}/__init__.py"] = render_resource_init(resource.spec_path, resource.name)
@@ -74,6 +74,7 @@ def render_project(root: Path, cache: Cache | None = None) -> Generated:
         code[f"{base}/repository.py"] = render_repository(resource, project)
         code[f"{base}/service.py"] = render_service(resource)
         code[f"{base}/router.py"] = render_router(resource, project)
+    code["generated/registry.py"] = render_registry(project, *_schema_of(project, code))
     # ruff formats these in a subprocess while datamodel-code-generator runs here.
     formatting = Formatting(code, cache)  # ruff runs while the rest renders
     anything = project.resources or project.shared
@@ -84,6 +85,17 @@ def render_project(root: Path, cache: Cache | None = None) -> Generated:
     for path in _file_order(project, pydantic):
         files[path] = formatted[path]
     return Generated(project, contract, files)
+
+
+def _schema_of(project: Project, code: dict[str, str]) -> tuple[int, list[str]]:
+    """A fingerprint of the tables the models define (31 bits: SQLite keeps it as the
+    database's user_version), and their names."""
+    digest = hashlib.sha256()
+    for resource in project.resources:
+        digest.update(code[f"generated/{resource.module}/models.py"].encode())
+    tables = [resource.table for resource in project.resources]
+    tables += [a.table for r in project.resources for a in associations_of(r, project)]
+    return int.from_bytes(digest.digest()[:4], "big") >> 1 or 1, tables
 
 
 def _schema_modules(project: Project, schemas: dict[str, str]) -> dict[str, str]:

@@ -9,13 +9,13 @@ from alembic import context
 from alembic.operations import ops
 from sqlalchemy import Connection
 
-import generated.registry  # noqa: F401  (imports every model into Base.metadata)
 from app.config import get_settings
-from app.core.database import AsyncDBPool, Base
+from app.core.database import AsyncDBPool
 from app.core.migrations import flag_data_loss
+from app.core.registry import models_metadata
 
 config = context.config
-target_metadata = Base.metadata
+target_metadata = models_metadata()  # every generated model
 
 
 def _configure(connection: Connection) -> None:

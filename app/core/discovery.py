@@ -86,18 +86,28 @@ def _submodules(root: ModuleType) -> Iterable[pkgutil.ModuleInfo]:
 def _collect_classes(
     module: ModuleType, bindings: Sequence[ResourceBinding], found: CustomExtensions
 ) -> None:
-    """Bind each class defined in ``module`` to the resource whose base it subclasses."""
+    """Bind each class defined in ``module`` to the resource whose base it subclasses.
+
+    The bases are recognised by module and name, so that only the resources a custom
+    module imports are imported (see :mod:`app.core.registry`).
+    """
+    bases: dict[tuple[str, str], tuple[str, ResourceBinding]] = {}
+    for binding in bindings:
+        bases[binding.repository_name] = ("repository", binding)
+        bases[binding.service_name] = ("service", binding)
     for _, cls in inspect.getmembers(module, inspect.isclass):
         if cls.__module__ != module.__name__:
             continue
-        for binding in bindings:
-            if issubclass(cls, binding.repository) and cls is not binding.repository:
-                override = found.overrides.setdefault(binding.module, Override())
-                _set_once(override, "repository", cls, binding)
-            elif issubclass(cls, binding.service) and cls is not binding.service:
+        for base in cls.__mro__[1:]:
+            known = bases.get((base.__module__, base.__qualname__))
+            if known is None:
+                continue
+            kind, binding = known
+            if kind == "service":
                 _check_hooks(cls, binding)
-                override = found.overrides.setdefault(binding.module, Override())
-                _set_once(override, "service", cls, binding)
+            override = found.overrides.setdefault(binding.module, Override())
+            _set_once(override, kind, cls, binding)
+            break
 
 
 def _set_once(override: Override, kind: str, cls: type[Any], binding: ResourceBinding) -> None:

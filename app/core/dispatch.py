@@ -35,6 +35,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from app.core.deferred import DeferredRoute
 from app.core.routing import OperationRoute
 
 __all__ = ["DispatchingFastAPI", "OperationDispatcher", "OperationTable"]
@@ -45,15 +46,28 @@ _OPERATION = "specbase.operation"
 ExceptionHandler = Callable[[Request, Exception], Any]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class _Candidate:
     """One route under a first path segment: its pattern and methods, and the handler
-    of a generated operation (None: FastAPI answers whatever reaches this route)."""
+    of a generated operation (None: FastAPI answers whatever reaches this route).
+
+    The handler of a route whose resource is not built yet (``deferred``) is looked up
+    when a request first reaches it.
+    """
 
     pattern: re.Pattern[str]
     methods: frozenset[str]
     route: BaseRoute
     handler: Handler | None
+    deferred: bool = False
+
+    def resolve(self) -> Handler | None:
+        if self.deferred:
+            assert isinstance(self.route, DeferredRoute)
+            self.handler = self.route.operation()
+            self.route = self.route.target  # what the request's scope names
+            self.deferred = False
+        return self.handler
 
 
 @dataclass
@@ -77,7 +91,8 @@ class OperationTable:
             handler = route.operation if isinstance(route, OperationRoute) else None
             plain = all(isinstance(c, StringConvertor) for c in route.param_convertors.values())
             candidate = _Candidate(route.path_regex, frozenset(route.methods or ()), route,
-                                   handler if plain else None)  # fmt: skip
+                                   handler if plain else None,
+                                   deferred=plain and isinstance(route, DeferredRoute))  # fmt: skip
             by_segment.setdefault(first, []).append(candidate)
         self.by_segment = by_segment
 
@@ -93,7 +108,7 @@ class OperationTable:
             found = candidate.pattern.match(path)
             if found is None or method not in candidate.methods:
                 continue
-            if candidate.handler is None:
+            if candidate.resolve() is None:
                 return None
             return candidate, found.groupdict()
         return None

@@ -4,22 +4,22 @@ from __future__ import annotations
 
 from generator.ir import Kind, Project
 from generator.render.common import header
+from generator.render.router import route_specs
 
 __all__ = ["render_package_init", "render_registry", "render_resource_init"]
 
 
-def render_registry(project: Project) -> str:
-    imports = []
+def render_registry(project: Project, schema_fingerprint: int, tables: list[str]) -> str:
+    """The resources and the routes of each, importing none of their code: the app
+    imports a resource the first time it is used (see app.core.registry)."""
     entries = []
     for r in project.resources:
-        imports.append(
-            f"from generated.{r.module}.repository import {r.name}RepositoryBase\n"
-            f"from generated.{r.module}.schemas import {r.name}Create\n"
-            f"from generated.{r.module}.router import build_router as build_{r.module}_router\n"
-            f"from generated.{r.module}.service import {r.name}ServiceBase\n"
-        )
         operations = ", ".join(repr(op) for op in r.operations)
-        id_type = "UUID" if r.id_kind is Kind.UUID else "PositiveInt64"
+        routes = "".join(
+            f"            RouteSpec(frozenset({{{', '.join(map(repr, methods))}}}), "
+            f"{path!r}, {name!r}),\n"
+            for methods, path, name in route_specs(r, project)
+        )
         entries.append(
             "    ResourceBinding(\n"
             f"        name={r.name!r},\n"
@@ -27,27 +27,26 @@ def render_registry(project: Project) -> str:
             f"        plural={r.plural!r},\n"
             f"        spec={r.spec_path!r},\n"
             f"        operations=frozenset({{{operations}}}),\n"
-            f"        create_schema={r.name}Create,\n"
-            f"        id_type=TypeAdapter({id_type}),\n"
-            f"        repository={r.name}RepositoryBase,\n"
-            f"        service={r.name}ServiceBase,\n"
-            f"        build_router=build_{r.module}_router,\n"
-            "    ),\n"
+            f"        routes=(\n{routes}        ),\n"
+            + ("        uuid_ids=True,\n" if r.id_kind is Kind.UUID else "")
+            + "    ),\n"
         )
+    names = "".join(f"    {table!r},\n" for table in sorted(tables))
     return "".join(
         [
             header("specs/"),
             '"""Every generated resource; the app mounts them from here."""\n\n',
             "from __future__ import annotations\n\n",
-            "from pathlib import Path\n",
-            "from uuid import UUID\n\n",
-            "from pydantic import TypeAdapter\n\n",
-            "from app.core.registry import ResourceBinding\n",
-            "from app.core.types import PositiveInt64\n",
-            *imports,
-            "\n",
-            '__all__ = ["CONTRACT_PATH", "RESOURCES"]\n\n',
-            'CONTRACT_PATH = Path(__file__).with_name("openapi.yaml")\n\n',
+            "from pathlib import Path\n\n",
+            "from app.core.registry import ResourceBinding, RouteSpec\n\n",
+            '__all__ = ["CONTRACT_PATH", "RESOURCES", "SCHEMA_FINGERPRINT", "TABLES"]\n\n',
+            'CONTRACT_PATH = Path(__file__).with_name("openapi.yaml")\n',
+            "# Of every table the models define: a LOCAL SQLite database that was brought up\n",
+            "# to this schema is not compared with the models again at start-up.\n",
+            f"SCHEMA_FINGERPRINT = {schema_fingerprint}\n",
+            f"TABLES = frozenset(\n    {{\n{names}    }}\n)\n\n"
+            if tables
+            else "TABLES: frozenset[str] = frozenset()\n\n",
             "RESOURCES: tuple[ResourceBinding, ...] = (\n",
             *entries,
             ")\n",

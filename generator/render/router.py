@@ -6,7 +6,7 @@ from generator.contract import id_parameter, operation_id
 from generator.ir import Kind, Project, Relation, Resource
 from generator.render.common import header, quote_doc, resource_doc
 
-__all__ = ["render_router"]
+__all__ = ["render_router", "route_specs"]
 
 # No `from __future__ import annotations` here: FastAPI reads the endpoints' annotations,
 # and the aliases they use are local to build_router.
@@ -124,6 +124,47 @@ def render_router(resource: Resource, project: Project) -> str:
             parts.append(_nested(resource, relation, project))
     parts.append("\n    return router\n")
     return "".join(parts)
+
+
+# The HTTP method and the path (after the resource's own) of each operation's route.
+_ROUTES = {
+    "list": ("GET", ""),
+    "get": ("GET", "/{key}"),
+    "create": ("POST", ""),
+    "replace": ("PUT", "/{key}"),
+    "update": ("PATCH", "/{key}"),
+    "delete": ("DELETE", "/{key}"),
+}
+# The name FastAPI gives the route answering 405 for other methods of /bulk
+# (app.core.errors.NOT_ALLOWED).
+_NOT_ALLOWED = "method_not_allowed"
+
+
+def route_specs(resource: Resource, project: Project) -> list[tuple[tuple[str, ...], str, str]]:
+    """``(methods, path, name)`` of every route ``build_router`` makes, in its order: the
+    registry lists them so that the app routes to a resource before importing it."""
+    base, key = resource.path, id_parameter(resource)
+    routes: list[tuple[tuple[str, ...], str, str]] = []
+    if resource.bulk_max is not None:
+        routes.append((("DELETE", "GET", "PATCH", "PUT"), f"{base}/bulk", _NOT_ALLOWED))
+    for operation in resource.operations:
+        method, path = _ROUTES[operation]
+        name = operation_id(operation, resource)
+        routes.append(((method,), base + path.replace("{key}", f"{{{key}}}"), name))
+    if resource.bulk_max is not None:
+        routes.append((("POST",), f"{base}/bulk", operation_id("bulk_create", resource)))
+    for relation in resource.relations:
+        if relation.kind == "belongs_to":
+            continue
+        nested = f"{base}/{{{key}}}/{relation.name}"
+        target = project.resource(relation.target)
+        if target.has("list"):
+            routes.append((("GET",), nested, f"list_{resource.module}_{relation.name}"))
+        if relation.kind == "many_to_many":
+            link, other = f"{resource.module}_{relation.name}", f"{target.module}_id"
+            routes.append((("PUT",), f"{nested}/{{{other}}}", f"link_{link}"))
+            routes.append((("DELETE",), f"{nested}/{{{other}}}", f"unlink_{link}"))
+    return routes
 
 
 def _nested_listing(relation: Relation) -> str:

@@ -20,6 +20,7 @@ from fastapi.testclient import TestClient
 from jsonschema import Draft202012Validator
 
 from app.config import Settings
+from app.core.deferred import DeferredRoute
 from app.core.errors import NOT_ALLOWED
 from app.main import create_app
 
@@ -324,6 +325,9 @@ def _every_route(app: FastAPI) -> list[ServedRoute]:
     else:
         contexts = iter_contexts(app.routes)
         pairs = [(c, c.original_route) for c in contexts if isinstance(c.original_route, APIRoute)]
+    # Generated routes stand in for their resource until it is used: these build it.
+    built = [r.target for r in app.routes if isinstance(r, DeferredRoute)]
+    pairs += [(route, route) for route in built if isinstance(route, APIRoute)]
     return [
         ServedRoute(str(target.path), frozenset(target.methods or ()), route, target)
         for target, route in pairs

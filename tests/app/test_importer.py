@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from app.config import Settings
 from app.core.database import AsyncDBPool, Base
 from app.core.importer import ImportFailure
+from app.core.registry import models_metadata
 from app.core.schema_sync import sync_schema
 from app.loader import load_files
 from generated.event.models import Event
@@ -29,7 +30,7 @@ def _write(path: Path, data: Any) -> Path:
 async def _count(settings: Settings, model: type[Base]) -> int:
     database = AsyncDBPool(settings.database)
     try:
-        await sync_schema(database.engine, Base.metadata)
+        await sync_schema(database.engine, models_metadata())
         async with database.get_session() as session:
             return int(await session.scalar(select(func.count()).select_from(model)) or 0)
     finally:

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.config import Settings
 from app.core import reader
 from app.core.database import AsyncDBPool, Base
+from app.core.registry import models_metadata
 from app.core.schema_sync import sync_schema
 from generated.event.models import Event
 from generated.event.repository import EventRepositoryBase
@@ -54,7 +55,7 @@ def _run(settings: Settings, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
     async def main() -> T:
         database = AsyncDBPool(settings.database)
         try:
-            await sync_schema(database.engine, Base.metadata)
+            await sync_schema(database.engine, models_metadata())
             async with database.get_session() as session:
                 session.add_all(Event(**values) for values in EVENTS)
                 await session.flush()

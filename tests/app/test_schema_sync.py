@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import BigInteger, Column, Integer, MetaData, String, Table, text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from app.core.schema_sync import SchemaDriftError, sync_schema
+from app.core.schema_sync import SchemaDriftError, sqlite_schema_is_current, sync_schema
 
 
 def _tables(*extra: Column[object]) -> MetaData:
@@ -106,3 +106,41 @@ def test_an_in_memory_database_is_brought_up_on_its_own_connection() -> None:
     done, names = asyncio.run(run())
     assert done == ["created table things"]
     assert ("things",) in names
+
+
+def test_a_file_synced_with_a_fingerprint_is_known_current_until_it_changes(
+    engine: AsyncEngine, tmp_path: Path
+) -> None:
+    url = engine.url
+    assert not sqlite_schema_is_current(url, 7, ["things"])  # no file yet
+    asyncio.run(sync_schema(engine, _tables(), fingerprint=7))
+    assert sqlite_schema_is_current(url, 7, ["things"])
+    assert not sqlite_schema_is_current(url, 8, ["things"])  # other models
+    assert not sqlite_schema_is_current(url, 7, ["things", "others"])  # a table missing
+
+    async def drop() -> None:
+        async with engine.begin() as connection:
+            await connection.execute(text("DROP TABLE things"))
+
+    asyncio.run(drop())
+    assert not sqlite_schema_is_current(url, 7, ["things"])
+    (tmp_path / "junk.db").write_text("not a database", encoding="utf-8")
+    junk = url.set(database=str(tmp_path / "junk.db"))
+    assert not sqlite_schema_is_current(junk, 7, [])
+
+
+def test_a_refused_change_keeps_the_old_fingerprint(engine: AsyncEngine) -> None:
+    asyncio.run(sync_schema(engine, _tables(), fingerprint=7))
+    asyncio.run(_insert(engine))
+    required = _tables(Column("size", BigInteger, nullable=False))
+    with pytest.raises(SchemaDriftError):
+        asyncio.run(sync_schema(engine, required, fingerprint=9))
+    assert sqlite_schema_is_current(engine.url, 7, ["things"])
+    assert not sqlite_schema_is_current(engine.url, 9, ["things"])
+
+
+def test_only_a_sqlite_file_has_a_fingerprint() -> None:
+    from sqlalchemy.engine import make_url
+
+    assert not sqlite_schema_is_current(make_url("sqlite+aiosqlite://"), 7, [])
+    assert not sqlite_schema_is_current(make_url("postgresql+asyncpg://u@h/db"), 7, [])

@@ -15,6 +15,7 @@ MEASUREMENTS = {
     "regenerate",
     "regenerate_watching",
     "first_response_cold",
+    "first_response_new_database",
     "first_response",
 }
 

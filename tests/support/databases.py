@@ -231,13 +231,14 @@ def _referring_first(tables: set[str], references: Iterable[Any]) -> list[str]:
 def run_on_schema(url: URL, work: Callable[[Any], Awaitable[T]], *, deadline: float = 20.0) -> T:
     """``work`` given the runtime's database pool on ``url``, with the generated schema
     created; a wait past ``deadline`` seconds fails (a connection never given back)."""
-    from app.core.database import AsyncDBPool, Base
+    from app.core.database import AsyncDBPool
+    from app.core.registry import models_metadata
     from app.core.schema_sync import sync_schema
 
     async def main() -> T:
         database = AsyncDBPool(url)
         try:
-            await sync_schema(database.engine, Base.metadata)
+            await sync_schema(database.engine, models_metadata())
             return await asyncio.wait_for(work(database), deadline)
         finally:
             await database.dispose()

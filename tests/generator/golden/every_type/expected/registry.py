@@ -5,22 +5,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import TypeAdapter
+from app.core.registry import ResourceBinding, RouteSpec
 
-from app.core.registry import ResourceBinding
-from app.core.types import PositiveInt64
-from generated.owner.repository import OwnerRepositoryBase
-from generated.owner.router import build_router as build_owner_router
-from generated.owner.schemas import OwnerCreate
-from generated.owner.service import OwnerServiceBase
-from generated.sample.repository import SampleRepositoryBase
-from generated.sample.router import build_router as build_sample_router
-from generated.sample.schemas import SampleCreate
-from generated.sample.service import SampleServiceBase
-
-__all__ = ["CONTRACT_PATH", "RESOURCES"]
+__all__ = ["CONTRACT_PATH", "RESOURCES", "SCHEMA_FINGERPRINT", "TABLES"]
 
 CONTRACT_PATH = Path(__file__).with_name("openapi.yaml")
+# Of every table the models define: a LOCAL SQLite database that was brought up
+# to this schema is not compared with the models again at start-up.
+SCHEMA_FINGERPRINT = 1438669817
+TABLES = frozenset(
+    {
+        "owners",
+        "samples",
+    }
+)
 
 RESOURCES: tuple[ResourceBinding, ...] = (
     ResourceBinding(
@@ -29,11 +27,15 @@ RESOURCES: tuple[ResourceBinding, ...] = (
         plural="owners",
         spec="specs/owner.yaml",
         operations=frozenset({"list", "get", "create", "replace", "update", "delete"}),
-        create_schema=OwnerCreate,
-        id_type=TypeAdapter(PositiveInt64),
-        repository=OwnerRepositoryBase,
-        service=OwnerServiceBase,
-        build_router=build_owner_router,
+        routes=(
+            RouteSpec(frozenset({"GET"}), "/owners", "list_owners"),
+            RouteSpec(frozenset({"GET"}), "/owners/{owner_id}", "get_owner"),
+            RouteSpec(frozenset({"POST"}), "/owners", "create_owner"),
+            RouteSpec(frozenset({"PUT"}), "/owners/{owner_id}", "replace_owner"),
+            RouteSpec(frozenset({"PATCH"}), "/owners/{owner_id}", "update_owner"),
+            RouteSpec(frozenset({"DELETE"}), "/owners/{owner_id}", "delete_owner"),
+            RouteSpec(frozenset({"GET"}), "/owners/{owner_id}/samples", "list_owner_samples"),
+        ),
     ),
     ResourceBinding(
         name="Sample",
@@ -41,10 +43,13 @@ RESOURCES: tuple[ResourceBinding, ...] = (
         plural="samples",
         spec="specs/sample.yaml",
         operations=frozenset({"list", "get", "create", "replace", "update", "delete"}),
-        create_schema=SampleCreate,
-        id_type=TypeAdapter(PositiveInt64),
-        repository=SampleRepositoryBase,
-        service=SampleServiceBase,
-        build_router=build_sample_router,
+        routes=(
+            RouteSpec(frozenset({"GET"}), "/samples", "list_samples"),
+            RouteSpec(frozenset({"GET"}), "/samples/{sample_id}", "get_sample"),
+            RouteSpec(frozenset({"POST"}), "/samples", "create_sample"),
+            RouteSpec(frozenset({"PUT"}), "/samples/{sample_id}", "replace_sample"),
+            RouteSpec(frozenset({"PATCH"}), "/samples/{sample_id}", "update_sample"),
+            RouteSpec(frozenset({"DELETE"}), "/samples/{sample_id}", "delete_sample"),
+        ),
     ),
 )

@@ -4,28 +4,23 @@
 from __future__ import annotations
 
 from pathlib import Path
-from uuid import UUID
 
-from pydantic import TypeAdapter
+from app.core.registry import ResourceBinding, RouteSpec
 
-from app.core.registry import ResourceBinding
-from app.core.types import PositiveInt64
-from generated.author.repository import AuthorRepositoryBase
-from generated.author.router import build_router as build_author_router
-from generated.author.schemas import AuthorCreate
-from generated.author.service import AuthorServiceBase
-from generated.book.repository import BookRepositoryBase
-from generated.book.router import build_router as build_book_router
-from generated.book.schemas import BookCreate
-from generated.book.service import BookServiceBase
-from generated.shelf.repository import ShelfRepositoryBase
-from generated.shelf.router import build_router as build_shelf_router
-from generated.shelf.schemas import ShelfCreate
-from generated.shelf.service import ShelfServiceBase
-
-__all__ = ["CONTRACT_PATH", "RESOURCES"]
+__all__ = ["CONTRACT_PATH", "RESOURCES", "SCHEMA_FINGERPRINT", "TABLES"]
 
 CONTRACT_PATH = Path(__file__).with_name("openapi.yaml")
+# Of every table the models define: a LOCAL SQLite database that was brought up
+# to this schema is not compared with the models again at start-up.
+SCHEMA_FINGERPRINT = 1365625570
+TABLES = frozenset(
+    {
+        "authors",
+        "books",
+        "books_shelves",
+        "shelves",
+    }
+)
 
 RESOURCES: tuple[ResourceBinding, ...] = (
     ResourceBinding(
@@ -34,11 +29,15 @@ RESOURCES: tuple[ResourceBinding, ...] = (
         plural="authors",
         spec="specs/author.yaml",
         operations=frozenset({"list", "get", "create", "replace", "update", "delete"}),
-        create_schema=AuthorCreate,
-        id_type=TypeAdapter(PositiveInt64),
-        repository=AuthorRepositoryBase,
-        service=AuthorServiceBase,
-        build_router=build_author_router,
+        routes=(
+            RouteSpec(frozenset({"GET"}), "/authors", "list_authors"),
+            RouteSpec(frozenset({"GET"}), "/authors/{author_id}", "get_author"),
+            RouteSpec(frozenset({"POST"}), "/authors", "create_author"),
+            RouteSpec(frozenset({"PUT"}), "/authors/{author_id}", "replace_author"),
+            RouteSpec(frozenset({"PATCH"}), "/authors/{author_id}", "update_author"),
+            RouteSpec(frozenset({"DELETE"}), "/authors/{author_id}", "delete_author"),
+            RouteSpec(frozenset({"GET"}), "/authors/{author_id}/books", "list_author_books"),
+        ),
     ),
     ResourceBinding(
         name="Book",
@@ -46,11 +45,25 @@ RESOURCES: tuple[ResourceBinding, ...] = (
         plural="books",
         spec="specs/book.yaml",
         operations=frozenset({"list", "get", "create", "replace", "update", "delete"}),
-        create_schema=BookCreate,
-        id_type=TypeAdapter(PositiveInt64),
-        repository=BookRepositoryBase,
-        service=BookServiceBase,
-        build_router=build_book_router,
+        routes=(
+            RouteSpec(
+                frozenset({"DELETE", "GET", "PATCH", "PUT"}), "/books/bulk", "method_not_allowed"
+            ),
+            RouteSpec(frozenset({"GET"}), "/books", "list_books"),
+            RouteSpec(frozenset({"GET"}), "/books/{book_id}", "get_book"),
+            RouteSpec(frozenset({"POST"}), "/books", "create_book"),
+            RouteSpec(frozenset({"PUT"}), "/books/{book_id}", "replace_book"),
+            RouteSpec(frozenset({"PATCH"}), "/books/{book_id}", "update_book"),
+            RouteSpec(frozenset({"DELETE"}), "/books/{book_id}", "delete_book"),
+            RouteSpec(frozenset({"POST"}), "/books/bulk", "bulk_create_book"),
+            RouteSpec(frozenset({"GET"}), "/books/{book_id}/shelves", "list_book_shelves"),
+            RouteSpec(
+                frozenset({"PUT"}), "/books/{book_id}/shelves/{shelf_id}", "link_book_shelves"
+            ),
+            RouteSpec(
+                frozenset({"DELETE"}), "/books/{book_id}/shelves/{shelf_id}", "unlink_book_shelves"
+            ),
+        ),
     ),
     ResourceBinding(
         name="Shelf",
@@ -58,10 +71,21 @@ RESOURCES: tuple[ResourceBinding, ...] = (
         plural="shelves",
         spec="specs/shelf.yaml",
         operations=frozenset({"list", "get", "create", "replace", "update", "delete"}),
-        create_schema=ShelfCreate,
-        id_type=TypeAdapter(UUID),
-        repository=ShelfRepositoryBase,
-        service=ShelfServiceBase,
-        build_router=build_shelf_router,
+        routes=(
+            RouteSpec(frozenset({"GET"}), "/shelves", "list_shelves"),
+            RouteSpec(frozenset({"GET"}), "/shelves/{shelf_id}", "get_shelf"),
+            RouteSpec(frozenset({"POST"}), "/shelves", "create_shelf"),
+            RouteSpec(frozenset({"PUT"}), "/shelves/{shelf_id}", "replace_shelf"),
+            RouteSpec(frozenset({"PATCH"}), "/shelves/{shelf_id}", "update_shelf"),
+            RouteSpec(frozenset({"DELETE"}), "/shelves/{shelf_id}", "delete_shelf"),
+            RouteSpec(frozenset({"GET"}), "/shelves/{shelf_id}/books", "list_shelf_books"),
+            RouteSpec(
+                frozenset({"PUT"}), "/shelves/{shelf_id}/books/{book_id}", "link_shelf_books"
+            ),
+            RouteSpec(
+                frozenset({"DELETE"}), "/shelves/{shelf_id}/books/{book_id}", "unlink_shelf_books"
+            ),
+        ),
+        uuid_ids=True,
     ),
 )

@@ -5,18 +5,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import TypeAdapter
+from app.core.registry import ResourceBinding, RouteSpec
 
-from app.core.registry import ResourceBinding
-from app.core.types import PositiveInt64
-from generated.note.repository import NoteRepositoryBase
-from generated.note.router import build_router as build_note_router
-from generated.note.schemas import NoteCreate
-from generated.note.service import NoteServiceBase
-
-__all__ = ["CONTRACT_PATH", "RESOURCES"]
+__all__ = ["CONTRACT_PATH", "RESOURCES", "SCHEMA_FINGERPRINT", "TABLES"]
 
 CONTRACT_PATH = Path(__file__).with_name("openapi.yaml")
+# Of every table the models define: a LOCAL SQLite database that was brought up
+# to this schema is not compared with the models again at start-up.
+SCHEMA_FINGERPRINT = 321040566
+TABLES = frozenset(
+    {
+        "notes",
+    }
+)
 
 RESOURCES: tuple[ResourceBinding, ...] = (
     ResourceBinding(
@@ -25,10 +26,13 @@ RESOURCES: tuple[ResourceBinding, ...] = (
         plural="notes",
         spec="specs/note.yaml",
         operations=frozenset({"list", "get", "create", "replace", "update", "delete"}),
-        create_schema=NoteCreate,
-        id_type=TypeAdapter(PositiveInt64),
-        repository=NoteRepositoryBase,
-        service=NoteServiceBase,
-        build_router=build_note_router,
+        routes=(
+            RouteSpec(frozenset({"GET"}), "/notes", "list_notes"),
+            RouteSpec(frozenset({"GET"}), "/notes/{note_id}", "get_note"),
+            RouteSpec(frozenset({"POST"}), "/notes", "create_note"),
+            RouteSpec(frozenset({"PUT"}), "/notes/{note_id}", "replace_note"),
+            RouteSpec(frozenset({"PATCH"}), "/notes/{note_id}", "update_note"),
+            RouteSpec(frozenset({"DELETE"}), "/notes/{note_id}", "delete_note"),
+        ),
     ),
 )

@@ -4,24 +4,21 @@
 from __future__ import annotations
 
 from pathlib import Path
-from uuid import UUID
 
-from pydantic import TypeAdapter
+from app.core.registry import ResourceBinding, RouteSpec
 
-from app.core.registry import ResourceBinding
-from app.core.types import PositiveInt64
-from generated.category.repository import CategoryRepositoryBase
-from generated.category.router import build_router as build_category_router
-from generated.category.schemas import CategoryCreate
-from generated.category.service import CategoryServiceBase
-from generated.product.repository import ProductRepositoryBase
-from generated.product.router import build_router as build_product_router
-from generated.product.schemas import ProductCreate
-from generated.product.service import ProductServiceBase
-
-__all__ = ["CONTRACT_PATH", "RESOURCES"]
+__all__ = ["CONTRACT_PATH", "RESOURCES", "SCHEMA_FINGERPRINT", "TABLES"]
 
 CONTRACT_PATH = Path(__file__).with_name("openapi.yaml")
+# Of every table the models define: a LOCAL SQLite database that was brought up
+# to this schema is not compared with the models again at start-up.
+SCHEMA_FINGERPRINT = 623341818
+TABLES = frozenset(
+    {
+        "categories",
+        "products",
+    }
+)
 
 RESOURCES: tuple[ResourceBinding, ...] = (
     ResourceBinding(
@@ -30,11 +27,17 @@ RESOURCES: tuple[ResourceBinding, ...] = (
         plural="categories",
         spec="specs/shop/openapi.yaml",
         operations=frozenset({"list", "get", "create", "replace", "update", "delete"}),
-        create_schema=CategoryCreate,
-        id_type=TypeAdapter(PositiveInt64),
-        repository=CategoryRepositoryBase,
-        service=CategoryServiceBase,
-        build_router=build_category_router,
+        routes=(
+            RouteSpec(frozenset({"GET"}), "/categories", "list_categories"),
+            RouteSpec(frozenset({"GET"}), "/categories/{category_id}", "get_category"),
+            RouteSpec(frozenset({"POST"}), "/categories", "create_category"),
+            RouteSpec(frozenset({"PUT"}), "/categories/{category_id}", "replace_category"),
+            RouteSpec(frozenset({"PATCH"}), "/categories/{category_id}", "update_category"),
+            RouteSpec(frozenset({"DELETE"}), "/categories/{category_id}", "delete_category"),
+            RouteSpec(
+                frozenset({"GET"}), "/categories/{category_id}/products", "list_category_products"
+            ),
+        ),
     ),
     ResourceBinding(
         name="Product",
@@ -42,10 +45,14 @@ RESOURCES: tuple[ResourceBinding, ...] = (
         plural="products",
         spec="specs/shop/schemas/product.yaml",
         operations=frozenset({"list", "get", "create", "replace", "update", "delete"}),
-        create_schema=ProductCreate,
-        id_type=TypeAdapter(UUID),
-        repository=ProductRepositoryBase,
-        service=ProductServiceBase,
-        build_router=build_product_router,
+        routes=(
+            RouteSpec(frozenset({"GET"}), "/products", "list_products"),
+            RouteSpec(frozenset({"GET"}), "/products/{product_id}", "get_product"),
+            RouteSpec(frozenset({"POST"}), "/products", "create_product"),
+            RouteSpec(frozenset({"PUT"}), "/products/{product_id}", "replace_product"),
+            RouteSpec(frozenset({"PATCH"}), "/products/{product_id}", "update_product"),
+            RouteSpec(frozenset({"DELETE"}), "/products/{product_id}", "delete_product"),
+        ),
+        uuid_ids=True,
     ),
 )

@@ -4,24 +4,21 @@
 from __future__ import annotations
 
 from pathlib import Path
-from uuid import UUID
 
-from pydantic import TypeAdapter
+from app.core.registry import ResourceBinding, RouteSpec
 
-from app.core.registry import ResourceBinding
-from app.core.types import PositiveInt64
-from generated.document.repository import DocumentRepositoryBase
-from generated.document.router import build_router as build_document_router
-from generated.document.schemas import DocumentCreate
-from generated.document.service import DocumentServiceBase
-from generated.folder.repository import FolderRepositoryBase
-from generated.folder.router import build_router as build_folder_router
-from generated.folder.schemas import FolderCreate
-from generated.folder.service import FolderServiceBase
-
-__all__ = ["CONTRACT_PATH", "RESOURCES"]
+__all__ = ["CONTRACT_PATH", "RESOURCES", "SCHEMA_FINGERPRINT", "TABLES"]
 
 CONTRACT_PATH = Path(__file__).with_name("openapi.yaml")
+# Of every table the models define: a LOCAL SQLite database that was brought up
+# to this schema is not compared with the models again at start-up.
+SCHEMA_FINGERPRINT = 1811885666
+TABLES = frozenset(
+    {
+        "documents",
+        "folders",
+    }
+)
 
 RESOURCES: tuple[ResourceBinding, ...] = (
     ResourceBinding(
@@ -30,11 +27,11 @@ RESOURCES: tuple[ResourceBinding, ...] = (
         plural="documents",
         spec="specs/document.yaml",
         operations=frozenset({"list", "get", "create"}),
-        create_schema=DocumentCreate,
-        id_type=TypeAdapter(PositiveInt64),
-        repository=DocumentRepositoryBase,
-        service=DocumentServiceBase,
-        build_router=build_document_router,
+        routes=(
+            RouteSpec(frozenset({"GET"}), "/documents", "list_documents"),
+            RouteSpec(frozenset({"GET"}), "/documents/{document_id}", "get_document"),
+            RouteSpec(frozenset({"POST"}), "/documents", "create_document"),
+        ),
     ),
     ResourceBinding(
         name="Folder",
@@ -42,10 +39,17 @@ RESOURCES: tuple[ResourceBinding, ...] = (
         plural="folders",
         spec="specs/folder.yaml",
         operations=frozenset({"list", "get", "create", "replace", "update", "delete"}),
-        create_schema=FolderCreate,
-        id_type=TypeAdapter(UUID),
-        repository=FolderRepositoryBase,
-        service=FolderServiceBase,
-        build_router=build_folder_router,
+        routes=(
+            RouteSpec(frozenset({"GET"}), "/folders", "list_folders"),
+            RouteSpec(frozenset({"GET"}), "/folders/{folder_id}", "get_folder"),
+            RouteSpec(frozenset({"POST"}), "/folders", "create_folder"),
+            RouteSpec(frozenset({"PUT"}), "/folders/{folder_id}", "replace_folder"),
+            RouteSpec(frozenset({"PATCH"}), "/folders/{folder_id}", "update_folder"),
+            RouteSpec(frozenset({"DELETE"}), "/folders/{folder_id}", "delete_folder"),
+            RouteSpec(
+                frozenset({"GET"}), "/folders/{folder_id}/documents", "list_folder_documents"
+            ),
+        ),
+        uuid_ids=True,
     ),
 )
