@@ -124,7 +124,7 @@ def _generate(args: argparse.Namespace) -> int:
 
     cache = _cache(args)
     if not args.watch:
-        _generate_once(args.root, cache)
+        _generate_once(args.root, cache, worker=True)
         return 0
     from generator.pipeline import SPEC_DIR
     from generator.watch import watch
@@ -137,14 +137,16 @@ def _generate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _generate_once(root: Path, cache: Cache | None) -> None:
+def _generate_once(root: Path, cache: Cache | None, *, worker: bool = False) -> None:
+    """Generate once; ``worker``: run datamodel-code-generator in a process of its own
+    (a one-off command), not in this one (which keeps it loaded when watching)."""
     from generator.emit import plan_changes, write_changes
     from generator.pipeline import render_project
 
     started = time.perf_counter()
     if cache is not None:
         cache.next_run()
-    generated = render_project(root, cache)
+    generated = render_project(root, cache, worker=worker)
     changes = plan_changes(root, generated.files)
     write_changes(root, generated.files, changes)
     if cache is not None:
@@ -171,7 +173,7 @@ def _check(args: argparse.Namespace) -> int:
     from generator.emit import diff_summary, plan_changes
     from generator.pipeline import render_project
 
-    generated = render_project(args.root, _cache(args))
+    generated = render_project(args.root, _cache(args), worker=True)
     changes = plan_changes(args.root, generated.files)
     if changes.empty:
         print(f"specbase: generated/ is up to date ({changes.unchanged} files)")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ from generator.build import build_project
 from generator.cache import Cache
 from generator.contract import build_contract, dump_contract
 from generator.contract_yaml import dump_contract_cached
+from generator.datamodel_worker import DatamodelWorker
 from generator.emit import Formatting, format_python
 from generator.ir import Project
 from generator.load import collect_specs
@@ -58,12 +60,23 @@ def contract_only(root: Path) -> str:
     return dump_contract(project_contract(load_project(root)))
 
 
-def render_project(root: Path, cache: Cache | None = None) -> Generated:
+def render_project(root: Path, cache: Cache | None = None, *, worker: bool = False) -> Generated:
     """Every file of ``generated/``, in memory, formatted; nothing touches ``generated/``.
 
     With a ``cache``, only what changed since a run that used it is made again; the
-    output is the same byte for byte. Saving the cache is the caller's choice.
+    output is the same byte for byte. Saving the cache is the caller's choice. With
+    ``worker``, datamodel-code-generator is started in a process of its own first (see
+    :mod:`generator.datamodel_worker`): for a process that has not imported it.
     """
+    datamodel = DatamodelWorker() if worker else None
+    try:
+        return _render(root, cache, datamodel)
+    finally:
+        if datamodel is not None:
+            datamodel.close()
+
+
+def _render(root: Path, cache: Cache | None, worker: DatamodelWorker | None) -> Generated:
     project = load_project(root, cache)
     contract = project_contract(project)
     code = {"generated/__init__.py": render_package_init()}
@@ -78,10 +91,18 @@ def render_project(root: Path, cache: Cache | None = None) -> Generated:
     # ruff formats these in a subprocess while datamodel-code-generator runs here.
     formatting = Formatting(code, cache)  # ruff runs while the rest renders
     anything = project.resources or project.shared
-    schemas = render_schemas(contract, project, cache) if anything else {}
+    schemas: dict[str, str] = {}
+    if worker is None:
+        schemas = render_schemas(contract, project, cache) if anything else {}
+        files = {"generated/openapi.yaml": dump_contract_cached(contract, cache)}
+    else:
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="specbase-schemas") as pool:
+            # The thread mostly waits for the worker, while the contract is dumped here.
+            pending = pool.submit(render_schemas, contract, project, cache, worker)
+            files = {"generated/openapi.yaml": dump_contract_cached(contract, cache)}
+            schemas = pending.result() if anything else {}
     pydantic = _schema_modules(project, schemas)
     formatted = {**format_python(pydantic, cache), **formatting.result()}
-    files = {"generated/openapi.yaml": dump_contract_cached(contract, cache)}
     for path in _file_order(project, pydantic):
         files[path] = formatted[path]
     return Generated(project, contract, files)

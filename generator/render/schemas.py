@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 from generator.cache import Cache, fingerprint
+from generator.datamodel_worker import DatamodelWorker
 from generator.ir import Project
 from generator.naming import SHARED_MODULE
 from generator.refs import map_subschemas
@@ -45,7 +46,10 @@ _OPTIONS: dict[str, Any] = {
 
 
 def render_schemas(
-    contract: dict[str, Any], project: Project, cache: Cache | None = None
+    contract: dict[str, Any],
+    project: Project,
+    cache: Cache | None = None,
+    worker: DatamodelWorker | None = None,
 ) -> dict[str, str]:
     """``{"event": code, ..., "shared": code}``: one schemas module per resource.
 
@@ -53,10 +57,11 @@ def render_schemas(
     makes it write one module per resource, and one for the shared models. With a
     ``cache``, a module whose schemas (and the schemas they refer to, transitively) are
     unchanged is not made again; the others are made in one run on just what they need.
+    With a ``worker``, datamodel-code-generator runs there, else in this process.
     """
     document, options = datamodel_input(contract, project)
     if cache is None:
-        return _run(document, options, project)
+        return _run(document, options, project, worker)
     schemas: dict[str, Any] = document["components"]["schemas"]
     members: dict[str, list[str]] = {}
     for name in schemas:
@@ -71,18 +76,25 @@ def render_schemas(
     dirty = [module for module, code in found.items() if code is None]
     if dirty:
         if len(dirty) == len(members):
-            fresh = _run(document, options, project)
+            fresh = _run(document, options, project, worker)
         else:
             needed = [name for module in dirty for name in members[module]]
-            fresh = _run_part(document, options, needed) or _run(document, options, project)
+            fresh = _run_part(document, options, needed, worker) or _run(
+                document, options, project, worker
+            )
         for module in dirty:
             found[module] = fresh[module]
             cache.put(_CACHE_KIND, keys[module], fresh[module])
     return {module: code for module, code in found.items() if code is not None}
 
 
-def _run(document: dict[str, Any], options: dict[str, Any], project: Project) -> dict[str, str]:
-    output = _generate(document, options)
+def _run(
+    document: dict[str, Any],
+    options: dict[str, Any],
+    project: Project,
+    worker: DatamodelWorker | None,
+) -> dict[str, str]:
+    output = _generate(document, options, worker)
     if isinstance(output, str):  # a single module: only one resource
         only = next(iter(set(_owners(project).values())))
         return {only: output}
@@ -90,7 +102,10 @@ def _run(document: dict[str, Any], options: dict[str, Any], project: Project) ->
 
 
 def _run_part(
-    document: dict[str, Any], options: dict[str, Any], names: list[str]
+    document: dict[str, Any],
+    options: dict[str, Any],
+    names: list[str],
+    worker: DatamodelWorker | None,
 ) -> dict[str, str] | None:
     """The modules of ``names``, from a document of only them and what they refer to.
 
@@ -104,15 +119,21 @@ def _run_part(
         "components": {"schemas": {n: s for n, s in schemas.items() if n in needed}},
     }
     inputs = {n: base for n, base in options["base_class_map"].items() if n in needed}
-    output = _generate(part, {**options, "base_class_map": inputs})
+    output = _generate(part, {**options, "base_class_map": inputs}, worker)
     return None if isinstance(output, str) else output
 
 
-def _generate(document: dict[str, Any], options: dict[str, Any]) -> dict[str, str] | str:
-    # Imported here: a regeneration that changes no schema never pays for the import.
-    from datamodel_code_generator import generate
+def _generate(
+    document: dict[str, Any], options: dict[str, Any], worker: DatamodelWorker | None
+) -> dict[str, str] | str:
+    output: str | dict[tuple[str, ...], str] | None
+    if worker is not None:
+        output = worker.generate(document, options)
+    else:
+        # Imported here: a regeneration that changes no schema never pays for the import.
+        from datamodel_code_generator import generate
 
-    output = generate(document, **options)
+        output = generate(document, **options)
     if isinstance(output, str):
         return output
     assert output is not None

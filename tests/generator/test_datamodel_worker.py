@@ -1,0 +1,59 @@
+"""datamodel-code-generator in a worker process answers what it answers in this one."""
+
+from __future__ import annotations
+
+import pytest
+
+from generator.cache import Cache
+from generator.datamodel_worker import DatamodelWorker, WorkerError
+from generator.pipeline import project_contract, render_project
+from generator.render.schemas import datamodel_input
+from tests.generator.support import GOLDEN, ROOT, render
+
+
+@pytest.mark.parametrize("case", ["every_type", "listing"])
+def test_a_project_rendered_with_a_worker_is_the_same(case: str) -> None:
+    root = GOLDEN / case
+    assert render_project(root, worker=True).files == render(root).files
+
+
+def test_a_worker_answers_job_after_job() -> None:
+    """A cached run sends only the changed modules: a second job on the same worker."""
+    generated = render(ROOT)
+    document, options = datamodel_input(generated.contract, generated.project)
+    worker = DatamodelWorker()
+    try:
+        whole = worker.generate(document, options)
+        again = worker.generate(document, options)
+    finally:
+        worker.close()
+    assert isinstance(whole, dict)
+    assert whole == again
+    assert ("event", "__init__.py") in whole or ("event.py",) in whole
+    assert any("class EventCreate(InputModel)" in code for code in whole.values())
+
+
+def test_the_cached_path_with_a_worker_matches_too() -> None:
+    cache = Cache.in_memory()
+    first = render_project(ROOT, cache, worker=True)
+    cache.next_run()
+    assert render_project(ROOT, cache, worker=True).files == first.files == render(ROOT).files
+
+
+def test_a_failing_worker_says_what_failed() -> None:
+    generated = render(ROOT)
+    document, options = datamodel_input(project_contract(generated.project), generated.project)
+    worker = DatamodelWorker()
+    try:
+        with pytest.raises(
+            WorkerError, match=r"(?s)datamodel-code-generator failed:\n.*no_such_option"
+        ):
+            worker.generate(document, {**options, "no_such_option": True})
+    finally:
+        worker.close()
+
+
+def test_an_unused_worker_is_ended() -> None:
+    worker = DatamodelWorker()
+    worker.close()
+    assert worker._process.returncode is not None
