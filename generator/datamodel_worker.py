@@ -53,6 +53,8 @@ class DatamodelWorker:
             stderr=subprocess.PIPE,
         )
         self._lock = threading.Lock()
+        # Set once a job is on its way: the caller's own work may then take the CPU.
+        self.sent = threading.Event()
 
     def generate(
         self, document: dict[str, Any], options: dict[str, Any]
@@ -66,6 +68,7 @@ class DatamodelWorker:
             try:  # a job sent before the import is done waits in the pipe
                 process.stdin.write(job.encode())
                 process.stdin.flush()
+                self.sent.set()
                 line = process.stdout.readline()
             except BrokenPipeError:
                 raise self._failure() from None

@@ -97,8 +97,11 @@ def _render(root: Path, cache: Cache | None, worker: DatamodelWorker | None) -> 
         files = {"generated/openapi.yaml": dump_contract_cached(contract, cache)}
     else:
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="specbase-schemas") as pool:
-            # The thread mostly waits for the worker, while the contract is dumped here.
+            # The thread mostly waits for the worker, while the contract is dumped here
+            # once the worker has its job (or the cache spared it one).
             pending = pool.submit(render_schemas, contract, project, cache, worker)
+            while not (worker.sent.wait(0.005) or pending.done()):
+                continue
             files = {"generated/openapi.yaml": dump_contract_cached(contract, cache)}
             schemas = pending.result() if anything else {}
     pydantic = _schema_modules(project, schemas)
