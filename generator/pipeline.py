@@ -79,6 +79,33 @@ def render_project(root: Path, cache: Cache | None = None, *, worker: bool = Fal
 def _render(root: Path, cache: Cache | None, worker: DatamodelWorker | None) -> Generated:
     project = load_project(root, cache)
     contract = project_contract(project)
+    anything = project.resources or project.shared
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="specbase-schemas") as pool:
+        pending = None
+        if worker is not None and anything:
+            # The worker gets its job first; this thread then only waits for its answer.
+            pending = pool.submit(render_schemas, contract, project, cache, worker)
+            while not (worker.sent.wait(0.005) or pending.done()):
+                continue
+        code = _render_code(project)
+        if pending is None:
+            formatting = Formatting(code, cache)  # ruff formats them while the schemas are made
+            schemas = render_schemas(contract, project, cache) if anything else {}
+            files = {"generated/openapi.yaml": dump_contract_cached(contract, cache)}
+        else:
+            # One after the other, so that the worker keeps a core to itself.
+            files = {"generated/openapi.yaml": dump_contract_cached(contract, cache)}
+            formatting = Formatting(code, cache)
+            schemas = pending.result()
+    pydantic = _schema_modules(project, schemas)
+    formatted = {**format_python(pydantic, cache), **formatting.result()}
+    for path in _file_order(project, pydantic):
+        files[path] = formatted[path]
+    return Generated(project, contract, files)
+
+
+def _render_code(project: Project) -> dict[str, str]:
+    """Every generated module but the Pydantic ones, unformatted."""
     code = {"generated/__init__.py": render_package_init()}
     for resource in project.resources:
         base = f"generated/{resource.module}"
@@ -88,27 +115,7 @@ def _render(root: Path, cache: Cache | None, worker: DatamodelWorker | None) -> 
         code[f"{base}/service.py"] = render_service(resource)
         code[f"{base}/router.py"] = render_router(resource, project)
     code["generated/registry.py"] = render_registry(project, *_schema_of(project, code))
-    # ruff formats these in a subprocess while datamodel-code-generator runs here.
-    formatting = Formatting(code, cache)  # ruff runs while the rest renders
-    anything = project.resources or project.shared
-    schemas: dict[str, str] = {}
-    if worker is None:
-        schemas = render_schemas(contract, project, cache) if anything else {}
-        files = {"generated/openapi.yaml": dump_contract_cached(contract, cache)}
-    else:
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="specbase-schemas") as pool:
-            # The thread mostly waits for the worker, while the contract is dumped here
-            # once the worker has its job (or the cache spared it one).
-            pending = pool.submit(render_schemas, contract, project, cache, worker)
-            while not (worker.sent.wait(0.005) or pending.done()):
-                continue
-            files = {"generated/openapi.yaml": dump_contract_cached(contract, cache)}
-            schemas = pending.result() if anything else {}
-    pydantic = _schema_modules(project, schemas)
-    formatted = {**format_python(pydantic, cache), **formatting.result()}
-    for path in _file_order(project, pydantic):
-        files[path] = formatted[path]
-    return Generated(project, contract, files)
+    return code
 
 
 def _schema_of(project: Project, code: dict[str, str]) -> tuple[int, list[str]]:
