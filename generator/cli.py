@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -13,6 +14,7 @@ from generator.errors import SpecErrors
 
 if TYPE_CHECKING:
     from generator.cache import Cache
+    from generator.datamodel_worker import DatamodelWorker
 
 __all__ = ["main"]
 
@@ -140,13 +142,14 @@ def _generate(args: argparse.Namespace) -> int:
 def _generate_once(root: Path, cache: Cache | None, *, worker: bool = False) -> None:
     """Generate once; ``worker``: run datamodel-code-generator in a process of its own
     (a one-off command), not in this one (which keeps it loaded when watching)."""
-    from generator.emit import plan_changes, write_changes
-    from generator.pipeline import render_project
-
     started = time.perf_counter()
-    if cache is not None:
-        cache.next_run()
-    generated = render_project(root, cache, worker=worker)
+    with _datamodel_worker(worker) as datamodel:  # first: it starts while the rest imports
+        from generator.emit import plan_changes, write_changes
+        from generator.pipeline import render_project
+
+        if cache is not None:
+            cache.next_run()
+        generated = render_project(root, cache, worker=datamodel)
     changes = plan_changes(root, generated.files)
     write_changes(root, generated.files, changes)
     if cache is not None:
@@ -157,6 +160,21 @@ def _generate_once(root: Path, cache: Cache | None, *, worker: bool = False) -> 
         f"{len(changes.created)} created, {len(changes.written)} updated, "
         f"{len(changes.removed)} removed, {changes.unchanged} unchanged ({took:.2f}s)"
     )
+
+
+@contextmanager
+def _datamodel_worker(wanted: bool) -> Iterator[DatamodelWorker | None]:
+    if not wanted:
+        yield None
+        return
+    from generator.datamodel_worker import DatamodelWorker
+    from generator.render.schemas import DATAMODEL_OPTIONS
+
+    worker = DatamodelWorker(DATAMODEL_OPTIONS)
+    try:
+        yield worker
+    finally:
+        worker.close()
 
 
 def _cache(args: argparse.Namespace) -> Cache | None:
@@ -173,7 +191,8 @@ def _check(args: argparse.Namespace) -> int:
     from generator.emit import diff_summary, plan_changes
     from generator.pipeline import render_project
 
-    generated = render_project(args.root, _cache(args), worker=True)
+    with _datamodel_worker(True) as datamodel:
+        generated = render_project(args.root, _cache(args), worker=datamodel)
     changes = plan_changes(args.root, generated.files)
     if changes.empty:
         print(f"specbase: generated/ is up to date ({changes.unchanged} files)")

@@ -26,6 +26,12 @@ _SCRIPT = """\
 import json, sys
 from datamodel_code_generator import generate
 
+# Its first run imports most of it: done on a small document while no job is waiting.
+options = json.loads(sys.argv[1])
+if options:
+    warm = {"type": "object", "properties": {"x": {"type": "string"}}}
+    generate({"openapi": "3.1.0", "info": {"title": "warm", "version": "1"}, "paths": {},
+              "components": {"schemas": {"a.A": warm, "b.B": warm}}}, **options)
 for line in sys.stdin:
     job = json.loads(line)
     output = generate(job["document"], **job["options"])
@@ -45,9 +51,10 @@ class WorkerError(RuntimeError):
 class DatamodelWorker:
     """One datamodel-code-generator process; :meth:`close` ends it, used or not."""
 
-    def __init__(self) -> None:
+    def __init__(self, options: dict[str, Any] | None = None) -> None:
+        """``options``: what the jobs will mostly pass (a first run warms up with them)."""
         self._process = subprocess.Popen(
-            [sys.executable, "-c", _SCRIPT],
+            [sys.executable, "-c", _SCRIPT, json.dumps(options or {})],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,

@@ -60,20 +60,17 @@ def contract_only(root: Path) -> str:
     return dump_contract(project_contract(load_project(root)))
 
 
-def render_project(root: Path, cache: Cache | None = None, *, worker: bool = False) -> Generated:
+def render_project(
+    root: Path, cache: Cache | None = None, *, worker: DatamodelWorker | None = None
+) -> Generated:
     """Every file of ``generated/``, in memory, formatted; nothing touches ``generated/``.
 
     With a ``cache``, only what changed since a run that used it is made again; the
-    output is the same byte for byte. Saving the cache is the caller's choice. With
-    ``worker``, datamodel-code-generator is started in a process of its own first (see
-    :mod:`generator.datamodel_worker`): for a process that has not imported it.
+    output is the same byte for byte. Saving the cache is the caller's choice. With a
+    ``worker`` (see :mod:`generator.datamodel_worker`), datamodel-code-generator runs
+    there, for a process that has not imported it; the caller closes it.
     """
-    datamodel = DatamodelWorker() if worker else None
-    try:
-        return _render(root, cache, datamodel)
-    finally:
-        if datamodel is not None:
-            datamodel.close()
+    return _render(root, cache, worker)
 
 
 def _render(root: Path, cache: Cache | None, worker: DatamodelWorker | None) -> Generated:

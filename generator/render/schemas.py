@@ -11,13 +11,13 @@ from generator.ir import Project
 from generator.naming import SHARED_MODULE
 from generator.refs import map_subschemas
 
-__all__ = ["EXPANDED_SUFFIX", "datamodel_input", "render_schemas"]
+__all__ = ["DATAMODEL_OPTIONS", "EXPANDED_SUFFIX", "datamodel_input", "render_schemas"]
 
 _CACHE_KIND = "pydantic-module"
 # The module of a resource's expanded schema: ``event_expanded`` -> generated/event/expanded.py.
 EXPANDED_SUFFIX = "_expanded"
 
-_OPTIONS: dict[str, Any] = {
+DATAMODEL_OPTIONS: dict[str, Any] = {
     "input_file_type": "openapi",
     "output_model_type": "pydantic_v2.BaseModel",
     "target_python_version": "3.11",
@@ -207,7 +207,7 @@ def datamodel_input(
         for r in project.resources
         for suffix in ("Create", "Update")
     }
-    return document, {**_OPTIONS, "base_class_map": inputs}
+    return document, {**DATAMODEL_OPTIONS, "base_class_map": inputs}
 
 
 def _owners(project: Project) -> dict[str, str]:

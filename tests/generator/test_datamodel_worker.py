@@ -7,14 +7,18 @@ import pytest
 from generator.cache import Cache
 from generator.datamodel_worker import DatamodelWorker, WorkerError
 from generator.pipeline import project_contract, render_project
-from generator.render.schemas import datamodel_input
+from generator.render.schemas import DATAMODEL_OPTIONS, datamodel_input
 from tests.generator.support import GOLDEN, ROOT, render
 
 
 @pytest.mark.parametrize("case", ["every_type", "listing"])
 def test_a_project_rendered_with_a_worker_is_the_same(case: str) -> None:
     root = GOLDEN / case
-    assert render_project(root, worker=True).files == render(root).files
+    worker = DatamodelWorker()
+    try:
+        assert render_project(root, worker=worker).files == render(root).files
+    finally:
+        worker.close()
 
 
 def test_a_worker_answers_job_after_job() -> None:
@@ -35,9 +39,14 @@ def test_a_worker_answers_job_after_job() -> None:
 
 def test_the_cached_path_with_a_worker_matches_too() -> None:
     cache = Cache.in_memory()
-    first = render_project(ROOT, cache, worker=True)
-    cache.next_run()
-    assert render_project(ROOT, cache, worker=True).files == first.files == render(ROOT).files
+    worker = DatamodelWorker()
+    try:
+        first = render_project(ROOT, cache, worker=worker)
+        cache.next_run()
+        again = render_project(ROOT, cache, worker=worker)
+    finally:
+        worker.close()
+    assert again.files == first.files == render(ROOT).files
 
 
 def test_a_failing_worker_says_what_failed() -> None:
@@ -53,7 +62,18 @@ def test_a_failing_worker_says_what_failed() -> None:
         worker.close()
 
 
+def test_a_warmed_up_worker_answers_the_same() -> None:
+    generated = render(ROOT)
+    document, options = datamodel_input(generated.contract, generated.project)
+    cold, warm = DatamodelWorker(), DatamodelWorker(DATAMODEL_OPTIONS)
+    try:
+        assert warm.generate(document, options) == cold.generate(document, options)
+    finally:
+        cold.close()
+        warm.close()
+
+
 def test_an_unused_worker_is_ended() -> None:
-    worker = DatamodelWorker()
+    worker = DatamodelWorker(DATAMODEL_OPTIONS)
     worker.close()
     assert worker._process.returncode is not None
