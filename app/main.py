@@ -15,11 +15,11 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.routing import APIRoute
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
 from app.config import Settings, SettingsError, get_settings
 from app.core.database import AsyncDBPool, Base, PoolOptions
-from app.core.deferred import DeferredRoute, ResourceRoutes
+from app.core.deferred import ResourceRoutes
 from app.core.discovery import CustomExtensions, ExtensionError, discover
 from app.core.dispatch import DispatchingFastAPI
 from app.core.errors import index_route_methods, install_error_handlers
@@ -108,7 +108,7 @@ def create_app(
     resources = ResourceRoutes(RESOURCES, extensions)
     generated = resources.deferred()
     app.state.resources = resources
-    _refuse_shadowing(extensions, generated)
+    _refuse_shadowing(extensions, [*health_router.routes, *generated])
     for router in routers:
         app.include_router(router)
     own = [route for route in app.router.routes if isinstance(route, Route)]
@@ -186,15 +186,16 @@ def _collector_paused(*, freeze: bool) -> Iterator[None]:
             gc.enable()
 
 
-def _refuse_shadowing(extensions: CustomExtensions, generated: list[DeferredRoute]) -> None:
-    """A custom route may not take a generated operation's method and path.
+def _refuse_shadowing(extensions: CustomExtensions, taken: list[BaseRoute]) -> None:
+    """A custom route may not take a generated operation's (or the runtime's) method and path.
 
     The contract would still document the generated operation while another one
     answered; behaviour belongs in a hook or a repository subclass instead.
     """
     taken_by = {
         (method, _shape(route.path)): route.name
-        for route in generated
+        for route in taken
+        if isinstance(route, Route)
         for method in route.methods or ()
     }
     for module, router in extensions.routers:
@@ -202,10 +203,10 @@ def _refuse_shadowing(extensions: CustomExtensions, generated: list[DeferredRout
             if not isinstance(route, APIRoute):
                 continue
             for method in sorted(route.methods or ()):
-                taken = taken_by.get((method, _shape(route.path)))
-                if taken is not None:
+                operation = taken_by.get((method, _shape(route.path)))
+                if operation is not None:
                     raise ExtensionError(
-                        f"{module}: {method} {route.path} is the generated operation {taken}; "
+                        f"{module}: {method} {route.path} is the operation {operation}; "
                         "change its behaviour with a service hook or a repository subclass "
                         "instead of a route"
                     )

@@ -86,6 +86,11 @@ def test_a_custom_route_on_a_generated_operation_stops_startup(settings: Setting
         _start(settings, "shadowing_route")
 
 
+def test_a_custom_route_on_the_runtimes_own_stops_startup(settings: Settings) -> None:
+    with pytest.raises(ExtensionError, match=re.escape("GET /health")):
+        _start(settings, "shadowing_health")
+
+
 def test_the_shipped_custom_package_is_accepted(tmp_path: Path) -> None:
     with other_app_client(tmp_path, custom_package="custom") as client:
         event = create_event(client, location="Paris")
