@@ -465,12 +465,16 @@ class SQLRepository(Generic[ModelT]):
         result = await self.session.execute(statement)
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
-    async def insert_row(self, values: Mapping[str, Any]) -> Any:
+    async def insert_row(self, values: Mapping[str, Any], *, alone: bool = False) -> Any:
         """Store a new row and answer it as reads do (a tuple with the columns as
         attributes): one INSERT … RETURNING compiled once per set of columns, without the
         ORM, in the request's transaction. A repository that overrides :meth:`insert`,
         or a database that cannot return inserted rows (MySQL), stores it through
-        :meth:`insert`."""
+        :meth:`insert`.
+
+        ``alone``: nothing else of the request writes, before or after (the generated
+        create). On SQLite the INSERT is then committed in the same trip to the
+        connection's thread, unless something already began the transaction."""
         dialect = self.unit.dialect
         if not self._inserts_directly or not dialect.insert_returning:
             return await self.insert(values)
@@ -480,9 +484,15 @@ class SQLRepository(Generic[ModelT]):
                 columns[name] = default.arg(None) if default.is_callable else default.arg
         key = (dialect.name, frozenset(columns))
         compiled = self._inserts.get(key) or self._compile_insert(dialect, key)
-        connection = await self.unit.writing()
+        params = {f"v_{k}": v for k, v in columns.items()}
         try:
-            rows = await compiled.all(connection, {f"v_{k}": v for k, v in columns.items()})
+            rows = None
+            if alone and dialect.driver == "aiosqlite":
+                async with self.unit.alone() as connection:
+                    if connection is not None:
+                        rows = await compiled.all_committed(connection, params)
+            if rows is None:
+                rows = await compiled.all(await self.unit.writing(), params)
         except IntegrityError as exc:
             raise self._integrity_problem(exc, values, deleting=False) from None
         except sqlite3.IntegrityError as exc:  # sent through aiosqlite itself

@@ -48,10 +48,12 @@ class ResourceService(Generic[ModelT, CreateT, UpdateT]):
     # Whether a created row is stored without the ORM (see SQLRepository.insert_row): yes,
     # unless after_create is overridden, which is promised the ORM object.
     _creates_rows: ClassVar[bool] = True
+    _creates_alone: ClassVar[bool] = True
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         cls._creates_rows = cls.after_create is ResourceService.after_create
+        cls._creates_alone = cls.create is ResourceService.create
 
     def __init__(self, repository: SQLRepository[ModelT], context: RequestContext) -> None:
         self.repository = repository
@@ -100,18 +102,22 @@ class ResourceService(Generic[ModelT, CreateT, UpdateT]):
         if not await self.repository.unlink(relation, row_id, other):
             raise Problem(404, f"{self.resource} {row_id} is not linked to {other} by {relation}.")
 
-    async def create(self, data: CreateT, *, row_id: Any = None) -> ModelT:
+    async def create(self, data: CreateT, *, row_id: Any = None, alone: bool = False) -> ModelT:
         """Store a new row; ``row_id`` is for imports that keep ids, never for API input.
 
         The row answered is read as reads answer rows (its columns as attributes), or
         the ORM object when ``after_create`` is overridden (that hook is given it).
+        ``alone``: the caller does no other database work after this (the generated
+        create endpoint), so the row may be committed at once; a service that overrides
+        ``create`` never is.
         """
         data = await self.before_create(data)
         values = data.model_dump()
         if row_id is not None:
             values["id"] = row_id
         if self._creates_rows:
-            row: ModelT = await self.repository.insert_row(values)
+            alone = alone and self._creates_alone
+            row: ModelT = await self.repository.insert_row(values, alone=alone)
         else:
             row = await self.repository.insert(values)
         await self.after_create(row)

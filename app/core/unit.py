@@ -106,6 +106,18 @@ class UnitOfWork:
             await session.flush()
         return await session.connection()
 
+    @asynccontextmanager
+    async def alone(self) -> AsyncIterator[AsyncConnection | None]:
+        """A pooled connection for a write that commits itself, when nothing of the
+        request has touched the transaction yet (no session, no write): the request's
+        only write, the last of its database work. None otherwise: write as usual."""
+        if self._session is not None or self._connection is not None:
+            yield None
+            return
+        assert self._write_engine is not None
+        async with self._write_engine.connect() as connection:
+            yield connection
+
     async def commit(self) -> None:
         if self._session is not None:
             await self._session.commit()

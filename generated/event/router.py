@@ -90,7 +90,8 @@ def build_router(
     @router.post("", operation_id="create_event", status_code=201)
     async def create_event(request: Request, service: Service) -> Response:
         refuse_undeclared_query(request)
-        row = await service.create(await read_body(request, EventCreate, JSON_BODY))
+        data = await read_body(request, EventCreate, JSON_BODY)
+        row = await service.create(data, alone=True)  # no other database work here
         headers = {"Location": f"/events/{row.id}", "ETag": etag(row)}
         return json_response(EventRead.model_validate(row), status_code=201, headers=headers)
 

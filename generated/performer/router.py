@@ -70,7 +70,8 @@ def build_router(
     @router.post("", operation_id="create_performer", status_code=201)
     async def create_performer(request: Request, service: Service) -> Response:
         refuse_undeclared_query(request)
-        row = await service.create(await read_body(request, PerformerCreate, JSON_BODY))
+        data = await read_body(request, PerformerCreate, JSON_BODY)
+        row = await service.create(data, alone=True)  # no other database work here
         headers = {"Location": f"/performers/{row.id}", "ETag": etag(row)}
         return json_response(PerformerRead.model_validate(row), status_code=201, headers=headers)
 

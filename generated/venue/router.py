@@ -67,7 +67,8 @@ def build_router(
     @router.post("", operation_id="create_venue", status_code=201)
     async def create_venue(request: Request, service: Service) -> Response:
         refuse_undeclared_query(request)
-        row = await service.create(await read_body(request, VenueCreate, JSON_BODY))
+        data = await read_body(request, VenueCreate, JSON_BODY)
+        row = await service.create(data, alone=True)  # no other database work here
         headers = {"Location": f"/venues/{row.id}"}
         return json_response(VenueRead.model_validate(row), status_code=201, headers=headers)
 

@@ -254,7 +254,8 @@ def _create(resource: Resource, _context: dict[str, str]) -> str:
         f'    @router.post("", operation_id="{op}", status_code=201)\n'
         f"    async def {op}(request: Request, service: Service) -> Response:\n"
         "        refuse_undeclared_query(request)\n"
-        f"        row = await service.create(await read_body(request, {name}Create, JSON_BODY))\n"
+        f"        data = await read_body(request, {name}Create, JSON_BODY)\n"
+        "        row = await service.create(data, alone=True)  # no other database work here\n"
         f'        headers = {{"Location": f"{resource.path}/{{row.id}}"{_etag(resource)}}}\n'
         f"        return json_response({name}Read.model_validate(row), status_code=201, "
         "headers=headers)\n"

@@ -116,3 +116,69 @@ def test_a_missing_reference_is_a_422(settings: Settings) -> None:
     problem = _run(settings, work)
     assert problem.status == 422
     assert problem.errors == [{"pointer": "/venue_id", "detail": "refers to a missing row"}]
+
+
+class CreateOverridden(EventServiceBase):
+    """Overrides create itself: it may do more after the row is stored."""
+
+    async def create(self, data: EventCreate, **options: Any) -> Any:
+        return await super().create(data, **options)
+
+
+class SessionBeforeCreate(EventServiceBase):
+    """Uses the ORM session before the row is stored."""
+
+    async def before_create(self, data: EventCreate) -> EventCreate:
+        await self.repository.session.execute(select(Event.id).limit(1))
+        return data
+
+
+async def _committed_names(database: AsyncDBPool) -> list[str]:
+    """What another connection sees: only committed rows."""
+    async with database.read_engine.connect() as connection:
+        return list((await connection.execute(select(Event.name).order_by(Event.id))).scalars())
+
+
+def test_a_create_alone_is_committed_with_its_insert_on_sqlite(settings: Settings) -> None:
+    async def work(database: AsyncDBPool) -> tuple[list[str], list[str]]:
+        async with UnitOfWork.opened(database) as unit:
+            await _service(unit).create(_data("Alone"), alone=True)
+            during = await _committed_names(database)
+        return during, await _committed_names(database)
+
+    during, after = _run(settings, work)
+    # One trip to aiosqlite's thread stores and commits it; a server database commits it
+    # with the request, as any write.
+    assert during == (["Alone"] if settings.database.get_backend_name() == "sqlite" else [])
+    assert after == ["Alone"]
+
+
+@pytest.mark.parametrize("service", [CreateOverridden, SessionBeforeCreate])
+def test_a_create_is_not_alone_when_the_service_may_do_more(
+    settings: Settings, service: type[EventServiceBase]
+) -> None:
+    async def work(database: AsyncDBPool) -> tuple[list[str], list[str]]:
+        async with UnitOfWork.opened(database) as unit:
+            await _service(unit, service).create(_data("Kept back"), alone=True)
+            during = await _committed_names(database)
+        return during, await _committed_names(database)
+
+    during, after = _run(settings, work)
+    assert during == []  # committed only with the request
+    assert after == ["Kept back"]
+
+
+def test_a_failed_create_alone_stores_nothing_and_the_next_one_works(settings: Settings) -> None:
+    async def work(database: AsyncDBPool) -> tuple[int, list[str]]:
+        async with UnitOfWork.opened(database) as unit:
+            await _service(unit).create(_data("Twice"), alone=True)
+        with pytest.raises(Problem) as raised:
+            async with UnitOfWork.opened(database) as unit:
+                await _service(unit).create(_data("Twice"), alone=True)
+        async with UnitOfWork.opened(database) as unit:
+            await _service(unit).create(_data("Then"), alone=True)
+        return raised.value.status, await _committed_names(database)
+
+    status, names = _run(settings, work)
+    assert status == 409
+    assert names == ["Twice", "Then"]

@@ -85,7 +85,8 @@ def build_router(
     @router.post("", operation_id="create_book", status_code=201)
     async def create_book(request: Request, service: Service) -> Response:
         refuse_undeclared_query(request)
-        row = await service.create(await read_body(request, BookCreate, JSON_BODY))
+        data = await read_body(request, BookCreate, JSON_BODY)
+        row = await service.create(data, alone=True)  # no other database work here
         headers = {"Location": f"/books/{row.id}", "ETag": etag(row)}
         return json_response(BookRead.model_validate(row), status_code=201, headers=headers)
 

@@ -71,7 +71,8 @@ def build_router(
     @router.post("", operation_id="create_shelf", status_code=201)
     async def create_shelf(request: Request, service: Service) -> Response:
         refuse_undeclared_query(request)
-        row = await service.create(await read_body(request, ShelfCreate, JSON_BODY))
+        data = await read_body(request, ShelfCreate, JSON_BODY)
+        row = await service.create(data, alone=True)  # no other database work here
         headers = {"Location": f"/shelves/{row.id}", "ETag": etag(row)}
         return json_response(ShelfRead.model_validate(row), status_code=201, headers=headers)
 

@@ -62,7 +62,8 @@ def build_router(
     @router.post("", operation_id="create_note", status_code=201)
     async def create_note(request: Request, service: Service) -> Response:
         refuse_undeclared_query(request)
-        row = await service.create(await read_body(request, NoteCreate, JSON_BODY))
+        data = await read_body(request, NoteCreate, JSON_BODY)
+        row = await service.create(data, alone=True)  # no other database work here
         headers = {"Location": f"/notes/{row.id}", "ETag": etag(row)}
         return json_response(NoteRead.model_validate(row), status_code=201, headers=headers)
 

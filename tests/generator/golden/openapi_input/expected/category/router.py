@@ -72,7 +72,8 @@ def build_router(
     @router.post("", operation_id="create_category", status_code=201)
     async def create_category(request: Request, service: Service) -> Response:
         refuse_undeclared_query(request)
-        row = await service.create(await read_body(request, CategoryCreate, JSON_BODY))
+        data = await read_body(request, CategoryCreate, JSON_BODY)
+        row = await service.create(data, alone=True)  # no other database work here
         headers = {"Location": f"/categories/{row.id}", "ETag": etag(row)}
         return json_response(CategoryRead.model_validate(row), status_code=201, headers=headers)
 

@@ -67,7 +67,8 @@ def build_router(
     @router.post("", operation_id="create_document", status_code=201)
     async def create_document(request: Request, service: Service) -> Response:
         refuse_undeclared_query(request)
-        row = await service.create(await read_body(request, DocumentCreate, JSON_BODY))
+        data = await read_body(request, DocumentCreate, JSON_BODY)
+        row = await service.create(data, alone=True)  # no other database work here
         headers = {"Location": f"/documents/{row.id}", "ETag": etag(row)}
         return json_response(DocumentRead.model_validate(row), status_code=201, headers=headers)
 
