@@ -24,13 +24,13 @@ from generator.render.layers import render_repository, render_service
 from generator.render.models import associations_of, render_model
 from generator.render.registry import render_package_init, render_registry, render_resource_init
 from generator.render.router import render_router
-from generator.render.schemas import EXPANDED_SUFFIX, render_schemas
+from generator.render.schemas import EXPANDED_SUFFIX, render_schemas, split_enums
 from generator.validate import validate_specs
 
 __all__ = ["Generated", "contract_only", "load_project", "project_contract", "render_project"]
 
 SPEC_DIR = "specs"
-_PYDANTIC = frozenset(("schemas", "expanded"))
+_PYDANTIC = frozenset(("enums", "schemas", "expanded"))
 
 
 @dataclass(frozen=True)
@@ -131,8 +131,12 @@ def _schema_modules(project: Project, schemas: dict[str, str]) -> dict[str, str]
     files = _shared_modules(project, schemas[SHARED_MODULE]) if project.shared else {}
     for resource in project.resources:
         base = f"generated/{resource.module}"
-        files[f"{base}/schemas.py"] = _schemas_module(resource.spec_path, resource.name,
-                                                      schemas[resource.module])  # fmt: skip
+        enums, code = split_enums(schemas[resource.module], resource.module)
+        if enums:
+            doc = f'"""The enumerations of {resource.name}; its models and schemas share them."""\n'
+            doc += "\n"
+            files[f"{base}/enums.py"] = header(resource.spec_path) + doc + enums
+        files[f"{base}/schemas.py"] = _schemas_module(resource.spec_path, resource.name, code)
         expanded = schemas.get(f"{resource.module}{EXPANDED_SUFFIX}")
         if expanded is not None:
             name = f"{resource.name}Expanded"
@@ -146,7 +150,8 @@ def _file_order(project: Project, pydantic: dict[str, str]) -> list[str]:
     order += [path for path in pydantic if path.startswith(f"generated/{SHARED_MODULE}/")]
     for resource in project.resources:
         base = f"generated/{resource.module}"
-        names = ("__init__", "schemas", "expanded", "models", "repository", "service", "router")
+        names = ("__init__", "enums", "schemas", "expanded", "models", "repository", "service",
+                 "router")  # fmt: skip
         paths = [(name, f"{base}/{name}.py") for name in names]
         order += [path for name, path in paths if path in pydantic or name not in _PYDANTIC]
     return order

@@ -3,18 +3,12 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import Annotated
 
 from pydantic import MISSING, AwareDatetime, ConfigDict, Field, RootModel
 
 from app.core.schema import InputModel, SchemaModel
-
-
-class EventStatus(StrEnum):
-    draft = "draft"
-    published = "published"
-    cancelled = "cancelled"
+from generated.event.enums import EventStatus as EventStatus
 
 
 class Tag(RootModel[str]):

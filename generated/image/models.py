@@ -14,7 +14,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.database import Base, ExactString, UTCDateTime, enum_column, utcnow
-from generated.image.schemas import ImageContentType
+from generated.image.enums import ImageContentType
 
 
 class Image(Base):

@@ -3,20 +3,12 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import Annotated
 
 from pydantic import MISSING, AwareDatetime, ConfigDict, Field
 
 from app.core.schema import InputModel, SchemaModel
-
-
-class ImageContentType(StrEnum):
-    image_jpeg = "image/jpeg"
-    image_jpg = "image/jpg"
-    image_png = "image/png"
-    image_gif = "image/gif"
-    image_webp = "image/webp"
+from generated.image.enums import ImageContentType as ImageContentType
 
 
 class ImageCreate(InputModel):

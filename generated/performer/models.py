@@ -13,7 +13,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.database import Base, ExactString, UTCDateTime, enum_column, utcnow
-from generated.performer.schemas import PerformerGenre
+from generated.performer.enums import PerformerGenre
 
 
 class Performer(Base):

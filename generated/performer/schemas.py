@@ -3,20 +3,12 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import Annotated
 
 from pydantic import MISSING, AwareDatetime, ConfigDict, Field
 
 from app.core.schema import InputModel, SchemaModel
-
-
-class PerformerGenre(StrEnum):
-    music = "music"
-    theatre = "theatre"
-    comedy = "comedy"
-    dance = "dance"
-    talk = "talk"
+from generated.performer.enums import PerformerGenre as PerformerGenre
 
 
 class PerformerCreate(InputModel):

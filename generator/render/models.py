@@ -61,7 +61,7 @@ _SHADOWABLE = {
 def render_model(resource: Resource, project: Project) -> str:
     enums = sorted(f.enum_class for f in resource.fields if f.enum_class)
     enum_import = (
-        f"from generated.{resource.module}.schemas import {', '.join(enums)}\n" if enums else ""
+        f"from generated.{resource.module}.enums import {', '.join(enums)}\n" if enums else ""
     )
     shadowed = sorted(_SHADOWABLE.keys() & {field.name for field in resource.fields})
     aliases = "".join(f"from {_SHADOWABLE[name]} import {name} as _{name}\n" for name in shadowed)

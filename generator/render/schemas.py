@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import re
 from typing import Any
 
@@ -11,7 +12,13 @@ from generator.ir import Project
 from generator.naming import SHARED_MODULE
 from generator.refs import map_subschemas
 
-__all__ = ["DATAMODEL_OPTIONS", "EXPANDED_SUFFIX", "datamodel_input", "render_schemas"]
+__all__ = [
+    "DATAMODEL_OPTIONS",
+    "EXPANDED_SUFFIX",
+    "datamodel_input",
+    "render_schemas",
+    "split_enums",
+]
 
 _CACHE_KIND = "pydantic-module"
 # The module of a resource's expanded schema: ``event_expanded`` -> generated/event/expanded.py.
@@ -285,3 +292,44 @@ def _import_shared(code: str) -> str:
     if "\nfrom ." in code:  # a shape of import not foreseen: fail here, not at import time
         raise RuntimeError(f"datamodel-code-generator wrote an unexpected relative import:\n{code}")
     return code
+
+
+_ENUM_BASES = frozenset(("Enum", "StrEnum", "IntEnum"))
+
+
+def split_enums(code: str, module: str) -> tuple[str, str]:
+    """``(enums, schemas)``: the enum classes of a schemas module on their own, and the
+    module importing them back (under the same names, for the modules that refer to
+    them through it); ``enums`` is empty when there is none.
+
+    The models import their enums from there: a model then costs no Pydantic class, and
+    the tables of every resource can be made without building its schemas.
+    """
+    lines = code.splitlines(keepends=True)
+    names: list[str] = []
+    bases: set[str] = set()
+    cut: set[int] = set()
+    blocks: list[str] = []
+    for node in ast.parse(code).body:
+        if not isinstance(node, ast.ClassDef) or node.decorator_list:
+            continue
+        found = {b.id for b in node.bases if isinstance(b, ast.Name)} & _ENUM_BASES
+        if not found or node.end_lineno is None:
+            continue
+        names.append(node.name)
+        bases |= found
+        span = range(node.lineno - 1, node.end_lineno)
+        cut.update(span)
+        blocks.append("".join(lines[i] for i in span))
+    if not names:
+        return "", code
+    enums = f"from enum import {', '.join(sorted(bases))}\n\n\n" + "\n\n".join(blocks)
+    back = ", ".join(f"{name} as {name}" for name in names)
+    kept = "".join(line for index, line in enumerate(lines) if index not in cut)
+    future = "from __future__ import annotations\n"
+    imported = f"from generated.{module}.enums import {back}\n"
+    if future in kept:
+        kept = kept.replace(future, future + "\n" + imported, 1)
+    else:
+        kept = imported + kept
+    return enums, kept

@@ -20,6 +20,8 @@ from pydantic import BaseModel, ValidationError
 from tests.generator.support import GOLDEN, render
 
 _MODULE = "tests_generator_every_type_schemas"
+# The module the schemas import their enumerations from.
+_ENUMS = "generated.sample.enums"
 _BASE = {"title": "Hello", "count": 1, "starts_at": "2024-05-01T10:00:00+02:00", "owner_id": 1}
 _NULLABLE = ("nickname", "mood")
 _NOT_NULLABLE = (
@@ -83,15 +85,21 @@ _INVALID = [
 
 @pytest.fixture(scope="module")
 def schemas() -> Iterator[types.ModuleType]:
-    """The rendered schemas.py of Sample as a module (pydantic resolves generics by module)."""
-    module = types.ModuleType(_MODULE)
-    sys.modules[_MODULE] = module
+    """The rendered schemas.py of Sample as a module (pydantic resolves generics by module),
+    with the enums.py it imports its enumerations from."""
+    files = render(GOLDEN / "every_type").files
+    loaded = []
     try:
-        code = render(GOLDEN / "every_type").files["generated/sample/schemas.py"]
-        exec(compile(code, "generated/sample/schemas.py", "exec"), module.__dict__)
+        for name, path in ((_ENUMS, "generated/sample/enums.py"),
+                           (_MODULE, "generated/sample/schemas.py")):  # fmt: skip
+            module = types.ModuleType(name)
+            sys.modules[name] = module
+            loaded.append(name)
+            exec(compile(files[path], path, "exec"), module.__dict__)
         yield module
     finally:
-        del sys.modules[_MODULE]
+        for name in loaded:
+            del sys.modules[name]
 
 
 def test_schemas_module_imports_only_pydantic_stdlib_and_app_core() -> None:
@@ -102,8 +110,12 @@ def test_schemas_module_imports_only_pydantic_stdlib_and_app_core() -> None:
         if isinstance(node, ast.ImportFrom) and node.module
     }
     assert [node for node in ast.walk(ast.parse(code)) if isinstance(node, ast.Import)] == []
-    allowed = {"__future__", "datetime", "enum", "typing", "uuid", "pydantic", "app.core.schema"}
+    allowed = {"__future__", "datetime", "typing", "uuid", "pydantic", "app.core.schema", _ENUMS}
     assert imported <= allowed
+    enums = render(GOLDEN / "every_type").files["generated/sample/enums.py"]
+    assert {
+        node.module for node in ast.walk(ast.parse(enums)) if isinstance(node, ast.ImportFrom)
+    } == {"enum"}
 
 
 def _model(schemas: types.ModuleType, name: str) -> type[BaseModel]:

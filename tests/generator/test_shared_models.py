@@ -36,9 +36,11 @@ def _module(name: str, path: str) -> types.ModuleType:
 
 @pytest.fixture(scope="module")
 def product() -> Iterator[types.ModuleType]:
-    """generated/product/schemas.py, with generated/shared/schemas.py where it imports it."""
-    names = ("generated.shared", "generated.shared.schemas")
+    """generated/product/schemas.py, with generated/shared/schemas.py and its own enums.py
+    where it imports them."""
+    names = ("generated.shared", "generated.shared.schemas", "generated.product.enums")
     saved = {name: sys.modules.get(name) for name in names}
+    _module("generated.product.enums", "generated/product/enums.py")
     package = types.ModuleType("generated.shared")
     shared = _module("generated.shared.schemas", "generated/shared/schemas.py")
     package.__dict__["schemas"] = shared

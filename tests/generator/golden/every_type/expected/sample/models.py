@@ -21,7 +21,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.database import Base, ExactString, UTCDateTime, enum_column, utcnow
-from generated.sample.schemas import SampleKind, SampleMood
+from generated.sample.enums import SampleKind, SampleMood
 
 
 class Sample(Base):

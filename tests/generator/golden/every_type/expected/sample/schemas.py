@@ -4,23 +4,14 @@
 from __future__ import annotations
 
 from datetime import date
-from enum import StrEnum
 from typing import Annotated, Any
 from uuid import UUID
 
 from pydantic import MISSING, AwareDatetime, ConfigDict, Field, RootModel
 
 from app.core.schema import InputModel, SchemaModel
-
-
-class SampleKind(StrEnum):
-    small = "small"
-    large = "large"
-
-
-class SampleMood(StrEnum):
-    happy = "happy"
-    sad = "sad"
+from generated.sample.enums import SampleKind as SampleKind
+from generated.sample.enums import SampleMood as SampleMood
 
 
 class Label(RootModel[str]):

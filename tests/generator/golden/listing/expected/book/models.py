@@ -18,7 +18,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.database import Base, ExactString, UTCDateTime, enum_column, utcnow
-from generated.book.schemas import BookGenre
+from generated.book.enums import BookGenre
 
 
 class Book(Base):

@@ -3,18 +3,12 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import Annotated
 
 from pydantic import MISSING, AwareDatetime, ConfigDict, Field
 
 from app.core.schema import InputModel, SchemaModel
-
-
-class BookGenre(StrEnum):
-    novel = "novel"
-    essay = "essay"
-    poetry = "poetry"
+from generated.book.enums import BookGenre as BookGenre
 
 
 class BookCreate(InputModel):

@@ -20,7 +20,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.database import Base, ExactString, UTCDateTime, enum_column, utcnow
-from generated.product.schemas import ProductStatus
+from generated.product.enums import ProductStatus
 
 
 class Product(Base):

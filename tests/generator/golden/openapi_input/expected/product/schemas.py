@@ -3,20 +3,14 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import Annotated
 from uuid import UUID
 
 from pydantic import MISSING, AwareDatetime, ConfigDict, Field, RootModel
 
 from app.core.schema import InputModel, SchemaModel
+from generated.product.enums import ProductStatus as ProductStatus
 from generated.shared import schemas as shared
-
-
-class ProductStatus(StrEnum):
-    draft = "draft"
-    active = "active"
-    discontinued = "discontinued"
 
 
 class Tag(RootModel[str]):
