@@ -28,9 +28,9 @@ class DeferredRoute(Route):
     """A generated route whose resource is built on first use (see the module)."""
 
     def __init__(self, spec: RouteSpec, binding: ResourceBinding, routes: ResourceRoutes) -> None:
-        super().__init__(spec.path, self._asgi, methods=list(spec.methods), name=spec.name)
+        super().__init__(spec.path, self.handle, methods=list(spec.methods), name=spec.name)
         self.methods = set(spec.methods)  # as FastAPI's routes: no HEAD of its own
-        self.app = self._asgi
+        self.app = self.handle  # the target answers, method checks included
         self.binding = binding
         self._routes = routes
         self._target: BaseRoute | None = None
@@ -48,9 +48,6 @@ class DeferredRoute(Route):
         return target.operation if isinstance(target, OperationRoute) else None
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await self.target.handle(scope, receive, send)
-
-    async def _asgi(self, scope: Scope, receive: Receive, send: Send) -> None:
         await self.target.handle(scope, receive, send)
 
 
