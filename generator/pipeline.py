@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from generator.build import build_project
-from generator.cache import Cache
+from generator.cache import Cache, fingerprint
 from generator.contract import build_contract, dump_contract
 from generator.contract_yaml import dump_contract_cached
 from generator.datamodel_worker import DatamodelWorker
@@ -94,7 +94,7 @@ def _render(root: Path, cache: Cache | None, worker: DatamodelWorker | None) -> 
             files = {"generated/openapi.yaml": dump_contract_cached(contract, cache)}
             formatting = Formatting(code, cache)
             schemas = pending.result()
-    pydantic = _schema_modules(project, schemas)
+    pydantic = _schema_modules(project, schemas, cache)
     formatted = {**format_python(pydantic, cache), **formatting.result()}
     for path in _file_order(project, pydantic):
         files[path] = formatted[path]
@@ -126,12 +126,14 @@ def _schema_of(project: Project, code: dict[str, str]) -> tuple[int, list[str]]:
     return int.from_bytes(digest.digest()[:4], "big") >> 1 or 1, tables
 
 
-def _schema_modules(project: Project, schemas: dict[str, str]) -> dict[str, str]:
+def _schema_modules(
+    project: Project, schemas: dict[str, str], cache: Cache | None = None
+) -> dict[str, str]:
     """The Pydantic modules: ``generated/shared/`` and each resource's schemas (and expanded)."""
     files = _shared_modules(project, schemas[SHARED_MODULE]) if project.shared else {}
     for resource in project.resources:
         base = f"generated/{resource.module}"
-        enums, code = split_enums(schemas[resource.module], resource.module)
+        enums, code = _split_enums_cached(schemas[resource.module], resource.module, cache)
         if enums:
             doc = f'"""The enumerations of {resource.name}; its models and schemas share them."""\n'
             doc += "\n"
@@ -142,6 +144,24 @@ def _schema_modules(project: Project, schemas: dict[str, str]) -> dict[str, str]
             name = f"{resource.name}Expanded"
             files[f"{base}/expanded.py"] = _schemas_module(resource.spec_path, name, expanded)
     return files
+
+
+def _split_enums_cached(code: str, module: str, cache: Cache | None) -> tuple[str, str]:
+    """:func:`split_enums`, parsing only a module not seen before."""
+    if cache is None:
+        return split_enums(code, module)
+    key = fingerprint(module, code)
+    found = cache.get(_ENUMS_KIND, key)
+    if found is not None:
+        enums, _, kept = found.partition(_ENUMS_SEPARATOR)
+        return enums, kept
+    enums, kept = split_enums(code, module)
+    cache.put(_ENUMS_KIND, key, enums + _ENUMS_SEPARATOR + kept)
+    return enums, kept
+
+
+_ENUMS_KIND = "enum-split"
+_ENUMS_SEPARATOR = "\x00"  # in no Python source
 
 
 def _file_order(project: Project, pydantic: dict[str, str]) -> list[str]:
