@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import tempfile
 import threading
 from typing import Any
 
@@ -53,11 +54,14 @@ class DatamodelWorker:
 
     def __init__(self, options: dict[str, Any] | None = None) -> None:
         """``options``: what the jobs will mostly pass (a first run warms up with them)."""
+        # Its warnings and errors go to a file: a pipe nobody reads until the end would
+        # stop the worker once full.
+        self._errors = tempfile.TemporaryFile()
         self._process = subprocess.Popen(
             [sys.executable, "-c", _SCRIPT, json.dumps(options or {})],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
+            stderr=self._errors,
         )
         self._lock = threading.Lock()
         # Set once a job is on its way: the caller's own work may then take the CPU.
@@ -92,12 +96,14 @@ class DatamodelWorker:
         if process.poll() is None:
             process.kill()
         process.wait()
-        for stream in (process.stdin, process.stdout, process.stderr):
+        for stream in (process.stdin, process.stdout):
             if stream is not None:
                 stream.close()
+        self._errors.close()
 
     def _failure(self) -> WorkerError:
         self._process.kill()
-        _, errors = self._process.communicate()
-        text = errors.decode(errors="replace").strip()
+        self._process.wait()
+        self._errors.seek(0)
+        text = self._errors.read().decode(errors="replace").strip()
         return WorkerError(f"datamodel-code-generator failed:\n{text}")

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 
+from generator import datamodel_worker
 from generator.cache import Cache
 from generator.datamodel_worker import DatamodelWorker, WorkerError
 from generator.pipeline import project_contract, render_project
@@ -77,3 +80,24 @@ def test_an_unused_worker_is_ended() -> None:
     worker = DatamodelWorker(DATAMODEL_OPTIONS)
     worker.close()
     assert worker._process.returncode is not None
+
+
+def test_a_worker_that_writes_much_to_stderr_still_answers(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Its error output goes to a file: a full pipe nobody reads would block it for good."""
+    chatty = (
+        "import json, sys\n"
+        "sys.stderr.write('warning\\n' * 100_000)\n"  # 800 kB, well past a pipe's buffer
+        "sys.stderr.flush()\n"
+        "for line in sys.stdin:\n"
+        "    sys.stdout.write(json.dumps({'single': 'ok'}) + '\\n')\n"
+        "    sys.stdout.flush()\n"
+    )
+    monkeypatch.setattr(datamodel_worker, "_SCRIPT", chatty)
+    worker = DatamodelWorker()
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        try:  # a blocked worker fails the test instead of hanging it
+            assert pool.submit(worker.generate, {}, {}).result(timeout=60) == "ok"
+        finally:
+            worker.close()  # ends the process, so a waiting call returns
