@@ -27,7 +27,7 @@ from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.pool import StaticPool
 from sqlalchemy.types import TypeDecorator
 
-from app.core.sqlite import in_memory, quiet_url, read_engine
+from app.core.sqlite import DirectConnection, in_memory, quiet_url, read_engine
 from app.core.unit import UnitOfWork
 
 __all__ = [
@@ -180,9 +180,15 @@ class AsyncDBPool:
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
         # Where reads outside a session go: on a SQLite file, a connection of their own.
         self.read_engine: AsyncEngine = self.engine
-        if self.url.get_backend_name() == "sqlite" and not in_memory(self.url):
-            self.read_engine = read_engine(quiet_url(self.url), on_connect=_sqlite_pragmas,
-                                           echo=echo, json_serializer=_json_text)  # fmt: skip
+        # SQLite's connections, for calls that need no checkout (app.core.sqlite).
+        self.direct_reads: DirectConnection | None = None
+        self.direct_writes: DirectConnection | None = None
+        if self.url.get_backend_name() == "sqlite":
+            self.direct_writes = DirectConnection(self.engine)
+            if not in_memory(self.url):
+                self.read_engine = read_engine(quiet_url(self.url), on_connect=_sqlite_pragmas,
+                                               echo=echo, json_serializer=_json_text)  # fmt: skip
+                self.direct_reads = DirectConnection(self.read_engine)
 
     @asynccontextmanager
     async def get_session(self) -> AsyncIterator[AsyncSession]:

@@ -24,6 +24,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.base import Executable
 
+from app.core.sqlite import DirectConnection
+
 __all__ = ["CompiledSelect", "row_type"]
 
 Processor = Callable[[Any], Any] | None
@@ -100,15 +102,18 @@ class CompiledSelect:
             return [self.make(row) for row in await connection.execute(self.statement, params)]
         return self._made(await _fetch(connection, self.sql, self._args(params)))
 
+    async def all_direct(self, direct: DirectConnection, params: Mapping[str, Any]) -> list[Any]:
+        """As :meth:`all`, sent to SQLite's connection without checking it out (a read)."""
+        return self._made(await direct.fetch(self.sql, self._args(params)))
+
     async def all_committed(
-        self, connection: AsyncConnection, params: Mapping[str, Any]
+        self, direct: DirectConnection, params: Mapping[str, Any]
     ) -> list[Any] | None:
-        """As :meth:`all`, on a connection with no transaction open, and committed with
-        it in the same trip to aiosqlite's thread (one instead of two); None, having
-        sent nothing, on any other driver."""
-        if not self.sql or connection.dialect.driver != "aiosqlite":
-            return None
-        return self._made(await _fetch_committed(connection, self.sql, self._args(params)))
+        """As :meth:`all`, committed with its statement in the same call on SQLite's
+        connection (see :meth:`DirectConnection.fetch_committed`); None, having sent
+        nothing, when a transaction is open there."""
+        rows = await direct.fetch_committed(self.sql, self._args(params))
+        return None if rows is None else self._made(rows)
 
     def _args(self, params: Mapping[str, Any]) -> list[Any]:
         return [
@@ -131,31 +136,6 @@ class CompiledSelect:
                 values[index] = process(values[index])
             made.append(make(values))
         return made
-
-
-async def _fetch_committed(connection: AsyncConnection, sql: str, args: list[Any]) -> list[Any]:
-    """The rows of ``sql`` (a write), then COMMIT, in one call on aiosqlite's thread; a
-    failed statement is rolled back there, so that nothing of it stays."""
-    fairy = await connection.get_raw_connection()
-    driver: Any = fairy.driver_connection  # an aiosqlite.Connection
-
-    def write() -> list[Any]:
-        database = driver._conn  # the sqlite3 connection, used on its own thread only
-        try:
-            cursor = database.execute(sql, args)
-            try:
-                rows: list[Any] = cursor.fetchall()
-            finally:
-                cursor.close()
-            database.commit()
-        except BaseException:
-            database.rollback()
-            raise
-        return rows
-
-    # aiosqlite's own way of running a call on its thread (every method of it uses it).
-    rows: list[Any] = await driver._execute(write)
-    return rows
 
 
 def _result_columns(statement: Select[Any] | Insert) -> Sequence[Any]:

@@ -177,11 +177,9 @@ class SQLRepository(Generic[ModelT]):
         :meth:`get` (to add its own row rules) is read through it instead."""
         if not self._reads_directly:
             return await self.get(row_id)
-        async with self.unit.reading() as connection:
-            compiled = self._by_id.get(connection.dialect.name)
-            if compiled is None:
-                compiled = self._compile_by_id(connection.dialect)
-            rows = await compiled.all(connection, {"row_id": row_id})
+        dialect = self.unit.dialect
+        compiled = self._by_id.get(dialect.name) or self._compile_by_id(dialect)
+        rows = await self.unit.fetch(compiled, {"row_id": row_id})
         return rows[0] if rows else None
 
     @classmethod
@@ -258,15 +256,15 @@ class SQLRepository(Generic[ModelT]):
         key = None
         if query.cursor is not None:
             key = self.listing.cursor.decode(query.cursor, query.order, bound_to)
-        async with self.unit.reading() as connection:
-            if where or not self._compiles_pages:
+        if where or not self._compiles_pages:
+            async with self.unit.reading() as connection:
                 rows, total = await self._page_rows(connection, query, key, where)
-            else:
-                compiled, counted, params = self._compiled_page(connection.dialect, query, key)
-                rows = await compiled.all(connection, params)
-                total = None
-                if counted is not None:
-                    total = (await counted.all(connection, params))[0][0]
+        else:
+            compiled, counted, params = self._compiled_page(self.unit.dialect, query, key)
+            rows = await self.unit.fetch(compiled, params)
+            total = None
+            if counted is not None:
+                total = (await self.unit.fetch(counted, params))[0][0]
         if len(rows) <= query.limit:
             return Page(rows, None, total)
         last = rows[query.limit - 1]
@@ -486,11 +484,7 @@ class SQLRepository(Generic[ModelT]):
         compiled = self._inserts.get(key) or self._compile_insert(dialect, key)
         params = {f"v_{k}": v for k, v in columns.items()}
         try:
-            rows = None
-            if alone and dialect.driver == "aiosqlite":
-                async with self.unit.alone() as connection:
-                    if connection is not None:
-                        rows = await compiled.all_committed(connection, params)
+            rows = await self.unit.commit_alone(compiled, params) if alone else None
             if rows is None:
                 rows = await compiled.all(await self.unit.writing(), params)
         except IntegrityError as exc:

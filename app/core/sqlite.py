@@ -16,13 +16,20 @@ they came, and in WAL mode they never wait for a write. They would otherwise que
 the one pooled connection writes hold for their whole transaction, and an asyncio queue
 lets a newcomer take a connection given back before the waiter it woke (under load, a
 list's p99 reached a second).
+
+A read, or a write committed in the same call, is sent to aiosqlite without checking its
+connection out of the pool (:class:`DirectConnection`): aiosqlite runs one call at a time
+on the connection's thread, so such a call is whole by itself, and a checkout and check-in
+(a greenlet, the pool's queue, its events) cost as much as the trip to the thread.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+import sqlite3
+from collections.abc import Callable, Sequence
+from typing import Any, cast
 
+import aiosqlite
 from sqlalchemy import event
 from sqlalchemy.dialects import registry
 from sqlalchemy.dialects.sqlite.aiosqlite import SQLiteDialect_aiosqlite
@@ -30,7 +37,7 @@ from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import StaticPool
 
-__all__ = ["QuietSQLiteDialect", "in_memory", "quiet_url", "read_engine"]
+__all__ = ["DirectConnection", "QuietSQLiteDialect", "in_memory", "quiet_url", "read_engine"]
 
 _NAME = "specbase_aiosqlite"
 
@@ -55,6 +62,71 @@ def _in_transaction(dbapi_connection: Any) -> bool:
     if getattr(driver, "_connection", None) is None:
         return True
     return bool(driver.in_transaction)
+
+
+class DirectConnection:
+    """The one connection of a SQLite engine (a pool of one, or a static pool), used
+    without checking it out, for calls that are whole on aiosqlite's thread.
+
+    aiosqlite runs a connection's calls one after the other on its own thread: a read
+    (one SELECT, which opens no transaction) or a write that commits in the same call
+    cannot be interleaved with anything. What the pool would add is mutual exclusion
+    between transactions, which such a call does not need, as long as no transaction
+    is open when it runs: a write checks that on the thread, and leaves the connection
+    to its holder (answering None) when one is. Another request's statements may then
+    come before or after it, as they would from another connection.
+
+    The connection is taken from the pool once, and again if it was closed (the engine
+    disposed, or the connection invalidated).
+    """
+
+    __slots__ = ("_driver", "_engine")
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+        self._driver: aiosqlite.Connection | None = None
+
+    async def _connection(self) -> aiosqlite.Connection:
+        driver = self._driver
+        if driver is None or getattr(driver, "_connection", None) is None:
+            async with self._engine.connect() as connection:
+                fairy = await connection.get_raw_connection()
+                driver = fairy.driver_connection
+            assert isinstance(driver, aiosqlite.Connection)
+            self._driver = driver
+        return driver
+
+    async def fetch(self, sql: str, args: Sequence[Any]) -> Sequence[Any]:
+        """The rows of a read."""
+        driver = await self._connection()
+        rows = await driver.execute_fetchall(sql, args)
+        return cast("Sequence[Any]", rows)  # a list of sqlite3 rows
+
+    async def fetch_committed(self, sql: str, args: Sequence[Any]) -> list[Any] | None:
+        """The rows of a write, then COMMIT, in one call on the connection's thread; a
+        failed statement is rolled back there, so that nothing of it stays. None, having
+        sent nothing, when a transaction is open on the connection (someone holds it)."""
+        driver: Any = await self._connection()
+
+        def write() -> list[Any] | None:
+            database: sqlite3.Connection = driver._conn  # used on its own thread only
+            if database.in_transaction:
+                return None
+            try:
+                cursor = database.execute(sql, args)
+                try:
+                    rows: list[Any] = cursor.fetchall()
+                finally:
+                    cursor.close()
+                database.commit()
+            except BaseException:
+                database.rollback()
+                raise
+            return rows
+
+        # aiosqlite's own way of running a call on its thread (every method of it uses it).
+        written: list[Any] | None = await driver._execute(write)
+        return written
 
 
 def in_memory(url: URL) -> bool:

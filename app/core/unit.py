@@ -10,19 +10,26 @@ session is made the first time something asks for it (an ORM write, a hook using
 ORM, a custom query), joined to that transaction if there is one. Once either has
 begun, reads go through the transaction, after whatever the session holds unsent, so
 that they see the request's own changes.
+
+On SQLite those reads, and a write that is the request's only database work, go to the
+connection without a checkout (:class:`app.core.sqlite.DirectConnection`).
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from app.core.database import AsyncDBPool
+    from app.core.reader import CompiledSelect
+    from app.core.sqlite import DirectConnection
 
 __all__ = ["UnitOfWork"]
 
@@ -30,13 +37,24 @@ __all__ = ["UnitOfWork"]
 class UnitOfWork:
     """One request's (or one script step's) database work; repositories share it."""
 
-    __slots__ = ("_connection", "_engine", "_session", "_sessionmaker", "_write_engine")
+    __slots__ = (
+        "_connection",
+        "_direct_reads",
+        "_direct_writes",
+        "_engine",
+        "_session",
+        "_sessionmaker",
+        "_write_engine",
+    )
 
     def __init__(
         self,
         engine: AsyncEngine | None,
         sessionmaker: async_sessionmaker[AsyncSession] | None,
         write_engine: AsyncEngine | None = None,
+        *,
+        direct_reads: DirectConnection | None = None,
+        direct_writes: DirectConnection | None = None,
     ) -> None:
         self._engine = engine  # where reads outside the transaction go
         self._write_engine = write_engine or engine
@@ -44,6 +62,10 @@ class UnitOfWork:
         self._session: AsyncSession | None = None
         # The transaction's connection, when a write without the ORM opened it.
         self._connection: AsyncConnection | None = None
+        # SQLite's connections, reached without a checkout: reads outside the
+        # transaction, and a write that commits itself.
+        self._direct_reads = direct_reads
+        self._direct_writes = direct_writes
 
     @classmethod
     def of(cls, session: AsyncSession) -> UnitOfWork:
@@ -73,13 +95,23 @@ class UnitOfWork:
             return self._engine.dialect
         return self.session.get_bind().dialect
 
+    def _begun(self) -> bool:
+        """Whether the request's transaction has begun (a write, or the session's)."""
+        session = self._session
+        return self._connection is not None or (session is not None and _begun(session))
+
+    async def fetch(self, compiled: CompiledSelect, params: Mapping[str, Any]) -> list[Any]:
+        """The rows of one compiled read, from where :meth:`reading` would read them."""
+        if self._direct_reads is not None and compiled.sql and not self._begun():
+            return await compiled.all_direct(self._direct_reads, params)
+        async with self.reading() as connection:
+            return await compiled.all(connection, params)
+
     @asynccontextmanager
     async def reading(self) -> AsyncIterator[AsyncConnection]:
         """A connection for one read: the transaction's once a write or the session has
         begun it (see :meth:`writing`), else a pooled one, given back on the way out."""
-        session = self._session
-        begun = self._connection is not None or (session is not None and _begun(session))
-        if self._engine is None or begun:
+        if self._engine is None or self._begun():
             yield await self.writing()
             return
         async with self._engine.connect() as connection:
@@ -106,17 +138,19 @@ class UnitOfWork:
             await session.flush()
         return await session.connection()
 
-    @asynccontextmanager
-    async def alone(self) -> AsyncIterator[AsyncConnection | None]:
-        """A pooled connection for a write that commits itself, when nothing of the
-        request has touched the transaction yet (no session, no write): the request's
-        only write, the last of its database work. None otherwise: write as usual."""
-        if self._session is not None or self._connection is not None:
-            yield None
-            return
-        assert self._write_engine is not None
-        async with self._write_engine.connect() as connection:
-            yield connection
+    async def commit_alone(
+        self, compiled: CompiledSelect, params: Mapping[str, Any]
+    ) -> list[Any] | None:
+        """The rows of a compiled write that commits itself: the request's only write,
+        the last of its database work, when nothing of the request has touched the
+        transaction yet (no session, no write). SQLite only, where it saves a trip to
+        the connection's thread; None, having sent nothing, otherwise: write as usual."""
+        direct = self._direct_writes
+        if direct is None or not compiled.sql or self._session is not None:
+            return None
+        if self._connection is not None:
+            return None
+        return await compiled.all_committed(direct, params)
 
     async def commit(self) -> None:
         if self._session is not None:
@@ -142,7 +176,13 @@ class UnitOfWork:
     @asynccontextmanager
     async def opened(cls, database: AsyncDBPool) -> AsyncIterator[UnitOfWork]:
         """A unit committed when the block succeeds, rolled back on any error."""
-        unit = cls(database.read_engine, database.sessionmaker, database.engine)
+        unit = cls(
+            database.read_engine,
+            database.sessionmaker,
+            database.engine,
+            direct_reads=database.direct_reads,
+            direct_writes=database.direct_writes,
+        )
         try:
             yield unit
         except BaseException:

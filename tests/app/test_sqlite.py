@@ -121,3 +121,96 @@ def test_an_in_memory_database_is_read_where_it_is_written() -> None:
     database = AsyncDBPool("sqlite+aiosqlite:///:memory:")
     assert database.read_engine is database.engine
     asyncio.run(database.dispose())
+
+
+async def _create_table(database: AsyncDBPool) -> None:
+    """The table, made through the direct connection: it takes the pool's connection once
+    (waiting for it, if a session held it then), and keeps it from now on."""
+    assert database.direct_writes is not None
+    await database.direct_writes.fetch_committed("CREATE TABLE t (n INTEGER NOT NULL)", [])
+
+
+async def _numbers(database: AsyncDBPool) -> list[int]:
+    async with database.read_engine.connect() as connection:
+        return list((await connection.execute(text("SELECT n FROM t ORDER BY n"))).scalars())
+
+
+def test_a_direct_write_leaves_an_open_transaction_to_its_holder(tmp_path: Path) -> None:
+    database = AsyncDBPool(f"sqlite+aiosqlite:///{tmp_path / 'direct.db'}")
+    direct = database.direct_writes
+    assert direct is not None
+    insert = "INSERT INTO t VALUES (?) RETURNING n"
+
+    async def work() -> tuple[Any, list[int], Any, list[int]]:
+        await _create_table(database)
+        async with database.sessionmaker() as session:
+            await session.execute(text("INSERT INTO t VALUES (1)"))  # a transaction opens
+            # The same connection, in someone's transaction: committing there would
+            # commit their insert too. The write is refused, and sends nothing.
+            refused = await direct.fetch_committed(insert, [2])
+            during = await _numbers(database)
+            await session.rollback()  # the request failed
+        return refused, during, await direct.fetch_committed(insert, [3]), await _numbers(database)
+
+    refused, during, written, after = _run(database, work)
+    assert refused is None
+    assert during == []
+    assert [tuple(row) for row in written] == [(3,)]
+    assert after == [3]  # 1 was rolled back with its request; 2 was never sent
+
+
+def test_a_direct_write_does_not_wait_for_a_holder_outside_a_transaction(tmp_path: Path) -> None:
+    database = AsyncDBPool(f"sqlite+aiosqlite:///{tmp_path / 'direct.db'}")
+    direct = database.direct_writes
+    assert direct is not None
+
+    async def work() -> tuple[Any, list[int], list[int]]:
+        await _create_table(database)
+        async with database.get_session() as session:
+            await session.execute(text("SELECT count(*) FROM t"))  # holds the connection
+            # A checkout would wait for the session to end: this would time out.
+            written = await asyncio.wait_for(
+                direct.fetch_committed("INSERT INTO t VALUES (?) RETURNING n", [4]), 5
+            )
+            during = await _numbers(database)  # committed already
+        return written, during, await _numbers(database)
+
+    written, during, after = _run(database, work)
+    assert [tuple(row) for row in written] == [(4,)]
+    assert during == after == [4]
+
+
+def test_a_failed_direct_write_leaves_nothing_open(tmp_path: Path) -> None:
+    import sqlite3
+
+    database = AsyncDBPool(f"sqlite+aiosqlite:///{tmp_path / 'direct.db'}")
+    direct = database.direct_writes
+    assert direct is not None
+
+    async def work() -> tuple[Any, list[int]]:
+        await _create_table(database)
+        with pytest.raises(sqlite3.IntegrityError):
+            await direct.fetch_committed("INSERT INTO t VALUES (?) RETURNING n", [None])
+        # Rolled back on the thread: the next write is not refused as in a transaction.
+        written = await direct.fetch_committed("INSERT INTO t VALUES (?) RETURNING n", [5])
+        return written, await _numbers(database)
+
+    written, after = _run(database, work)
+    assert [tuple(row) for row in written] == [(5,)]
+    assert after == [5]
+
+
+def test_a_direct_read_takes_the_connection_again_once_it_was_closed(tmp_path: Path) -> None:
+    database = AsyncDBPool(f"sqlite+aiosqlite:///{tmp_path / 'direct.db'}")
+    reads = database.direct_reads
+    assert reads is not None
+
+    async def work() -> tuple[list[Any], list[Any]]:
+        await _create_table(database)
+        await database.direct_writes.fetch_committed("INSERT INTO t VALUES (6)", [])  # type: ignore[union-attr]
+        first = list(await reads.fetch("SELECT n FROM t", []))
+        await database.dispose()  # closes every pooled connection, the one reads kept too
+        return first, list(await reads.fetch("SELECT n FROM t", []))
+
+    first, again = _run(database, work)
+    assert [tuple(row) for row in first] == [tuple(row) for row in again] == [(6,)]
