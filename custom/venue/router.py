@@ -9,7 +9,7 @@ from fastapi import APIRouter, Path, Request, Response
 from app.core.deps import SessionDep
 from app.core.errors import Problem
 from app.core.openapi import load_contract
-from app.core.responses import json_response, page_fields, with_related
+from app.core.responses import RowWriter
 from app.core.types import INT64_MAX
 from custom.event.repository import EventRepository
 from generated.event.expanded import EventExpanded, EventPage
@@ -18,6 +18,8 @@ from generated.registry import CONTRACT_PATH
 from generated.venue.models import Venue
 
 router = APIRouter(prefix="/venues", tags=["Venue"])
+# Pages of events, written as EventPage would write them (straight from the rows read).
+EVENTS = RowWriter(EventExpanded, EventPage)
 
 
 def _list_parameters(operation_id: str, *, leave_out: tuple[str, ...]) -> list[dict[str, Any]]:
@@ -63,5 +65,4 @@ async def list_venue_upcoming_events(
     query = events.listing.parse(request.query_params, scope=("upcoming", venue_id))
     page = await events.upcoming(query, Event.venue_id == venue_id)
     expanded = await events.expand(page.rows, query.expand)
-    items = [EventExpanded.model_validate(with_related(row, expanded)) for row in page.rows]
-    return json_response(EventPage(items=items, **page_fields(page.next_cursor, page.total)))
+    return EVENTS.page_response(page, expanded)

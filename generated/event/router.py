@@ -13,7 +13,7 @@ from app.core.deps import request_unit
 from app.core.errors import NOT_ALLOWED, method_not_allowed
 from app.core.etag import etag, not_modified
 from app.core.params import refuse_undeclared_query
-from app.core.responses import json_bytes_response, json_response, page_fields, with_related
+from app.core.responses import RowWriter, json_bytes_response, with_related
 from app.core.routing import OperationRoute
 from app.core.types import INT64_MAX
 from generated.event.expanded import EventExpanded, EventPage
@@ -27,6 +27,11 @@ from generated.performer.repository import PerformerRepositoryBase
 
 _BULK = TypeAdapter(Annotated[list[EventCreate], Field(min_length=1, max_length=100)])
 _BULK_READ = TypeAdapter(list[EventRead])
+# What the operations answer, written from the rows read (app.core.responses).
+_EVENT_EXPANDED = RowWriter(EventExpanded, EventPage)
+_EVENT_READ = RowWriter(EventRead)
+_IMAGE_EXPANDED = RowWriter(ImageExpanded, ImagePage)
+_PERFORMER_EXPANDED = RowWriter(PerformerExpanded, PerformerPage)
 
 
 def build_router(
@@ -71,9 +76,7 @@ def build_router(
         query = listing.parse(request.query_params)
         page = await service.list(query)
         expanded = await service.expand(page.rows, query.expand)
-        items = [EventExpanded.model_validate(with_related(row, expanded)) for row in page.rows]
-        body = EventPage(items=items, **page_fields(page.next_cursor, page.total))
-        return json_response(body)
+        return _EVENT_EXPANDED.page_response(page, expanded)
 
     @router.get("/{event_id}", operation_id="get_event")
     async def get_event(request: Request, service: Service, event_id: RowId) -> Response:
@@ -81,11 +84,10 @@ def build_router(
         row = await service.read(event_id)
         if expand:  # the row with its relations: no entity tag covers both
             expanded = await service.expand([row], expand)
-            body = EventExpanded.model_validate(with_related(row, expanded))
-            return json_response(body)
+            return _EVENT_EXPANDED.response(with_related(row, expanded))
         if not_modified(request.headers.get("if-none-match"), row):
             return Response(status_code=304, headers={"ETag": etag(row)})
-        return json_response(EventExpanded.model_validate(row), headers={"ETag": etag(row)})
+        return _EVENT_EXPANDED.response(row, headers={"ETag": etag(row)})
 
     @router.post("", operation_id="create_event", status_code=201)
     async def create_event(request: Request, service: Service) -> Response:
@@ -93,21 +95,21 @@ def build_router(
         data = await read_body(request, EventCreate, JSON_BODY)
         row = await service.create(data, alone=True)  # no other database work here
         headers = {"Location": f"/events/{row.id}", "ETag": etag(row)}
-        return json_response(EventRead.model_validate(row), status_code=201, headers=headers)
+        return _EVENT_READ.response(row, status_code=201, headers=headers)
 
     @router.put("/{event_id}", operation_id="replace_event")
     async def replace_event(request: Request, service: Service, event_id: RowId) -> Response:
         refuse_undeclared_query(request)
         data = await read_body(request, EventCreate, JSON_BODY)
         row = await service.replace(event_id, data, if_match=request.headers.get("if-match"))
-        return json_response(EventRead.model_validate(row), headers={"ETag": etag(row)})
+        return _EVENT_READ.response(row, headers={"ETag": etag(row)})
 
     @router.patch("/{event_id}", operation_id="update_event")
     async def update_event(request: Request, service: Service, event_id: RowId) -> Response:
         refuse_undeclared_query(request)
         patch = await read_body(request, EventUpdate, MERGE_PATCH_BODY)
         row = await service.update(event_id, patch, if_match=request.headers.get("if-match"))
-        return json_response(EventRead.model_validate(row), headers={"ETag": etag(row)})
+        return _EVENT_READ.response(row, headers={"ETag": etag(row)})
 
     @router.delete("/{event_id}", operation_id="delete_event", status_code=204)
     async def delete_event(request: Request, service: Service, event_id: RowId) -> Response:
@@ -133,9 +135,7 @@ def build_router(
         linked = service.repository.linked("images", event_id)
         page = await related.page(query, linked)
         expanded = await related.expand(page.rows, query.expand)
-        items = [ImageExpanded.model_validate(with_related(row, expanded)) for row in page.rows]
-        body = ImagePage(items=items, **page_fields(page.next_cursor, page.total))
-        return json_response(body)
+        return _IMAGE_EXPANDED.page_response(page, expanded)
 
     @router.get("/{event_id}/performers", operation_id="list_event_performers")
     async def list_event_performers(
@@ -148,9 +148,7 @@ def build_router(
         linked = service.repository.linked("performers", event_id)
         page = await related.page(query, linked)
         expanded = await related.expand(page.rows, query.expand)
-        items = [PerformerExpanded.model_validate(with_related(row, expanded)) for row in page.rows]
-        body = PerformerPage(items=items, **page_fields(page.next_cursor, page.total))
-        return json_response(body)
+        return _PERFORMER_EXPANDED.page_response(page, expanded)
 
     OtherId = Annotated[int, Path(ge=1, le=INT64_MAX)]
 

@@ -11,13 +11,17 @@ from app.core.context import RequestContext
 from app.core.deps import request_unit
 from app.core.etag import etag, not_modified
 from app.core.params import refuse_undeclared_query
-from app.core.responses import json_response, page_fields, with_related
+from app.core.responses import RowWriter, with_related
 from app.core.routing import OperationRoute
 from app.core.types import INT64_MAX
 from generated.image.expanded import ImageExpanded, ImagePage
 from generated.image.repository import ImageRepositoryBase
 from generated.image.schemas import ImageCreate, ImageRead, ImageUpdate
 from generated.image.service import ImageServiceBase
+
+# What the operations answer, written from the rows read (app.core.responses).
+_IMAGE_EXPANDED = RowWriter(ImageExpanded, ImagePage)
+_IMAGE_READ = RowWriter(ImageRead)
 
 
 def build_router(
@@ -48,9 +52,7 @@ def build_router(
         query = listing.parse(request.query_params)
         page = await service.list(query)
         expanded = await service.expand(page.rows, query.expand)
-        items = [ImageExpanded.model_validate(with_related(row, expanded)) for row in page.rows]
-        body = ImagePage(items=items, **page_fields(page.next_cursor, page.total))
-        return json_response(body)
+        return _IMAGE_EXPANDED.page_response(page, expanded)
 
     @router.get("/{image_id}", operation_id="get_image")
     async def get_image(request: Request, service: Service, image_id: RowId) -> Response:
@@ -58,11 +60,10 @@ def build_router(
         row = await service.read(image_id)
         if expand:  # the row with its relations: no entity tag covers both
             expanded = await service.expand([row], expand)
-            body = ImageExpanded.model_validate(with_related(row, expanded))
-            return json_response(body)
+            return _IMAGE_EXPANDED.response(with_related(row, expanded))
         if not_modified(request.headers.get("if-none-match"), row):
             return Response(status_code=304, headers={"ETag": etag(row)})
-        return json_response(ImageExpanded.model_validate(row), headers={"ETag": etag(row)})
+        return _IMAGE_EXPANDED.response(row, headers={"ETag": etag(row)})
 
     @router.post("", operation_id="create_image", status_code=201)
     async def create_image(request: Request, service: Service) -> Response:
@@ -70,21 +71,21 @@ def build_router(
         data = await read_body(request, ImageCreate, JSON_BODY)
         row = await service.create(data, alone=True)  # no other database work here
         headers = {"Location": f"/images/{row.id}", "ETag": etag(row)}
-        return json_response(ImageRead.model_validate(row), status_code=201, headers=headers)
+        return _IMAGE_READ.response(row, status_code=201, headers=headers)
 
     @router.put("/{image_id}", operation_id="replace_image")
     async def replace_image(request: Request, service: Service, image_id: RowId) -> Response:
         refuse_undeclared_query(request)
         data = await read_body(request, ImageCreate, JSON_BODY)
         row = await service.replace(image_id, data, if_match=request.headers.get("if-match"))
-        return json_response(ImageRead.model_validate(row), headers={"ETag": etag(row)})
+        return _IMAGE_READ.response(row, headers={"ETag": etag(row)})
 
     @router.patch("/{image_id}", operation_id="update_image")
     async def update_image(request: Request, service: Service, image_id: RowId) -> Response:
         refuse_undeclared_query(request)
         patch = await read_body(request, ImageUpdate, MERGE_PATCH_BODY)
         row = await service.update(image_id, patch, if_match=request.headers.get("if-match"))
-        return json_response(ImageRead.model_validate(row), headers={"ETag": etag(row)})
+        return _IMAGE_READ.response(row, headers={"ETag": etag(row)})
 
     @router.delete("/{image_id}", operation_id="delete_image", status_code=204)
     async def delete_image(request: Request, service: Service, image_id: RowId) -> Response:

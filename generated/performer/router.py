@@ -11,7 +11,7 @@ from app.core.context import RequestContext
 from app.core.deps import request_unit
 from app.core.etag import etag, not_modified
 from app.core.params import refuse_undeclared_query
-from app.core.responses import json_response, page_fields, with_related
+from app.core.responses import RowWriter, with_related
 from app.core.routing import OperationRoute
 from app.core.types import INT64_MAX
 from generated.event.expanded import EventExpanded, EventPage
@@ -20,6 +20,11 @@ from generated.performer.expanded import PerformerExpanded, PerformerPage
 from generated.performer.repository import PerformerRepositoryBase
 from generated.performer.schemas import PerformerCreate, PerformerRead, PerformerUpdate
 from generated.performer.service import PerformerServiceBase
+
+# What the operations answer, written from the rows read (app.core.responses).
+_PERFORMER_EXPANDED = RowWriter(PerformerExpanded, PerformerPage)
+_PERFORMER_READ = RowWriter(PerformerRead)
+_EVENT_EXPANDED = RowWriter(EventExpanded, EventPage)
 
 
 def build_router(
@@ -51,9 +56,7 @@ def build_router(
         query = listing.parse(request.query_params)
         page = await service.list(query)
         expanded = await service.expand(page.rows, query.expand)
-        items = [PerformerExpanded.model_validate(with_related(row, expanded)) for row in page.rows]
-        body = PerformerPage(items=items, **page_fields(page.next_cursor, page.total))
-        return json_response(body)
+        return _PERFORMER_EXPANDED.page_response(page, expanded)
 
     @router.get("/{performer_id}", operation_id="get_performer")
     async def get_performer(request: Request, service: Service, performer_id: RowId) -> Response:
@@ -61,11 +64,10 @@ def build_router(
         row = await service.read(performer_id)
         if expand:  # the row with its relations: no entity tag covers both
             expanded = await service.expand([row], expand)
-            body = PerformerExpanded.model_validate(with_related(row, expanded))
-            return json_response(body)
+            return _PERFORMER_EXPANDED.response(with_related(row, expanded))
         if not_modified(request.headers.get("if-none-match"), row):
             return Response(status_code=304, headers={"ETag": etag(row)})
-        return json_response(PerformerExpanded.model_validate(row), headers={"ETag": etag(row)})
+        return _PERFORMER_EXPANDED.response(row, headers={"ETag": etag(row)})
 
     @router.post("", operation_id="create_performer", status_code=201)
     async def create_performer(request: Request, service: Service) -> Response:
@@ -73,7 +75,7 @@ def build_router(
         data = await read_body(request, PerformerCreate, JSON_BODY)
         row = await service.create(data, alone=True)  # no other database work here
         headers = {"Location": f"/performers/{row.id}", "ETag": etag(row)}
-        return json_response(PerformerRead.model_validate(row), status_code=201, headers=headers)
+        return _PERFORMER_READ.response(row, status_code=201, headers=headers)
 
     @router.put("/{performer_id}", operation_id="replace_performer")
     async def replace_performer(
@@ -82,14 +84,14 @@ def build_router(
         refuse_undeclared_query(request)
         data = await read_body(request, PerformerCreate, JSON_BODY)
         row = await service.replace(performer_id, data, if_match=request.headers.get("if-match"))
-        return json_response(PerformerRead.model_validate(row), headers={"ETag": etag(row)})
+        return _PERFORMER_READ.response(row, headers={"ETag": etag(row)})
 
     @router.patch("/{performer_id}", operation_id="update_performer")
     async def update_performer(request: Request, service: Service, performer_id: RowId) -> Response:
         refuse_undeclared_query(request)
         patch = await read_body(request, PerformerUpdate, MERGE_PATCH_BODY)
         row = await service.update(performer_id, patch, if_match=request.headers.get("if-match"))
-        return json_response(PerformerRead.model_validate(row), headers={"ETag": etag(row)})
+        return _PERFORMER_READ.response(row, headers={"ETag": etag(row)})
 
     @router.delete("/{performer_id}", operation_id="delete_performer", status_code=204)
     async def delete_performer(request: Request, service: Service, performer_id: RowId) -> Response:
@@ -108,9 +110,7 @@ def build_router(
         linked = service.repository.linked("events", performer_id)
         page = await related.page(query, linked)
         expanded = await related.expand(page.rows, query.expand)
-        items = [EventExpanded.model_validate(with_related(row, expanded)) for row in page.rows]
-        body = EventPage(items=items, **page_fields(page.next_cursor, page.total))
-        return json_response(body)
+        return _EVENT_EXPANDED.page_response(page, expanded)
 
     OtherId = Annotated[int, Path(ge=1, le=INT64_MAX)]
 

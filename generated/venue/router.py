@@ -10,7 +10,7 @@ from app.core.body import JSON_BODY, MERGE_PATCH_BODY, read_body
 from app.core.context import RequestContext
 from app.core.deps import request_unit
 from app.core.params import refuse_undeclared_query
-from app.core.responses import json_response, page_fields, with_related
+from app.core.responses import RowWriter, with_related
 from app.core.routing import OperationRoute
 from app.core.types import INT64_MAX
 from generated.event.expanded import EventExpanded, EventPage
@@ -19,6 +19,11 @@ from generated.venue.expanded import VenueExpanded, VenuePage
 from generated.venue.repository import VenueRepositoryBase
 from generated.venue.schemas import VenueCreate, VenueRead, VenueUpdate
 from generated.venue.service import VenueServiceBase
+
+# What the operations answer, written from the rows read (app.core.responses).
+_VENUE_EXPANDED = RowWriter(VenueExpanded, VenuePage)
+_VENUE_READ = RowWriter(VenueRead)
+_EVENT_EXPANDED = RowWriter(EventExpanded, EventPage)
 
 
 def build_router(
@@ -50,9 +55,7 @@ def build_router(
         query = listing.parse(request.query_params)
         page = await service.list(query)
         expanded = await service.expand(page.rows, query.expand)
-        items = [VenueExpanded.model_validate(with_related(row, expanded)) for row in page.rows]
-        body = VenuePage(items=items, **page_fields(page.next_cursor, page.total))
-        return json_response(body)
+        return _VENUE_EXPANDED.page_response(page, expanded)
 
     @router.get("/{venue_id}", operation_id="get_venue")
     async def get_venue(request: Request, service: Service, venue_id: RowId) -> Response:
@@ -60,9 +63,8 @@ def build_router(
         row = await service.read(venue_id)
         if expand:  # the row with its relations: no entity tag covers both
             expanded = await service.expand([row], expand)
-            body = VenueExpanded.model_validate(with_related(row, expanded))
-            return json_response(body)
-        return json_response(VenueExpanded.model_validate(row))
+            return _VENUE_EXPANDED.response(with_related(row, expanded))
+        return _VENUE_EXPANDED.response(row)
 
     @router.post("", operation_id="create_venue", status_code=201)
     async def create_venue(request: Request, service: Service) -> Response:
@@ -70,21 +72,21 @@ def build_router(
         data = await read_body(request, VenueCreate, JSON_BODY)
         row = await service.create(data, alone=True)  # no other database work here
         headers = {"Location": f"/venues/{row.id}"}
-        return json_response(VenueRead.model_validate(row), status_code=201, headers=headers)
+        return _VENUE_READ.response(row, status_code=201, headers=headers)
 
     @router.put("/{venue_id}", operation_id="replace_venue")
     async def replace_venue(request: Request, service: Service, venue_id: RowId) -> Response:
         refuse_undeclared_query(request)
         data = await read_body(request, VenueCreate, JSON_BODY)
         row = await service.replace(venue_id, data)
-        return json_response(VenueRead.model_validate(row))
+        return _VENUE_READ.response(row)
 
     @router.patch("/{venue_id}", operation_id="update_venue")
     async def update_venue(request: Request, service: Service, venue_id: RowId) -> Response:
         refuse_undeclared_query(request)
         patch = await read_body(request, VenueUpdate, MERGE_PATCH_BODY)
         row = await service.update(venue_id, patch)
-        return json_response(VenueRead.model_validate(row))
+        return _VENUE_READ.response(row)
 
     @router.delete("/{venue_id}", operation_id="delete_venue", status_code=204)
     async def delete_venue(request: Request, service: Service, venue_id: RowId) -> Response:
@@ -101,8 +103,6 @@ def build_router(
         linked = service.repository.linked("events", venue_id)
         page = await related.page(query, linked)
         expanded = await related.expand(page.rows, query.expand)
-        items = [EventExpanded.model_validate(with_related(row, expanded)) for row in page.rows]
-        body = EventPage(items=items, **page_fields(page.next_cursor, page.total))
-        return json_response(body)
+        return _EVENT_EXPANDED.page_response(page, expanded)
 
     return router

@@ -25,14 +25,13 @@ from app.core.errors import NOT_ALLOWED, method_not_allowed
 from app.core.etag import etag, not_modified
 from app.core.params import refuse_undeclared_query
 from app.core.routing import OperationRoute
-from app.core.responses import json_bytes_response, json_response, page_fields, with_related
+from app.core.responses import RowWriter, json_bytes_response, with_related
 from app.core.types import INT64_MAX
 """
 
 
 def render_router(resource: Resource, project: Project) -> str:
     name, module = resource.name, resource.module
-    shown = f"{name}Expanded" if resource.relations else f"{name}Read"
     schemas = sorted({f"{name}Read", f"{name}Create", f"{name}Update"})
     imports = [
         f"from generated.{module}.repository import {name}RepositoryBase\n",
@@ -67,6 +66,7 @@ def render_router(resource: Resource, project: Project) -> str:
         if resource.bulk_max
         else "",
         f"_BULK_READ = TypeAdapter(list[{name}Read])\n" if resource.bulk_max else "",
+        _writers(resource, project),
         "\n\n",
         "def build_router(\n",
         f"    repository_class: type[{name}RepositoryBase] = {name}RepositoryBase,\n",
@@ -105,7 +105,6 @@ def render_router(resource: Resource, project: Project) -> str:
         f'    router = APIRouter(prefix="{resource.path}", tags=[{name!r}],'
         " route_class=OperationRoute)\n",
     ]
-    context = {"shown": shown}
     if resource.bulk_max is not None:
         parts.append(
             "\n    # Before the item routes, which would take /bulk for an id.\n"
@@ -115,7 +114,7 @@ def render_router(resource: Resource, project: Project) -> str:
         )
     for operation in resource.operations:
         parts.append("\n")
-        parts.append(_OPERATIONS[operation](resource, context))
+        parts.append(_OPERATIONS[operation](resource))
     if resource.bulk_max is not None:
         parts.append("\n")
         parts.append(_bulk_create(resource))
@@ -167,6 +166,32 @@ def route_specs(resource: Resource, project: Project) -> list[tuple[tuple[str, .
     return routes
 
 
+def _writer(resource: Resource, model: str = "shown") -> str:
+    """The name of the module's RowWriter of ``resource``'s rows: as its list and get show
+    them (``shown``: with its relations, if it has any), or as its writes answer them."""
+    if model == "shown" and resource.relations:
+        return f"_{resource.module.upper()}_EXPANDED"
+    return f"_{resource.module.upper()}_READ"
+
+
+def _writers(resource: Resource, project: Project) -> str:
+    name = resource.name
+    lines = [
+        "# What the operations answer, written from the rows read (app.core.responses).\n",
+    ]
+    if resource.relations:
+        lines.append(f"{_writer(resource)} = RowWriter({name}Expanded, {name}Page)\n")
+        lines.append(f"{_writer(resource, 'read')} = RowWriter({name}Read)\n")
+    else:
+        lines.append(f"{_writer(resource)} = RowWriter({name}Read, {name}Page)\n")
+    for target in _nested_targets(resource, project):
+        if target is resource:
+            continue
+        shown = f"{target.name}Expanded" if target.relations else f"{target.name}Read"
+        lines.append(f"{_writer(target)} = RowWriter({shown}, {target.name}Page)\n")
+    return "".join(sorted(set(lines), key=lines.index))
+
+
 def _nested_listing(relation: Relation) -> str:
     return f"{relation.name}_listing"
 
@@ -205,8 +230,7 @@ def _if_match(resource: Resource) -> str:
     return ', if_match=request.headers.get("if-match")' if resource.versioned else ""
 
 
-def _list(resource: Resource, context: dict[str, str]) -> str:
-    name, shown = resource.name, context["shown"]
+def _list(resource: Resource) -> str:
     op = operation_id("list", resource)
     return (
         f'    @router.get("", operation_id="{op}")\n'
@@ -214,15 +238,12 @@ def _list(resource: Resource, context: dict[str, str]) -> str:
         "        query = listing.parse(request.query_params)\n"
         "        page = await service.list(query)\n"
         "        expanded = await service.expand(page.rows, query.expand)\n"
-        f"        items = [{shown}.model_validate(with_related(row, expanded))"
-        " for row in page.rows]\n"
-        f"        body = {name}Page(items=items, **page_fields(page.next_cursor, page.total))\n"
-        "        return json_response(body)\n"
+        f"        return {_writer(resource)}.page_response(page, expanded)\n"
     )
 
 
-def _get(resource: Resource, context: dict[str, str]) -> str:
-    key, op, shown = id_parameter(resource), operation_id("get", resource), context["shown"]
+def _get(resource: Resource) -> str:
+    key, op, shown = id_parameter(resource), operation_id("get", resource), _writer(resource)
     lines = [
         f'    @router.get("/{{{key}}}", operation_id="{op}")\n',
         f"    async def {op}(request: Request, service: Service, {key}: RowId) -> Response:\n",
@@ -236,19 +257,18 @@ def _get(resource: Resource, context: dict[str, str]) -> str:
         lines += [
             "        if expand:  # the row with its relations: no entity tag covers both\n",
             "            expanded = await service.expand([row], expand)\n",
-            f"            body = {shown}.model_validate(with_related(row, expanded))\n",
-            "            return json_response(body)\n",
+            f"            return {shown}.response(with_related(row, expanded))\n",
         ]
     if resource.versioned:
         lines += [
             '        if not_modified(request.headers.get("if-none-match"), row):\n',
             '            return Response(status_code=304, headers={"ETag": etag(row)})\n',
         ]
-    lines.append(f"        return json_response({shown}.model_validate(row){_headers(resource)})\n")
+    lines.append(f"        return {shown}.response(row{_headers(resource)})\n")
     return "".join(lines)
 
 
-def _create(resource: Resource, _context: dict[str, str]) -> str:
+def _create(resource: Resource) -> str:
     op, name = operation_id("create", resource), resource.name
     return (
         f'    @router.post("", operation_id="{op}", status_code=201)\n'
@@ -257,12 +277,12 @@ def _create(resource: Resource, _context: dict[str, str]) -> str:
         f"        data = await read_body(request, {name}Create, JSON_BODY)\n"
         "        row = await service.create(data, alone=True)  # no other database work here\n"
         f'        headers = {{"Location": f"{resource.path}/{{row.id}}"{_etag(resource)}}}\n'
-        f"        return json_response({name}Read.model_validate(row), status_code=201, "
+        f"        return {_writer(resource, 'read')}.response(row, status_code=201, "
         "headers=headers)\n"
     )
 
 
-def _replace(resource: Resource, _context: dict[str, str]) -> str:
+def _replace(resource: Resource) -> str:
     key, op, name = id_parameter(resource), operation_id("replace", resource), resource.name
     return (
         f'    @router.put("/{{{key}}}", operation_id="{op}")\n'
@@ -270,11 +290,11 @@ def _replace(resource: Resource, _context: dict[str, str]) -> str:
         "        refuse_undeclared_query(request)\n"
         f"        data = await read_body(request, {name}Create, JSON_BODY)\n"
         f"        row = await service.replace({key}, data{_if_match(resource)})\n"
-        f"        return json_response({name}Read.model_validate(row){_headers(resource)})\n"
+        f"        return {_writer(resource, 'read')}.response(row{_headers(resource)})\n"
     )
 
 
-def _update(resource: Resource, _context: dict[str, str]) -> str:
+def _update(resource: Resource) -> str:
     key, op, name = id_parameter(resource), operation_id("update", resource), resource.name
     return (
         f'    @router.patch("/{{{key}}}", operation_id="{op}")\n'
@@ -282,11 +302,11 @@ def _update(resource: Resource, _context: dict[str, str]) -> str:
         "        refuse_undeclared_query(request)\n"
         f"        patch = await read_body(request, {name}Update, MERGE_PATCH_BODY)\n"
         f"        row = await service.update({key}, patch{_if_match(resource)})\n"
-        f"        return json_response({name}Read.model_validate(row){_headers(resource)})\n"
+        f"        return {_writer(resource, 'read')}.response(row{_headers(resource)})\n"
     )
 
 
-def _delete(resource: Resource, _context: dict[str, str]) -> str:
+def _delete(resource: Resource) -> str:
     key, op = id_parameter(resource), operation_id("delete", resource)
     return (
         f'    @router.delete("/{{{key}}}", operation_id="{op}", status_code=204)\n'
@@ -318,7 +338,6 @@ def _nested(resource: Resource, relation: Relation, project: Project) -> str:
     lines = []
     if target.has("list"):
         op = f"list_{resource.module}_{relation.name}"
-        shown = f"{target.name}Expanded" if target.relations else f"{target.name}Read"
         lines += [
             "\n",
             f'    @router.get("{base}", operation_id="{op}")\n',
@@ -331,12 +350,7 @@ def _nested(resource: Resource, relation: Relation, project: Project) -> str:
             f"        linked = service.repository.linked({relation.name!r}, {key})\n",
             "        page = await related.page(query, linked)\n",
             "        expanded = await related.expand(page.rows, query.expand)\n",
-            f"        items = [{shown}.model_validate(with_related(row, expanded))"
-            " for row in page.rows]\n",
-            f"        body = {target.name}Page(\n"
-            "            items=items, **page_fields(page.next_cursor, page.total)\n"
-            "        )\n",
-            "        return json_response(body)\n",
+            f"        return {_writer(target)}.page_response(page, expanded)\n",
         ]
     if relation.kind == "many_to_many":
         other = f"{target.module}_id"

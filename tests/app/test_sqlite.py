@@ -214,3 +214,46 @@ def test_a_direct_read_takes_the_connection_again_once_it_was_closed(tmp_path: P
 
     first, again = _run(database, work)
     assert [tuple(row) for row in first] == [tuple(row) for row in again] == [(6,)]
+
+
+@pytest.mark.parametrize(
+    "stored",
+    [
+        "2030-01-01 09:30:00.000000",  # the shape SQLAlchemy writes
+        "2030-01-01 09:30:00.250000",
+        "0999-12-31 23:59:59.999999",
+        "2030-01-01 09:30:00",
+        "2030-01-01 11:30:00+02:00",  # text of other shapes, written by other tools
+        "2030-01-01T09:30:00Z",
+    ],
+)
+def test_a_timestamp_is_read_as_sqlalchemy_reads_it_then_in_utc(stored: str) -> None:
+    from datetime import UTC, datetime
+
+    from sqlalchemy import DateTime
+
+    from app.core.database import UTCDateTime
+
+    dialect = QuietSQLiteDialect()
+    read = UTCDateTime().dialect_impl(dialect).result_processor(dialect, None)
+    plain = DateTime(timezone=True).dialect_impl(dialect).result_processor(dialect, None)
+    assert read is not None
+    assert plain is not None
+    value = read(stored)
+    assert isinstance(value, datetime)
+    assert value.tzinfo is UTC
+    expected = plain(stored)
+    expected = expected.replace(tzinfo=UTC) if expected.tzinfo is None else expected
+    assert value == expected.astimezone(UTC)
+    assert read(None) is None
+
+
+def test_json_columns_are_read_whatever_orjson_refuses() -> None:
+    from app.core.database import _json_value
+
+    assert _json_value('{"a": [1, 2.5, "x", null, true]}') == {"a": [1, 2.5, "x", None, True]}
+    assert _json_value(b'["bytes"]') == ["bytes"]
+    assert _json_value('{"big": 123456789012345678901234567890}') == {
+        "big": 123456789012345678901234567890
+    }
+    assert _json_value('["\\ud800"]') == ["\ud800"]  # a lone surrogate

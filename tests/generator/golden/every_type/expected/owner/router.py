@@ -11,7 +11,7 @@ from app.core.context import RequestContext
 from app.core.deps import request_unit
 from app.core.etag import etag, not_modified
 from app.core.params import refuse_undeclared_query
-from app.core.responses import json_response, page_fields, with_related
+from app.core.responses import RowWriter, with_related
 from app.core.routing import OperationRoute
 from app.core.types import INT64_MAX
 from generated.owner.expanded import OwnerExpanded, OwnerPage
@@ -20,6 +20,11 @@ from generated.owner.schemas import OwnerCreate, OwnerRead, OwnerUpdate
 from generated.owner.service import OwnerServiceBase
 from generated.sample.expanded import SampleExpanded, SamplePage
 from generated.sample.repository import SampleRepositoryBase
+
+# What the operations answer, written from the rows read (app.core.responses).
+_OWNER_EXPANDED = RowWriter(OwnerExpanded, OwnerPage)
+_OWNER_READ = RowWriter(OwnerRead)
+_SAMPLE_EXPANDED = RowWriter(SampleExpanded, SamplePage)
 
 
 def build_router(
@@ -53,9 +58,7 @@ def build_router(
         query = listing.parse(request.query_params)
         page = await service.list(query)
         expanded = await service.expand(page.rows, query.expand)
-        items = [OwnerExpanded.model_validate(with_related(row, expanded)) for row in page.rows]
-        body = OwnerPage(items=items, **page_fields(page.next_cursor, page.total))
-        return json_response(body)
+        return _OWNER_EXPANDED.page_response(page, expanded)
 
     @router.get("/{owner_id}", operation_id="get_owner")
     async def get_owner(request: Request, service: Service, owner_id: RowId) -> Response:
@@ -63,11 +66,10 @@ def build_router(
         row = await service.read(owner_id)
         if expand:  # the row with its relations: no entity tag covers both
             expanded = await service.expand([row], expand)
-            body = OwnerExpanded.model_validate(with_related(row, expanded))
-            return json_response(body)
+            return _OWNER_EXPANDED.response(with_related(row, expanded))
         if not_modified(request.headers.get("if-none-match"), row):
             return Response(status_code=304, headers={"ETag": etag(row)})
-        return json_response(OwnerExpanded.model_validate(row), headers={"ETag": etag(row)})
+        return _OWNER_EXPANDED.response(row, headers={"ETag": etag(row)})
 
     @router.post("", operation_id="create_owner", status_code=201)
     async def create_owner(request: Request, service: Service) -> Response:
@@ -75,21 +77,21 @@ def build_router(
         data = await read_body(request, OwnerCreate, JSON_BODY)
         row = await service.create(data, alone=True)  # no other database work here
         headers = {"Location": f"/owners/{row.id}", "ETag": etag(row)}
-        return json_response(OwnerRead.model_validate(row), status_code=201, headers=headers)
+        return _OWNER_READ.response(row, status_code=201, headers=headers)
 
     @router.put("/{owner_id}", operation_id="replace_owner")
     async def replace_owner(request: Request, service: Service, owner_id: RowId) -> Response:
         refuse_undeclared_query(request)
         data = await read_body(request, OwnerCreate, JSON_BODY)
         row = await service.replace(owner_id, data, if_match=request.headers.get("if-match"))
-        return json_response(OwnerRead.model_validate(row), headers={"ETag": etag(row)})
+        return _OWNER_READ.response(row, headers={"ETag": etag(row)})
 
     @router.patch("/{owner_id}", operation_id="update_owner")
     async def update_owner(request: Request, service: Service, owner_id: RowId) -> Response:
         refuse_undeclared_query(request)
         patch = await read_body(request, OwnerUpdate, MERGE_PATCH_BODY)
         row = await service.update(owner_id, patch, if_match=request.headers.get("if-match"))
-        return json_response(OwnerRead.model_validate(row), headers={"ETag": etag(row)})
+        return _OWNER_READ.response(row, headers={"ETag": etag(row)})
 
     @router.delete("/{owner_id}", operation_id="delete_owner", status_code=204)
     async def delete_owner(request: Request, service: Service, owner_id: RowId) -> Response:
@@ -106,8 +108,6 @@ def build_router(
         linked = service.repository.linked("samples", owner_id)
         page = await related.page(query, linked)
         expanded = await related.expand(page.rows, query.expand)
-        items = [SampleExpanded.model_validate(with_related(row, expanded)) for row in page.rows]
-        body = SamplePage(items=items, **page_fields(page.next_cursor, page.total))
-        return json_response(body)
+        return _SAMPLE_EXPANDED.page_response(page, expanded)
 
     return router

@@ -11,13 +11,17 @@ from app.core.context import RequestContext
 from app.core.deps import request_unit
 from app.core.etag import etag, not_modified
 from app.core.params import refuse_undeclared_query
-from app.core.responses import json_response, page_fields, with_related
+from app.core.responses import RowWriter, with_related
 from app.core.routing import OperationRoute
 from app.core.types import INT64_MAX
 from generated.sample.expanded import SampleExpanded, SamplePage
 from generated.sample.repository import SampleRepositoryBase
 from generated.sample.schemas import SampleCreate, SampleRead, SampleUpdate
 from generated.sample.service import SampleServiceBase
+
+# What the operations answer, written from the rows read (app.core.responses).
+_SAMPLE_EXPANDED = RowWriter(SampleExpanded, SamplePage)
+_SAMPLE_READ = RowWriter(SampleRead)
 
 
 def build_router(
@@ -48,9 +52,7 @@ def build_router(
         query = listing.parse(request.query_params)
         page = await service.list(query)
         expanded = await service.expand(page.rows, query.expand)
-        items = [SampleExpanded.model_validate(with_related(row, expanded)) for row in page.rows]
-        body = SamplePage(items=items, **page_fields(page.next_cursor, page.total))
-        return json_response(body)
+        return _SAMPLE_EXPANDED.page_response(page, expanded)
 
     @router.get("/{sample_id}", operation_id="get_sample")
     async def get_sample(request: Request, service: Service, sample_id: RowId) -> Response:
@@ -58,11 +60,10 @@ def build_router(
         row = await service.read(sample_id)
         if expand:  # the row with its relations: no entity tag covers both
             expanded = await service.expand([row], expand)
-            body = SampleExpanded.model_validate(with_related(row, expanded))
-            return json_response(body)
+            return _SAMPLE_EXPANDED.response(with_related(row, expanded))
         if not_modified(request.headers.get("if-none-match"), row):
             return Response(status_code=304, headers={"ETag": etag(row)})
-        return json_response(SampleExpanded.model_validate(row), headers={"ETag": etag(row)})
+        return _SAMPLE_EXPANDED.response(row, headers={"ETag": etag(row)})
 
     @router.post("", operation_id="create_sample", status_code=201)
     async def create_sample(request: Request, service: Service) -> Response:
@@ -70,21 +71,21 @@ def build_router(
         data = await read_body(request, SampleCreate, JSON_BODY)
         row = await service.create(data, alone=True)  # no other database work here
         headers = {"Location": f"/samples/{row.id}", "ETag": etag(row)}
-        return json_response(SampleRead.model_validate(row), status_code=201, headers=headers)
+        return _SAMPLE_READ.response(row, status_code=201, headers=headers)
 
     @router.put("/{sample_id}", operation_id="replace_sample")
     async def replace_sample(request: Request, service: Service, sample_id: RowId) -> Response:
         refuse_undeclared_query(request)
         data = await read_body(request, SampleCreate, JSON_BODY)
         row = await service.replace(sample_id, data, if_match=request.headers.get("if-match"))
-        return json_response(SampleRead.model_validate(row), headers={"ETag": etag(row)})
+        return _SAMPLE_READ.response(row, headers={"ETag": etag(row)})
 
     @router.patch("/{sample_id}", operation_id="update_sample")
     async def update_sample(request: Request, service: Service, sample_id: RowId) -> Response:
         refuse_undeclared_query(request)
         patch = await read_body(request, SampleUpdate, MERGE_PATCH_BODY)
         row = await service.update(sample_id, patch, if_match=request.headers.get("if-match"))
-        return json_response(SampleRead.model_validate(row), headers={"ETag": etag(row)})
+        return _SAMPLE_READ.response(row, headers={"ETag": etag(row)})
 
     @router.delete("/{sample_id}", operation_id="delete_sample", status_code=204)
     async def delete_sample(request: Request, service: Service, sample_id: RowId) -> Response:

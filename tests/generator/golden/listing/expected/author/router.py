@@ -10,7 +10,7 @@ from app.core.body import JSON_BODY, MERGE_PATCH_BODY, read_body
 from app.core.context import RequestContext
 from app.core.deps import request_unit
 from app.core.params import refuse_undeclared_query
-from app.core.responses import json_response, page_fields, with_related
+from app.core.responses import RowWriter, with_related
 from app.core.routing import OperationRoute
 from app.core.types import INT64_MAX
 from generated.author.expanded import AuthorExpanded, AuthorPage
@@ -19,6 +19,11 @@ from generated.author.schemas import AuthorCreate, AuthorRead, AuthorUpdate
 from generated.author.service import AuthorServiceBase
 from generated.book.expanded import BookExpanded, BookPage
 from generated.book.repository import BookRepositoryBase
+
+# What the operations answer, written from the rows read (app.core.responses).
+_AUTHOR_EXPANDED = RowWriter(AuthorExpanded, AuthorPage)
+_AUTHOR_READ = RowWriter(AuthorRead)
+_BOOK_EXPANDED = RowWriter(BookExpanded, BookPage)
 
 
 def build_router(
@@ -50,9 +55,7 @@ def build_router(
         query = listing.parse(request.query_params)
         page = await service.list(query)
         expanded = await service.expand(page.rows, query.expand)
-        items = [AuthorExpanded.model_validate(with_related(row, expanded)) for row in page.rows]
-        body = AuthorPage(items=items, **page_fields(page.next_cursor, page.total))
-        return json_response(body)
+        return _AUTHOR_EXPANDED.page_response(page, expanded)
 
     @router.get("/{author_id}", operation_id="get_author")
     async def get_author(request: Request, service: Service, author_id: RowId) -> Response:
@@ -60,9 +63,8 @@ def build_router(
         row = await service.read(author_id)
         if expand:  # the row with its relations: no entity tag covers both
             expanded = await service.expand([row], expand)
-            body = AuthorExpanded.model_validate(with_related(row, expanded))
-            return json_response(body)
-        return json_response(AuthorExpanded.model_validate(row))
+            return _AUTHOR_EXPANDED.response(with_related(row, expanded))
+        return _AUTHOR_EXPANDED.response(row)
 
     @router.post("", operation_id="create_author", status_code=201)
     async def create_author(request: Request, service: Service) -> Response:
@@ -70,21 +72,21 @@ def build_router(
         data = await read_body(request, AuthorCreate, JSON_BODY)
         row = await service.create(data, alone=True)  # no other database work here
         headers = {"Location": f"/authors/{row.id}"}
-        return json_response(AuthorRead.model_validate(row), status_code=201, headers=headers)
+        return _AUTHOR_READ.response(row, status_code=201, headers=headers)
 
     @router.put("/{author_id}", operation_id="replace_author")
     async def replace_author(request: Request, service: Service, author_id: RowId) -> Response:
         refuse_undeclared_query(request)
         data = await read_body(request, AuthorCreate, JSON_BODY)
         row = await service.replace(author_id, data)
-        return json_response(AuthorRead.model_validate(row))
+        return _AUTHOR_READ.response(row)
 
     @router.patch("/{author_id}", operation_id="update_author")
     async def update_author(request: Request, service: Service, author_id: RowId) -> Response:
         refuse_undeclared_query(request)
         patch = await read_body(request, AuthorUpdate, MERGE_PATCH_BODY)
         row = await service.update(author_id, patch)
-        return json_response(AuthorRead.model_validate(row))
+        return _AUTHOR_READ.response(row)
 
     @router.delete("/{author_id}", operation_id="delete_author", status_code=204)
     async def delete_author(request: Request, service: Service, author_id: RowId) -> Response:
@@ -101,8 +103,6 @@ def build_router(
         linked = service.repository.linked("books", author_id)
         page = await related.page(query, linked)
         expanded = await related.expand(page.rows, query.expand)
-        items = [BookExpanded.model_validate(with_related(row, expanded)) for row in page.rows]
-        body = BookPage(items=items, **page_fields(page.next_cursor, page.total))
-        return json_response(body)
+        return _BOOK_EXPANDED.page_response(page, expanded)
 
     return router

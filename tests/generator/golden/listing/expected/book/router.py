@@ -14,7 +14,7 @@ from app.core.deps import request_unit
 from app.core.errors import NOT_ALLOWED, method_not_allowed
 from app.core.etag import etag, not_modified
 from app.core.params import refuse_undeclared_query
-from app.core.responses import json_bytes_response, json_response, page_fields, with_related
+from app.core.responses import RowWriter, json_bytes_response, with_related
 from app.core.routing import OperationRoute
 from app.core.types import INT64_MAX
 from generated.book.expanded import BookExpanded, BookPage
@@ -26,6 +26,10 @@ from generated.shelf.repository import ShelfRepositoryBase
 
 _BULK = TypeAdapter(Annotated[list[BookCreate], Field(min_length=1, max_length=50)])
 _BULK_READ = TypeAdapter(list[BookRead])
+# What the operations answer, written from the rows read (app.core.responses).
+_BOOK_EXPANDED = RowWriter(BookExpanded, BookPage)
+_BOOK_READ = RowWriter(BookRead)
+_SHELF_EXPANDED = RowWriter(ShelfExpanded, ShelfPage)
 
 
 def build_router(
@@ -66,9 +70,7 @@ def build_router(
         query = listing.parse(request.query_params)
         page = await service.list(query)
         expanded = await service.expand(page.rows, query.expand)
-        items = [BookExpanded.model_validate(with_related(row, expanded)) for row in page.rows]
-        body = BookPage(items=items, **page_fields(page.next_cursor, page.total))
-        return json_response(body)
+        return _BOOK_EXPANDED.page_response(page, expanded)
 
     @router.get("/{book_id}", operation_id="get_book")
     async def get_book(request: Request, service: Service, book_id: RowId) -> Response:
@@ -76,11 +78,10 @@ def build_router(
         row = await service.read(book_id)
         if expand:  # the row with its relations: no entity tag covers both
             expanded = await service.expand([row], expand)
-            body = BookExpanded.model_validate(with_related(row, expanded))
-            return json_response(body)
+            return _BOOK_EXPANDED.response(with_related(row, expanded))
         if not_modified(request.headers.get("if-none-match"), row):
             return Response(status_code=304, headers={"ETag": etag(row)})
-        return json_response(BookExpanded.model_validate(row), headers={"ETag": etag(row)})
+        return _BOOK_EXPANDED.response(row, headers={"ETag": etag(row)})
 
     @router.post("", operation_id="create_book", status_code=201)
     async def create_book(request: Request, service: Service) -> Response:
@@ -88,21 +89,21 @@ def build_router(
         data = await read_body(request, BookCreate, JSON_BODY)
         row = await service.create(data, alone=True)  # no other database work here
         headers = {"Location": f"/books/{row.id}", "ETag": etag(row)}
-        return json_response(BookRead.model_validate(row), status_code=201, headers=headers)
+        return _BOOK_READ.response(row, status_code=201, headers=headers)
 
     @router.put("/{book_id}", operation_id="replace_book")
     async def replace_book(request: Request, service: Service, book_id: RowId) -> Response:
         refuse_undeclared_query(request)
         data = await read_body(request, BookCreate, JSON_BODY)
         row = await service.replace(book_id, data, if_match=request.headers.get("if-match"))
-        return json_response(BookRead.model_validate(row), headers={"ETag": etag(row)})
+        return _BOOK_READ.response(row, headers={"ETag": etag(row)})
 
     @router.patch("/{book_id}", operation_id="update_book")
     async def update_book(request: Request, service: Service, book_id: RowId) -> Response:
         refuse_undeclared_query(request)
         patch = await read_body(request, BookUpdate, MERGE_PATCH_BODY)
         row = await service.update(book_id, patch, if_match=request.headers.get("if-match"))
-        return json_response(BookRead.model_validate(row), headers={"ETag": etag(row)})
+        return _BOOK_READ.response(row, headers={"ETag": etag(row)})
 
     @router.delete("/{book_id}", operation_id="delete_book", status_code=204)
     async def delete_book(request: Request, service: Service, book_id: RowId) -> Response:
@@ -128,9 +129,7 @@ def build_router(
         linked = service.repository.linked("shelves", book_id)
         page = await related.page(query, linked)
         expanded = await related.expand(page.rows, query.expand)
-        items = [ShelfExpanded.model_validate(with_related(row, expanded)) for row in page.rows]
-        body = ShelfPage(items=items, **page_fields(page.next_cursor, page.total))
-        return json_response(body)
+        return _SHELF_EXPANDED.page_response(page, expanded)
 
     OtherId = Annotated[UUID, Path()]
 

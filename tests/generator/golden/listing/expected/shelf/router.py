@@ -12,7 +12,7 @@ from app.core.context import RequestContext
 from app.core.deps import request_unit
 from app.core.etag import etag, not_modified
 from app.core.params import refuse_undeclared_query
-from app.core.responses import json_response, page_fields, with_related
+from app.core.responses import RowWriter, with_related
 from app.core.routing import OperationRoute
 from app.core.types import INT64_MAX
 from generated.book.expanded import BookExpanded, BookPage
@@ -21,6 +21,11 @@ from generated.shelf.expanded import ShelfExpanded, ShelfPage
 from generated.shelf.repository import ShelfRepositoryBase
 from generated.shelf.schemas import ShelfCreate, ShelfRead, ShelfUpdate
 from generated.shelf.service import ShelfServiceBase
+
+# What the operations answer, written from the rows read (app.core.responses).
+_SHELF_EXPANDED = RowWriter(ShelfExpanded, ShelfPage)
+_SHELF_READ = RowWriter(ShelfRead)
+_BOOK_EXPANDED = RowWriter(BookExpanded, BookPage)
 
 
 def build_router(
@@ -52,9 +57,7 @@ def build_router(
         query = listing.parse(request.query_params)
         page = await service.list(query)
         expanded = await service.expand(page.rows, query.expand)
-        items = [ShelfExpanded.model_validate(with_related(row, expanded)) for row in page.rows]
-        body = ShelfPage(items=items, **page_fields(page.next_cursor, page.total))
-        return json_response(body)
+        return _SHELF_EXPANDED.page_response(page, expanded)
 
     @router.get("/{shelf_id}", operation_id="get_shelf")
     async def get_shelf(request: Request, service: Service, shelf_id: RowId) -> Response:
@@ -62,11 +65,10 @@ def build_router(
         row = await service.read(shelf_id)
         if expand:  # the row with its relations: no entity tag covers both
             expanded = await service.expand([row], expand)
-            body = ShelfExpanded.model_validate(with_related(row, expanded))
-            return json_response(body)
+            return _SHELF_EXPANDED.response(with_related(row, expanded))
         if not_modified(request.headers.get("if-none-match"), row):
             return Response(status_code=304, headers={"ETag": etag(row)})
-        return json_response(ShelfExpanded.model_validate(row), headers={"ETag": etag(row)})
+        return _SHELF_EXPANDED.response(row, headers={"ETag": etag(row)})
 
     @router.post("", operation_id="create_shelf", status_code=201)
     async def create_shelf(request: Request, service: Service) -> Response:
@@ -74,21 +76,21 @@ def build_router(
         data = await read_body(request, ShelfCreate, JSON_BODY)
         row = await service.create(data, alone=True)  # no other database work here
         headers = {"Location": f"/shelves/{row.id}", "ETag": etag(row)}
-        return json_response(ShelfRead.model_validate(row), status_code=201, headers=headers)
+        return _SHELF_READ.response(row, status_code=201, headers=headers)
 
     @router.put("/{shelf_id}", operation_id="replace_shelf")
     async def replace_shelf(request: Request, service: Service, shelf_id: RowId) -> Response:
         refuse_undeclared_query(request)
         data = await read_body(request, ShelfCreate, JSON_BODY)
         row = await service.replace(shelf_id, data, if_match=request.headers.get("if-match"))
-        return json_response(ShelfRead.model_validate(row), headers={"ETag": etag(row)})
+        return _SHELF_READ.response(row, headers={"ETag": etag(row)})
 
     @router.patch("/{shelf_id}", operation_id="update_shelf")
     async def update_shelf(request: Request, service: Service, shelf_id: RowId) -> Response:
         refuse_undeclared_query(request)
         patch = await read_body(request, ShelfUpdate, MERGE_PATCH_BODY)
         row = await service.update(shelf_id, patch, if_match=request.headers.get("if-match"))
-        return json_response(ShelfRead.model_validate(row), headers={"ETag": etag(row)})
+        return _SHELF_READ.response(row, headers={"ETag": etag(row)})
 
     @router.delete("/{shelf_id}", operation_id="delete_shelf", status_code=204)
     async def delete_shelf(request: Request, service: Service, shelf_id: RowId) -> Response:
@@ -105,9 +107,7 @@ def build_router(
         linked = service.repository.linked("books", shelf_id)
         page = await related.page(query, linked)
         expanded = await related.expand(page.rows, query.expand)
-        items = [BookExpanded.model_validate(with_related(row, expanded)) for row in page.rows]
-        body = BookPage(items=items, **page_fields(page.next_cursor, page.total))
-        return json_response(body)
+        return _BOOK_EXPANDED.page_response(page, expanded)
 
     OtherId = Annotated[int, Path(ge=1, le=INT64_MAX)]
 

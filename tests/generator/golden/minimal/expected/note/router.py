@@ -11,12 +11,15 @@ from app.core.context import RequestContext
 from app.core.deps import request_unit
 from app.core.etag import etag, not_modified
 from app.core.params import refuse_undeclared_query
-from app.core.responses import json_response, page_fields, with_related
+from app.core.responses import RowWriter
 from app.core.routing import OperationRoute
 from app.core.types import INT64_MAX
 from generated.note.repository import NoteRepositoryBase
 from generated.note.schemas import NoteCreate, NotePage, NoteRead, NoteUpdate
 from generated.note.service import NoteServiceBase
+
+# What the operations answer, written from the rows read (app.core.responses).
+_NOTE_READ = RowWriter(NoteRead, NotePage)
 
 
 def build_router(
@@ -47,9 +50,7 @@ def build_router(
         query = listing.parse(request.query_params)
         page = await service.list(query)
         expanded = await service.expand(page.rows, query.expand)
-        items = [NoteRead.model_validate(with_related(row, expanded)) for row in page.rows]
-        body = NotePage(items=items, **page_fields(page.next_cursor, page.total))
-        return json_response(body)
+        return _NOTE_READ.page_response(page, expanded)
 
     @router.get("/{note_id}", operation_id="get_note")
     async def get_note(request: Request, service: Service, note_id: RowId) -> Response:
@@ -57,7 +58,7 @@ def build_router(
         row = await service.read(note_id)
         if not_modified(request.headers.get("if-none-match"), row):
             return Response(status_code=304, headers={"ETag": etag(row)})
-        return json_response(NoteRead.model_validate(row), headers={"ETag": etag(row)})
+        return _NOTE_READ.response(row, headers={"ETag": etag(row)})
 
     @router.post("", operation_id="create_note", status_code=201)
     async def create_note(request: Request, service: Service) -> Response:
@@ -65,21 +66,21 @@ def build_router(
         data = await read_body(request, NoteCreate, JSON_BODY)
         row = await service.create(data, alone=True)  # no other database work here
         headers = {"Location": f"/notes/{row.id}", "ETag": etag(row)}
-        return json_response(NoteRead.model_validate(row), status_code=201, headers=headers)
+        return _NOTE_READ.response(row, status_code=201, headers=headers)
 
     @router.put("/{note_id}", operation_id="replace_note")
     async def replace_note(request: Request, service: Service, note_id: RowId) -> Response:
         refuse_undeclared_query(request)
         data = await read_body(request, NoteCreate, JSON_BODY)
         row = await service.replace(note_id, data, if_match=request.headers.get("if-match"))
-        return json_response(NoteRead.model_validate(row), headers={"ETag": etag(row)})
+        return _NOTE_READ.response(row, headers={"ETag": etag(row)})
 
     @router.patch("/{note_id}", operation_id="update_note")
     async def update_note(request: Request, service: Service, note_id: RowId) -> Response:
         refuse_undeclared_query(request)
         patch = await read_body(request, NoteUpdate, MERGE_PATCH_BODY)
         row = await service.update(note_id, patch, if_match=request.headers.get("if-match"))
-        return json_response(NoteRead.model_validate(row), headers={"ETag": etag(row)})
+        return _NOTE_READ.response(row, headers={"ETag": etag(row)})
 
     @router.delete("/{note_id}", operation_id="delete_note", status_code=204)
     async def delete_note(request: Request, service: Service, note_id: RowId) -> Response:

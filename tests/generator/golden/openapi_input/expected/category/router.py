@@ -11,7 +11,7 @@ from app.core.context import RequestContext
 from app.core.deps import request_unit
 from app.core.etag import etag, not_modified
 from app.core.params import refuse_undeclared_query
-from app.core.responses import json_response, page_fields, with_related
+from app.core.responses import RowWriter, with_related
 from app.core.routing import OperationRoute
 from app.core.types import INT64_MAX
 from generated.category.expanded import CategoryExpanded, CategoryPage
@@ -20,6 +20,11 @@ from generated.category.schemas import CategoryCreate, CategoryRead, CategoryUpd
 from generated.category.service import CategoryServiceBase
 from generated.product.expanded import ProductExpanded, ProductPage
 from generated.product.repository import ProductRepositoryBase
+
+# What the operations answer, written from the rows read (app.core.responses).
+_CATEGORY_EXPANDED = RowWriter(CategoryExpanded, CategoryPage)
+_CATEGORY_READ = RowWriter(CategoryRead)
+_PRODUCT_EXPANDED = RowWriter(ProductExpanded, ProductPage)
 
 
 def build_router(
@@ -53,9 +58,7 @@ def build_router(
         query = listing.parse(request.query_params)
         page = await service.list(query)
         expanded = await service.expand(page.rows, query.expand)
-        items = [CategoryExpanded.model_validate(with_related(row, expanded)) for row in page.rows]
-        body = CategoryPage(items=items, **page_fields(page.next_cursor, page.total))
-        return json_response(body)
+        return _CATEGORY_EXPANDED.page_response(page, expanded)
 
     @router.get("/{category_id}", operation_id="get_category")
     async def get_category(request: Request, service: Service, category_id: RowId) -> Response:
@@ -63,11 +66,10 @@ def build_router(
         row = await service.read(category_id)
         if expand:  # the row with its relations: no entity tag covers both
             expanded = await service.expand([row], expand)
-            body = CategoryExpanded.model_validate(with_related(row, expanded))
-            return json_response(body)
+            return _CATEGORY_EXPANDED.response(with_related(row, expanded))
         if not_modified(request.headers.get("if-none-match"), row):
             return Response(status_code=304, headers={"ETag": etag(row)})
-        return json_response(CategoryExpanded.model_validate(row), headers={"ETag": etag(row)})
+        return _CATEGORY_EXPANDED.response(row, headers={"ETag": etag(row)})
 
     @router.post("", operation_id="create_category", status_code=201)
     async def create_category(request: Request, service: Service) -> Response:
@@ -75,21 +77,21 @@ def build_router(
         data = await read_body(request, CategoryCreate, JSON_BODY)
         row = await service.create(data, alone=True)  # no other database work here
         headers = {"Location": f"/categories/{row.id}", "ETag": etag(row)}
-        return json_response(CategoryRead.model_validate(row), status_code=201, headers=headers)
+        return _CATEGORY_READ.response(row, status_code=201, headers=headers)
 
     @router.put("/{category_id}", operation_id="replace_category")
     async def replace_category(request: Request, service: Service, category_id: RowId) -> Response:
         refuse_undeclared_query(request)
         data = await read_body(request, CategoryCreate, JSON_BODY)
         row = await service.replace(category_id, data, if_match=request.headers.get("if-match"))
-        return json_response(CategoryRead.model_validate(row), headers={"ETag": etag(row)})
+        return _CATEGORY_READ.response(row, headers={"ETag": etag(row)})
 
     @router.patch("/{category_id}", operation_id="update_category")
     async def update_category(request: Request, service: Service, category_id: RowId) -> Response:
         refuse_undeclared_query(request)
         patch = await read_body(request, CategoryUpdate, MERGE_PATCH_BODY)
         row = await service.update(category_id, patch, if_match=request.headers.get("if-match"))
-        return json_response(CategoryRead.model_validate(row), headers={"ETag": etag(row)})
+        return _CATEGORY_READ.response(row, headers={"ETag": etag(row)})
 
     @router.delete("/{category_id}", operation_id="delete_category", status_code=204)
     async def delete_category(request: Request, service: Service, category_id: RowId) -> Response:
@@ -108,8 +110,6 @@ def build_router(
         linked = service.repository.linked("products", category_id)
         page = await related.page(query, linked)
         expanded = await related.expand(page.rows, query.expand)
-        items = [ProductExpanded.model_validate(with_related(row, expanded)) for row in page.rows]
-        body = ProductPage(items=items, **page_fields(page.next_cursor, page.total))
-        return json_response(body)
+        return _PRODUCT_EXPANDED.page_response(page, expanded)
 
     return router

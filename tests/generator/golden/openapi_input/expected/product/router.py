@@ -12,12 +12,16 @@ from app.core.context import RequestContext
 from app.core.deps import request_unit
 from app.core.etag import etag, not_modified
 from app.core.params import refuse_undeclared_query
-from app.core.responses import json_response, page_fields, with_related
+from app.core.responses import RowWriter, with_related
 from app.core.routing import OperationRoute
 from generated.product.expanded import ProductExpanded, ProductPage
 from generated.product.repository import ProductRepositoryBase
 from generated.product.schemas import ProductCreate, ProductRead, ProductUpdate
 from generated.product.service import ProductServiceBase
+
+# What the operations answer, written from the rows read (app.core.responses).
+_PRODUCT_EXPANDED = RowWriter(ProductExpanded, ProductPage)
+_PRODUCT_READ = RowWriter(ProductRead)
 
 
 def build_router(
@@ -48,9 +52,7 @@ def build_router(
         query = listing.parse(request.query_params)
         page = await service.list(query)
         expanded = await service.expand(page.rows, query.expand)
-        items = [ProductExpanded.model_validate(with_related(row, expanded)) for row in page.rows]
-        body = ProductPage(items=items, **page_fields(page.next_cursor, page.total))
-        return json_response(body)
+        return _PRODUCT_EXPANDED.page_response(page, expanded)
 
     @router.get("/{product_id}", operation_id="get_product")
     async def get_product(request: Request, service: Service, product_id: RowId) -> Response:
@@ -58,11 +60,10 @@ def build_router(
         row = await service.read(product_id)
         if expand:  # the row with its relations: no entity tag covers both
             expanded = await service.expand([row], expand)
-            body = ProductExpanded.model_validate(with_related(row, expanded))
-            return json_response(body)
+            return _PRODUCT_EXPANDED.response(with_related(row, expanded))
         if not_modified(request.headers.get("if-none-match"), row):
             return Response(status_code=304, headers={"ETag": etag(row)})
-        return json_response(ProductExpanded.model_validate(row), headers={"ETag": etag(row)})
+        return _PRODUCT_EXPANDED.response(row, headers={"ETag": etag(row)})
 
     @router.post("", operation_id="create_product", status_code=201)
     async def create_product(request: Request, service: Service) -> Response:
@@ -70,21 +71,21 @@ def build_router(
         data = await read_body(request, ProductCreate, JSON_BODY)
         row = await service.create(data, alone=True)  # no other database work here
         headers = {"Location": f"/products/{row.id}", "ETag": etag(row)}
-        return json_response(ProductRead.model_validate(row), status_code=201, headers=headers)
+        return _PRODUCT_READ.response(row, status_code=201, headers=headers)
 
     @router.put("/{product_id}", operation_id="replace_product")
     async def replace_product(request: Request, service: Service, product_id: RowId) -> Response:
         refuse_undeclared_query(request)
         data = await read_body(request, ProductCreate, JSON_BODY)
         row = await service.replace(product_id, data, if_match=request.headers.get("if-match"))
-        return json_response(ProductRead.model_validate(row), headers={"ETag": etag(row)})
+        return _PRODUCT_READ.response(row, headers={"ETag": etag(row)})
 
     @router.patch("/{product_id}", operation_id="update_product")
     async def update_product(request: Request, service: Service, product_id: RowId) -> Response:
         refuse_undeclared_query(request)
         patch = await read_body(request, ProductUpdate, MERGE_PATCH_BODY)
         row = await service.update(product_id, patch, if_match=request.headers.get("if-match"))
-        return json_response(ProductRead.model_validate(row), headers={"ETag": etag(row)})
+        return _PRODUCT_READ.response(row, headers={"ETag": etag(row)})
 
     @router.delete("/{product_id}", operation_id="delete_product", status_code=204)
     async def delete_product(request: Request, service: Service, product_id: RowId) -> Response:

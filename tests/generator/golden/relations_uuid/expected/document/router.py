@@ -11,13 +11,17 @@ from app.core.context import RequestContext
 from app.core.deps import request_unit
 from app.core.etag import etag, not_modified
 from app.core.params import refuse_undeclared_query
-from app.core.responses import json_response, page_fields, with_related
+from app.core.responses import RowWriter, with_related
 from app.core.routing import OperationRoute
 from app.core.types import INT64_MAX
 from generated.document.expanded import DocumentExpanded, DocumentPage
 from generated.document.repository import DocumentRepositoryBase
 from generated.document.schemas import DocumentCreate, DocumentRead
 from generated.document.service import DocumentServiceBase
+
+# What the operations answer, written from the rows read (app.core.responses).
+_DOCUMENT_EXPANDED = RowWriter(DocumentExpanded, DocumentPage)
+_DOCUMENT_READ = RowWriter(DocumentRead)
 
 
 def build_router(
@@ -48,9 +52,7 @@ def build_router(
         query = listing.parse(request.query_params)
         page = await service.list(query)
         expanded = await service.expand(page.rows, query.expand)
-        items = [DocumentExpanded.model_validate(with_related(row, expanded)) for row in page.rows]
-        body = DocumentPage(items=items, **page_fields(page.next_cursor, page.total))
-        return json_response(body)
+        return _DOCUMENT_EXPANDED.page_response(page, expanded)
 
     @router.get("/{document_id}", operation_id="get_document")
     async def get_document(request: Request, service: Service, document_id: RowId) -> Response:
@@ -58,11 +60,10 @@ def build_router(
         row = await service.read(document_id)
         if expand:  # the row with its relations: no entity tag covers both
             expanded = await service.expand([row], expand)
-            body = DocumentExpanded.model_validate(with_related(row, expanded))
-            return json_response(body)
+            return _DOCUMENT_EXPANDED.response(with_related(row, expanded))
         if not_modified(request.headers.get("if-none-match"), row):
             return Response(status_code=304, headers={"ETag": etag(row)})
-        return json_response(DocumentExpanded.model_validate(row), headers={"ETag": etag(row)})
+        return _DOCUMENT_EXPANDED.response(row, headers={"ETag": etag(row)})
 
     @router.post("", operation_id="create_document", status_code=201)
     async def create_document(request: Request, service: Service) -> Response:
@@ -70,6 +71,6 @@ def build_router(
         data = await read_body(request, DocumentCreate, JSON_BODY)
         row = await service.create(data, alone=True)  # no other database work here
         headers = {"Location": f"/documents/{row.id}", "ETag": etag(row)}
-        return json_response(DocumentRead.model_validate(row), status_code=201, headers=headers)
+        return _DOCUMENT_READ.response(row, status_code=201, headers=headers)
 
     return router

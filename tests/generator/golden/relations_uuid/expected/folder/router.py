@@ -12,7 +12,7 @@ from app.core.context import RequestContext
 from app.core.deps import request_unit
 from app.core.etag import etag, not_modified
 from app.core.params import refuse_undeclared_query
-from app.core.responses import json_response, page_fields, with_related
+from app.core.responses import RowWriter, with_related
 from app.core.routing import OperationRoute
 from generated.document.expanded import DocumentExpanded, DocumentPage
 from generated.document.repository import DocumentRepositoryBase
@@ -20,6 +20,11 @@ from generated.folder.expanded import FolderExpanded, FolderPage
 from generated.folder.repository import FolderRepositoryBase
 from generated.folder.schemas import FolderCreate, FolderRead, FolderUpdate
 from generated.folder.service import FolderServiceBase
+
+# What the operations answer, written from the rows read (app.core.responses).
+_FOLDER_EXPANDED = RowWriter(FolderExpanded, FolderPage)
+_FOLDER_READ = RowWriter(FolderRead)
+_DOCUMENT_EXPANDED = RowWriter(DocumentExpanded, DocumentPage)
 
 
 def build_router(
@@ -53,9 +58,7 @@ def build_router(
         query = listing.parse(request.query_params)
         page = await service.list(query)
         expanded = await service.expand(page.rows, query.expand)
-        items = [FolderExpanded.model_validate(with_related(row, expanded)) for row in page.rows]
-        body = FolderPage(items=items, **page_fields(page.next_cursor, page.total))
-        return json_response(body)
+        return _FOLDER_EXPANDED.page_response(page, expanded)
 
     @router.get("/{folder_id}", operation_id="get_folder")
     async def get_folder(request: Request, service: Service, folder_id: RowId) -> Response:
@@ -63,11 +66,10 @@ def build_router(
         row = await service.read(folder_id)
         if expand:  # the row with its relations: no entity tag covers both
             expanded = await service.expand([row], expand)
-            body = FolderExpanded.model_validate(with_related(row, expanded))
-            return json_response(body)
+            return _FOLDER_EXPANDED.response(with_related(row, expanded))
         if not_modified(request.headers.get("if-none-match"), row):
             return Response(status_code=304, headers={"ETag": etag(row)})
-        return json_response(FolderExpanded.model_validate(row), headers={"ETag": etag(row)})
+        return _FOLDER_EXPANDED.response(row, headers={"ETag": etag(row)})
 
     @router.post("", operation_id="create_folder", status_code=201)
     async def create_folder(request: Request, service: Service) -> Response:
@@ -75,21 +77,21 @@ def build_router(
         data = await read_body(request, FolderCreate, JSON_BODY)
         row = await service.create(data, alone=True)  # no other database work here
         headers = {"Location": f"/folders/{row.id}", "ETag": etag(row)}
-        return json_response(FolderRead.model_validate(row), status_code=201, headers=headers)
+        return _FOLDER_READ.response(row, status_code=201, headers=headers)
 
     @router.put("/{folder_id}", operation_id="replace_folder")
     async def replace_folder(request: Request, service: Service, folder_id: RowId) -> Response:
         refuse_undeclared_query(request)
         data = await read_body(request, FolderCreate, JSON_BODY)
         row = await service.replace(folder_id, data, if_match=request.headers.get("if-match"))
-        return json_response(FolderRead.model_validate(row), headers={"ETag": etag(row)})
+        return _FOLDER_READ.response(row, headers={"ETag": etag(row)})
 
     @router.patch("/{folder_id}", operation_id="update_folder")
     async def update_folder(request: Request, service: Service, folder_id: RowId) -> Response:
         refuse_undeclared_query(request)
         patch = await read_body(request, FolderUpdate, MERGE_PATCH_BODY)
         row = await service.update(folder_id, patch, if_match=request.headers.get("if-match"))
-        return json_response(FolderRead.model_validate(row), headers={"ETag": etag(row)})
+        return _FOLDER_READ.response(row, headers={"ETag": etag(row)})
 
     @router.delete("/{folder_id}", operation_id="delete_folder", status_code=204)
     async def delete_folder(request: Request, service: Service, folder_id: RowId) -> Response:
@@ -108,8 +110,6 @@ def build_router(
         linked = service.repository.linked("documents", folder_id)
         page = await related.page(query, linked)
         expanded = await related.expand(page.rows, query.expand)
-        items = [DocumentExpanded.model_validate(with_related(row, expanded)) for row in page.rows]
-        body = DocumentPage(items=items, **page_fields(page.next_cursor, page.total))
-        return json_response(body)
+        return _DOCUMENT_EXPANDED.page_response(page, expanded)
 
     return router
