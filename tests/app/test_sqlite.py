@@ -243,6 +243,7 @@ def test_a_timestamp_is_read_as_sqlalchemy_reads_it_then_in_utc(stored: str) -> 
     assert isinstance(value, datetime)
     assert value.tzinfo is UTC
     expected = plain(stored)
+    assert isinstance(expected, datetime)
     expected = expected.replace(tzinfo=UTC) if expected.tzinfo is None else expected
     assert value == expected.astimezone(UTC)
     assert read(None) is None
