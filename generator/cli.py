@@ -122,16 +122,18 @@ def _db(args: argparse.Namespace) -> int:
 
 
 def _generate(args: argparse.Namespace) -> int:
-    from generator.cache import Cache
-
-    cache = _cache(args)
     if not args.watch:
-        _generate_once(args.root, cache, worker=True)
+        started = time.perf_counter()
+        # A process of its own for datamodel-code-generator, started first: it imports
+        # while this one reads the cache and the specs (it is kept loaded when watching).
+        with _datamodel_worker(True) as worker:
+            _generate_once(args.root, _cache(args), worker=worker, started=started)
         return 0
+    from generator.cache import Cache
     from generator.pipeline import SPEC_DIR
     from generator.watch import watch
 
-    kept = cache or Cache.in_memory()  # --no-cache: a cache as long as the process
+    kept = _cache(args) or Cache.in_memory()  # --no-cache: a cache as long as the process
     try:
         watch(lambda: _generate_once(args.root, kept), args.root / SPEC_DIR)
     except KeyboardInterrupt:
@@ -139,17 +141,22 @@ def _generate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _generate_once(root: Path, cache: Cache | None, *, worker: bool = False) -> None:
-    """Generate once; ``worker``: run datamodel-code-generator in a process of its own
-    (a one-off command), not in this one (which keeps it loaded when watching)."""
-    started = time.perf_counter()
-    with _datamodel_worker(worker) as datamodel:  # first: it starts while the rest imports
-        from generator.emit import plan_changes, write_changes
-        from generator.pipeline import render_project
+def _generate_once(
+    root: Path,
+    cache: Cache | None,
+    *,
+    worker: DatamodelWorker | None = None,
+    started: float | None = None,
+) -> None:
+    """Generate once, running datamodel-code-generator in ``worker`` if given (a one-off
+    command), else in this process."""
+    started = time.perf_counter() if started is None else started
+    from generator.emit import plan_changes, write_changes
+    from generator.pipeline import render_project
 
-        if cache is not None:
-            cache.next_run()
-        generated = render_project(root, cache, worker=datamodel)
+    if cache is not None:
+        cache.next_run()
+    generated = render_project(root, cache, worker=worker)
     changes = plan_changes(root, generated.files)
     write_changes(root, generated.files, changes)
     if cache is not None:
@@ -167,8 +174,8 @@ def _datamodel_worker(wanted: bool) -> Iterator[DatamodelWorker | None]:
     if not wanted:
         yield None
         return
+    from generator.datamodel_options import DATAMODEL_OPTIONS
     from generator.datamodel_worker import DatamodelWorker
-    from generator.render.schemas import DATAMODEL_OPTIONS
 
     worker = DatamodelWorker(DATAMODEL_OPTIONS)
     try:
@@ -188,10 +195,10 @@ def _cache(args: argparse.Namespace) -> Cache | None:
 
 
 def _check(args: argparse.Namespace) -> int:
-    from generator.emit import diff_summary, plan_changes
-    from generator.pipeline import render_project
+    with _datamodel_worker(True) as datamodel:  # first: it imports while this one works
+        from generator.emit import diff_summary, plan_changes
+        from generator.pipeline import render_project
 
-    with _datamodel_worker(True) as datamodel:
         generated = render_project(args.root, _cache(args), worker=datamodel)
     changes = plan_changes(args.root, generated.files)
     if changes.empty:

@@ -12,11 +12,15 @@ import copy
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import orjson
 import yaml
 
 from generator.errors import SpecError, SpecErrors
+
+if TYPE_CHECKING:
+    from generator.cache import Cache
 
 __all__ = ["KeyPath", "SourceDoc", "collect_specs", "load_specs"]
 
@@ -69,9 +73,13 @@ def load_specs(spec_dir: Path, root: Path | None = None) -> list[SourceDoc]:
 
 
 def collect_specs(
-    spec_dir: Path, root: Path | None = None
+    spec_dir: Path, root: Path | None = None, cache: Cache | None = None
 ) -> tuple[list[SourceDoc], list[SpecError]]:
-    """The files that parse, and the errors of those that do not (so no file hides another)."""
+    """The files that parse, and the errors of those that do not (so no file hides another).
+
+    With a ``cache``, a file parsed by an earlier run, with the same path and text, is
+    read from it (as JSON) instead of parsed again.
+    """
     root = root or spec_dir.parent
     paths = sorted(p for p in spec_dir.rglob("*") if p.suffix in _SUFFIXES and p.is_file())
     docs: list[SourceDoc] = []
@@ -83,7 +91,7 @@ def collect_specs(
             if path.suffix == ".json":
                 # JSON is YAML but for tabs, which may only stand between tokens in JSON.
                 text = text.replace("\t", " ")
-            docs.append(_load_known(text, shown))
+            docs.append(_load_known(text, shown, cache))
         except SpecErrors as exc:
             errors.extend(exc.errors)
         except UnicodeDecodeError as exc:
@@ -93,18 +101,61 @@ def collect_specs(
 
 # The files this process parsed, by path and text: a process that loads the specs again
 # (``specbase generate --watch``) parses only the files that changed. Later stages may
-# change a document's data, so each load gets a copy of it.
-_PARSED: dict[tuple[str, str], SourceDoc] = {}
+# change a document's data, so each load gets data of its own.
+_PARSED: dict[tuple[str, str], _Parsed] = {}
 _PARSED_LIMIT = 10_000
+_CACHE_KIND = "parsed-spec"
 
 
-def _load_known(text: str, path: str) -> SourceDoc:
+@dataclass(frozen=True)
+class _Parsed:
+    """A parsed file: its data as JSON when JSON holds it exactly (most specs), else the
+    data itself (a YAML date, a NaN), copied for each load."""
+
+    path: str
+    lines: Mapping[KeyPath, int]
+    json: bytes | None = None
+    data: Any = None
+
+    def load(self) -> SourceDoc:
+        data = orjson.loads(self.json) if self.json is not None else copy.deepcopy(self.data)
+        return SourceDoc(self.path, data, self.lines)
+
+
+def _load_known(text: str, path: str, cache: Cache | None = None) -> SourceDoc:
     known = _PARSED.get((path, text))
     if known is None:
         if len(_PARSED) >= _PARSED_LIMIT:
             _PARSED.clear()
-        known = _PARSED[(path, text)] = load_text(text, path)
-    return SourceDoc(known.path, copy.deepcopy(known.data), known.lines)
+        known = _PARSED[(path, text)] = _parse_cached(text, path, cache)
+    return known.load()
+
+
+def _parse_cached(text: str, path: str, cache: Cache | None) -> _Parsed:
+    from generator.cache import fingerprint
+
+    key = fingerprint(path, text) if cache is not None else ""
+    stored = cache.get(_CACHE_KIND, key) if cache is not None else None
+    if stored is not None:  # the lines, then the data, in JSON (which has no raw newline)
+        lines, _, data = stored.partition("\n")
+        return _Parsed(path, {tuple(at): line for at, line in orjson.loads(lines)}, data.encode())
+    doc = load_text(text, path)
+    exact = _as_exact_json(doc.data)
+    if exact is None:
+        return _Parsed(doc.path, doc.lines, data=doc.data)
+    if cache is not None:
+        where = orjson.dumps([[list(at), line] for at, line in doc.lines.items()])
+        cache.put(_CACHE_KIND, key, f"{where.decode()}\n{exact.decode()}")
+    return _Parsed(doc.path, doc.lines, exact)
+
+
+def _as_exact_json(data: Any) -> bytes | None:
+    """``data`` as JSON, when reading that JSON gives ``data`` back exactly."""
+    try:
+        text = orjson.dumps(data, option=orjson.OPT_PASSTHROUGH_DATETIME)
+    except orjson.JSONEncodeError:  # a date, a key that is not a string, a huge integer
+        return None
+    return text if orjson.loads(text) == data else None  # NaN and infinities differ
 
 
 def load_text(text: str, path: str) -> SourceDoc:

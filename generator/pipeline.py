@@ -42,7 +42,7 @@ class Generated:
 
 def load_project(root: Path, cache: Cache | None = None) -> Project:
     """Load, validate and build; raises ``SpecErrors`` before anything is written."""
-    docs, errors = collect_specs(root / SPEC_DIR, root)
+    docs, errors = collect_specs(root / SPEC_DIR, root, cache)
     inputs = read_inputs(docs, errors)
     validate_specs(inputs.specs, unreadable=[*errors, *inputs.errors], cache=cache)
     return build_project(inputs.specs, inputs.shared)

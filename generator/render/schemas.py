@@ -7,6 +7,7 @@ import re
 from typing import Any
 
 from generator.cache import Cache, fingerprint
+from generator.datamodel_options import DATAMODEL_OPTIONS
 from generator.datamodel_worker import DatamodelWorker
 from generator.ir import Project
 from generator.naming import SHARED_MODULE
@@ -23,33 +24,6 @@ __all__ = [
 _CACHE_KIND = "pydantic-module"
 # The module of a resource's expanded schema: ``event_expanded`` -> generated/event/expanded.py.
 EXPANDED_SUFFIX = "_expanded"
-
-DATAMODEL_OPTIONS: dict[str, Any] = {
-    "input_file_type": "openapi",
-    "output_model_type": "pydantic_v2.BaseModel",
-    "target_python_version": "3.11",
-    "base_class": "app.core.schema.SchemaModel",
-    "output_datetime_class": "AwareDatetime",
-    "field_constraints": True,
-    "use_annotated": True,
-    "use_standard_collections": True,
-    "use_union_operator": True,
-    "use_double_quotes": True,
-    "strict_nullable": True,
-    "use_missing_sentinel": True,
-    "target_pydantic_version": "2.14",
-    "collapse_root_models": True,
-    "use_field_description": True,
-    "use_schema_description": True,
-    "disable_timestamp": True,
-    "formatters": [],
-    "enum_field_as_literal": "none",
-    "deserialize_default_values": ["enum"],
-    # A uri or an email is kept as the client wrote it and the contract's pattern checks
-    # its shape: pydantic's AnyUrl rewrites a uri and drops maxLength, and its EmailStr
-    # both refuses valid addresses (a@b, x@y.test) and admits invalid ones (non-ASCII).
-    "type_mappings": ["string+uri=string", "string+email=string"],
-}
 
 
 def render_schemas(
