@@ -6,6 +6,8 @@ import ast
 import re
 from typing import Any
 
+import orjson
+
 from generator.cache import Cache, fingerprint
 from generator.datamodel_options import DATAMODEL_OPTIONS
 from generator.datamodel_worker import DatamodelWorker
@@ -49,10 +51,18 @@ def render_schemas(
         members.setdefault(_module_of(name), []).append(name)
     common = fingerprint(document["openapi"], document["info"],
                          {k: v for k, v in options.items() if k != "base_class_map"})  # fmt: skip
-    keys = {
-        module: fingerprint(common, module, *_closure_items(names, schemas, options))
-        for module, names in members.items()
-    }
+    # Each schema is written to JSON once: its digest (with its base class) and the
+    # schemas it refers to come from that text, whichever modules it is part of.
+    texts = {name: orjson.dumps(schema) for name, schema in schemas.items()}
+    refs = {name: _ref_names(text) for name, text in texts.items()}
+    bases = options["base_class_map"]
+    digests = {name: fingerprint(text.decode(), bases.get(name)) for name, text in texts.items()}
+    order = {name: index for index, name in enumerate(schemas)}
+    keys = {}
+    for module, names in members.items():
+        # Its schemas and those they refer to, transitively, in document order.
+        closure = sorted(_closure(names, refs), key=order.__getitem__)
+        keys[module] = fingerprint(common, module, [[n, digests[n]] for n in closure])
     found = {module: cache.get(_CACHE_KIND, key) for module, key in keys.items()}
     dirty = [module for module, code in found.items() if code is None]
     if dirty:
@@ -94,7 +104,8 @@ def _run_part(
     when the generator answers a single module, whose shape may differ.
     """
     schemas: dict[str, Any] = document["components"]["schemas"]
-    needed = _closure(names, schemas)
+    refs = {name: _ref_names(orjson.dumps(schema)) for name, schema in schemas.items()}
+    needed = _closure(names, refs)
     part = {
         **document,
         "components": {"schemas": {n: s for n, s in schemas.items() if n in needed}},
@@ -129,40 +140,39 @@ def _module_of(name: str) -> str:
     return name.rsplit(".", 1)[0]
 
 
-def _closure(names: list[str], schemas: dict[str, Any]) -> set[str]:
-    """``names`` and every schema they refer to, transitively."""
+def _closure(names: list[str], refs: dict[str, list[str]]) -> set[str]:
+    """``names`` and every schema they refer to (``refs``: by schema), transitively."""
     seen: set[str] = set()
     todo = list(names)
     while todo:
         name = todo.pop()
-        if name in seen or name not in schemas:
+        if name in seen or name not in refs:
             continue
         seen.add(name)
-        todo.extend(_refs(schemas[name]))
+        todo.extend(refs[name])
     return seen
 
 
-def _closure_items(names: list[str], schemas: dict[str, Any], options: dict[str, Any]) -> list[Any]:
-    """What a module's code depends on: its schemas and theirs, in document order."""
-    needed = _closure(names, schemas)
-    bases = options["base_class_map"]
-    return [[n, s, bases.get(n)] for n, s in schemas.items() if n in needed]
+# A "$ref" whose value is a string, in orjson's compact JSON (a string holding these
+# characters would have its quotes escaped, so that only keys match).
+_REF = re.compile(rb'"\$ref":("(?:[^"\\]|\\.)*")')
 
 
-def _refs(node: Any) -> list[str]:
-    found: list[str] = []
-    todo = [node]
-    while todo:
-        item = todo.pop()
-        if isinstance(item, dict):
-            for key, value in item.items():
-                if key == "$ref" and isinstance(value, str):
-                    found.append(value.rsplit("/", 1)[-1])
-                else:
-                    todo.append(value)
-        elif isinstance(item, list):
-            todo.extend(item)
-    return found
+def _ref_names(text: bytes) -> list[str]:
+    """The names of the schemas a schema's JSON text refers to."""
+    return [_string(match[1]).rsplit("/", 1)[-1] for match in _REF.finditer(text)]
+
+
+def _string(literal: bytes) -> str:
+    """A JSON string literal's value (most have no escape to decode)."""
+    if b"\\" in literal:
+        value: str = orjson.loads(literal)
+        return value
+    return literal[1:-1].decode()
+
+
+# null where it is no string's text: what JSON makes of NaN and the infinities too.
+_NULL = re.compile(rb'(?<!")null')
 
 
 def datamodel_input(
@@ -171,7 +181,7 @@ def datamodel_input(
     """The document and keyword options that datamodel-code-generator's ``generate`` gets."""
     owner = _owners(project)
     schemas = contract["components"]["schemas"]
-    renamed = {f"{owner[name]}.{name}": _rewrite_refs(s, owner) for name, s in schemas.items()
+    renamed = {f"{owner[name]}.{name}": _renamed(s, owner) for name, s in schemas.items()
                if name in owner}  # fmt: skip
     for model in project.shared:
         key = f"{SHARED_MODULE}.{model.name}"
@@ -205,6 +215,24 @@ def _owners(project: Project) -> dict[str, str]:
             if field.enum_class:
                 owner[field.enum_class] = resource.module
     return owner
+
+
+def _renamed(schema: Any, owner: dict[str, str]) -> Any:
+    """A copy of ``schema`` whose references name their schema's module too, rewritten in
+    its JSON text (C all the way), or, when JSON would not give ``schema`` back exactly
+    (a NaN, a date), walked in Python."""
+    try:
+        text = orjson.dumps(schema, option=orjson.OPT_PASSTHROUGH_DATETIME)
+    except orjson.JSONEncodeError:
+        return _rewrite_refs(schema, owner)
+
+    def rename(match: re.Match[bytes]) -> bytes:
+        name = _string(match[1]).rsplit("/", 1)[-1]
+        return b'"$ref":' + orjson.dumps(f"#/components/schemas/{owner[name]}.{name}")
+
+    if _NULL.search(text) and orjson.loads(text) != schema:
+        return _rewrite_refs(schema, owner)
+    return orjson.loads(_REF.sub(rename, text))
 
 
 def _rewrite_refs(node: Any, owner: dict[str, str]) -> Any:

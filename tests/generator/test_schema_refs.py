@@ -1,0 +1,80 @@
+"""References found and renamed in a schema's JSON text are those a walk of its data finds.
+
+``render_schemas`` keys its cache by the schemas a module refers to, and renames every
+reference for datamodel-code-generator's input, working on each schema's JSON text (C
+speed) instead of walking it in Python. These hold the text's answers to the walk's.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import date
+from typing import Any
+
+import orjson
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from generator.render.schemas import _ref_names, _renamed, _rewrite_refs
+
+OWNER = {"Event": "event", "Venue": "venue", "Tag": "shared", 'Odd"Name': "odd"}
+_REFS = st.sampled_from(sorted(OWNER)).map(lambda name: {"$ref": f"#/components/schemas/{name}"})
+_KEYS = st.sampled_from(["type", "properties", "items", "$ref", "description", "anyOf", "x"])
+_LEAVES = (
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**63), 2**63 - 1)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=12)
+    | st.just('say "$ref":"#/components/schemas/Event" here')  # a string, not a reference
+)
+_SCHEMAS = st.recursive(
+    _LEAVES | _REFS,
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        # A key "$ref" whose value is not a string (a property named "$ref") is no reference.
+        | st.dictionaries(_KEYS, inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+
+
+def _walked(node: Any) -> list[str]:
+    """The references a walk of the data finds, as the generator used to find them."""
+    if isinstance(node, dict):
+        found = []
+        for key, value in node.items():
+            if key == "$ref" and isinstance(value, str):
+                found.append(value.rsplit("/", 1)[-1])
+            else:
+                found += _walked(value)
+        return found
+    if isinstance(node, list):
+        return [name for item in node for name in _walked(item)]
+    return []
+
+
+@settings(max_examples=300, deadline=None)
+@given(_SCHEMAS)
+def test_references_in_the_text_are_those_of_the_data(schema: Any) -> None:
+    assert _ref_names(orjson.dumps(schema)) == _walked(schema)
+    assert _outcome(_renamed, schema) == _outcome(_rewrite_refs, schema)
+
+
+def _outcome(rename: Any, schema: Any) -> Any:
+    """What ``rename`` answers, or the error it raises (a reference to no known schema)."""
+    try:
+        return rename(schema, OWNER)
+    except KeyError as error:
+        return ("KeyError", error.args)
+
+
+def test_what_json_would_change_is_renamed_by_the_walk() -> None:
+    schema = {"default": date(2030, 1, 1), "items": {"$ref": "#/components/schemas/Event"},
+              "maximum": math.inf, "example": math.nan}  # fmt: skip
+    renamed = _renamed(schema, OWNER)
+    assert renamed["default"] == date(2030, 1, 1)  # not its text
+    assert renamed["maximum"] == math.inf
+    assert math.isnan(renamed["example"])
+    assert renamed["items"] == {"$ref": "#/components/schemas/event.Event"}
+    assert renamed is not schema
