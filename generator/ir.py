@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import cached_property
 from typing import Any
 
 __all__ = [
@@ -192,4 +193,20 @@ class Project:
     shared: tuple[SharedModel, ...] = ()  # sorted by name
 
     def resource(self, name: str) -> Resource:
-        return next(r for r in self.resources if r.name == name)
+        return self._by_name[name]
+
+    @cached_property
+    def _by_name(self) -> dict[str, Resource]:
+        return {r.name: r for r in self.resources}
+
+    @cached_property
+    def associations(self) -> dict[str, dict[str, Association]]:
+        """The link tables of many-to-many relations, by the resource that owns them, then
+        by table name (each is defined once)."""
+        found: dict[str, dict[str, Association]] = {}
+        for resource in self.resources:
+            for relation in resource.relations:
+                association = relation.association
+                if association is not None:
+                    found.setdefault(association.owner, {})[association.table] = association
+        return found

@@ -142,12 +142,7 @@ def _unshadow(body: str, names: list[str]) -> str:
 
 def associations_of(resource: Resource, project: Project) -> list[Association]:
     """The link tables this resource's module defines (each is defined once)."""
-    found = {
-        rel.association.table: rel.association
-        for other in project.resources
-        for rel in other.relations
-        if rel.association is not None and rel.association.owner == resource.name
-    }
+    found = project.associations.get(resource.name, {})
     return [found[name] for name in sorted(found)]
 
 
