@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import argparse
 import sys
+import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -135,10 +136,30 @@ def _generate(args: argparse.Namespace) -> int:
 
     kept = _cache(args) or Cache.in_memory()  # --no-cache: a cache as long as the process
     try:
-        watch(lambda: _generate_once(args.root, kept), args.root / SPEC_DIR)
+        watch(_watching(args.root, kept), args.root / SPEC_DIR)
     except KeyboardInterrupt:
         print("specbase: stopped watching")
     return 0
+
+
+def _watching(root: Path, cache: Cache) -> Callable[[], None]:
+    """What ``generate --watch`` runs on each change: generate; after the first run, it
+    also warms datamodel-code-generator up in the background (see ``warm_up``), so that
+    the first change does not wait for its imports."""
+    warming: list[threading.Thread] = []
+
+    def generate() -> None:
+        try:
+            _generate_once(root, cache)
+        finally:
+            if not warming:
+                from generator.render.schemas import warm_up
+
+                warming.append(threading.Thread(target=warm_up, name="specbase-warm-up",
+                                                daemon=True))  # fmt: skip
+                warming[0].start()
+
+    return generate
 
 
 def _generate_once(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import re
+import threading
 from typing import Any
 
 import orjson
@@ -21,6 +22,7 @@ __all__ = [
     "datamodel_input",
     "render_schemas",
     "split_enums",
+    "warm_up",
 ]
 
 _CACHE_KIND = "pydantic-module"
@@ -125,7 +127,8 @@ def _generate(
         # Imported here: a regeneration that changes no schema never pays for the import.
         from datamodel_code_generator import generate
 
-        output = generate(document, **options)
+        with _IN_PROCESS:
+            output = generate(document, **options)
     if isinstance(output, str):
         return output
     assert output is not None
@@ -134,6 +137,24 @@ def _generate(
         for path, code in output.items()
         if path != ("__init__.py",)
     }
+
+
+# datamodel-code-generator in this process runs one call at a time (it is not documented
+# as safe to call from two threads).
+_IN_PROCESS = threading.Lock()
+_WARM = {"type": "object", "properties": {"x": {"type": "string"}}}
+
+
+def warm_up() -> None:
+    """Run datamodel-code-generator once on a small document in this process. Its first
+    run imports most of it (0.4-0.7 s, whatever the document): ``specbase generate
+    --watch`` does it while it waits for the first change, which then does not pay it."""
+    from datamodel_code_generator import generate
+
+    document = {"openapi": "3.1.0", "info": {"title": "warm", "version": "1"}, "paths": {},
+                "components": {"schemas": {"a.A": _WARM, "b.B": _WARM}}}  # fmt: skip
+    with _IN_PROCESS:
+        generate(document, **DATAMODEL_OPTIONS)
 
 
 def _module_of(name: str) -> str:

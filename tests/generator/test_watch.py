@@ -102,3 +102,47 @@ def test_the_snapshot_sees_edits_new_and_removed_specs(tmp_path: Path) -> None:
     assert len(snapshot(tmp_path)) == 2
     spec.unlink()
     assert list(snapshot(tmp_path)) == [str(tmp_path / "nested" / "other.yml")]
+
+
+def test_watching_warms_the_generator_up_after_its_first_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from generator import cli
+    from generator.render import schemas
+
+    (tmp_path / "specs").mkdir()
+    (tmp_path / "specs" / "memo.yaml").write_text(SPEC, encoding="utf-8")
+    events: list[str] = []
+    warmed = threading.Event()
+
+    def generate_once(*_: object) -> None:
+        events.append("generate")
+
+    def warm_up() -> None:
+        events.append("warm up")
+        warmed.set()
+
+    monkeypatch.setattr(cli, "_generate_once", generate_once)
+    monkeypatch.setattr(schemas, "warm_up", warm_up)
+    generate = cli._watching(tmp_path, Cache.in_memory())
+    generate()
+    assert warmed.wait(30)
+    generate()
+    assert events == ["generate", "warm up", "generate"]  # once, after the first run
+
+
+def test_a_run_waits_for_the_warm_up_and_comes_out_the_same(tmp_path: Path) -> None:
+    from generator.render import schemas
+
+    (tmp_path / "specs").mkdir()
+    (tmp_path / "specs" / "memo.yaml").write_text(SPEC, encoding="utf-8")
+    _generate_once(tmp_path, None)
+    alone = tree(tmp_path / "generated")
+    warming = threading.Thread(target=schemas.warm_up)
+    with schemas._IN_PROCESS:  # the warm-up waits; then both want the generator at once
+        warming.start()
+        (tmp_path / "specs" / "memo.yaml").write_text(SPEC + "\n", encoding="utf-8")
+    _generate_once(tmp_path, None)
+    warming.join(60)
+    assert not warming.is_alive()
+    assert tree(tmp_path / "generated") == alone
