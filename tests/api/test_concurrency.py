@@ -288,3 +288,43 @@ def test_of_a_concurrent_patch_and_delete_naming_one_version_one_wins(app: FastA
             assert after.json()["version"] == 2
 
     run_against(app, scenario)
+
+
+def test_creates_racing_failed_bulk_creates_store_theirs_and_never_the_others(
+    app: FastAPI,
+) -> None:
+    """A create that is its request's only write commits as it inserts (on SQLite, straight
+    through the connection); it must never commit a transaction another request holds
+    open there: each failed bulk create (its last item a duplicate) stores nothing."""
+    creates, bulks = 24, 6
+
+    async def scenario(client: httpx.AsyncClient) -> tuple[list[int], list[str]]:
+        taken = {"name": "Taken", "starts_at": "2026-01-01T00:00:00Z"}
+        assert (await client.post("/events", json=taken)).status_code == 201
+
+        async def one(n: int) -> httpx.Response:
+            body = {"name": f"Single {n}", "starts_at": "2026-01-01T00:00:00Z"}
+            return await client.post("/events", json=body)
+
+        async def bulk(n: int) -> httpx.Response:
+            items = [{"name": f"Bulk {n}.{i}", "starts_at": "2026-01-01T00:00:00Z"}
+                     for i in range(4)]  # fmt: skip
+            return await client.post("/events/bulk", json=[*items, taken])
+
+        requests = [one(n) for n in range(creates)]
+        for n in range(bulks):
+            requests.insert(n * 4, bulk(n))
+        responses = await asyncio.gather(*requests)
+        names = []
+        cursor = None
+        while True:
+            page = (await client.get("/events", params={"limit": 100, "cursor": cursor}
+                                     if cursor else {"limit": 100})).json()  # fmt: skip
+            names += [item["name"] for item in page["items"]]
+            cursor = page["next_cursor"]
+            if cursor is None:
+                return sorted(r.status_code for r in responses), names
+
+    statuses, names = run_against(app, scenario)
+    assert statuses == [201] * creates + [409] * bulks
+    assert sorted(names) == sorted(["Taken", *(f"Single {n}" for n in range(creates))])
