@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Insert, Select, Table
+from sqlalchemy import Insert, Select, Table, Update
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -48,8 +48,8 @@ DIRECT_DRIVERS = frozenset({"aiosqlite", "asyncpg", "aiomysql"})
 
 @dataclass(frozen=True, slots=True)
 class CompiledSelect:
-    """One SELECT (or INSERT … RETURNING) in one dialect's SQL: what to send, and how to
-    read what comes back."""
+    """One SELECT (or INSERT or UPDATE … RETURNING) in one dialect's SQL: what to send,
+    and how to read what comes back."""
 
     statement: Executable
     make: Callable[[Sequence[Any]], Any]
@@ -64,7 +64,7 @@ class CompiledSelect:
     @classmethod
     def of(
         cls,
-        statement: Select[Any] | Insert,
+        statement: Select[Any] | Insert | Update,
         dialect: Dialect,
         make: Callable[[Sequence[Any]], Any],
         *,
@@ -138,7 +138,7 @@ class CompiledSelect:
         return made
 
 
-def _result_columns(statement: Select[Any] | Insert) -> Sequence[Any]:
+def _result_columns(statement: Select[Any] | Insert | Update) -> Sequence[Any]:
     if isinstance(statement, Select):
         return list(statement.selected_columns)
     return [column["expr"] for column in statement.returning_column_descriptions]

@@ -49,11 +49,21 @@ class ResourceService(Generic[ModelT, CreateT, UpdateT]):
     # unless after_create is overridden, which is promised the ORM object.
     _creates_rows: ClassVar[bool] = True
     _creates_alone: ClassVar[bool] = True
+    # Likewise a change (see SQLRepository.update_row), unless a hook of it, or get (which
+    # reads the row to change), is overridden: those are promised the ORM object.
+    _updates_rows: ClassVar[bool] = True
+    _updates_alone: ClassVar[bool] = True
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         cls._creates_rows = cls.after_create is ResourceService.after_create
         cls._creates_alone = cls.create is ResourceService.create
+        cls._updates_rows = (
+            cls.before_update is ResourceService.before_update
+            and cls.after_update is ResourceService.after_update
+            and cls.get is ResourceService.get
+        )
+        cls._updates_alone = cls.update is ResourceService.update
 
     def __init__(self, repository: SQLRepository[ModelT], context: RequestContext) -> None:
         self.repository = repository
@@ -133,7 +143,24 @@ class ResourceService(Generic[ModelT, CreateT, UpdateT]):
         await self.after_replace(row)
         return row
 
-    async def update(self, row_id: Any, patch: UpdateT, *, if_match: str | None = None) -> ModelT:
+    async def update(
+        self, row_id: Any, patch: UpdateT, *, if_match: str | None = None, alone: bool = False
+    ) -> ModelT:
+        """Apply a JSON merge patch. Without hooks to call, the row is read and changed
+        without the ORM (see ``SQLRepository.update_row``) and answered as reads answer
+        rows; else through the ORM, whose object the hooks get. ``alone``: as for
+        :meth:`create` (the generated update endpoint)."""
+        if self._updates_rows and self.repository.updates_rows():
+            read = await self.read(row_id)
+            require_match(if_match, read)
+            values = patch.model_dump(exclude_unset=True)
+            for name in self.object_fields:
+                if isinstance(values.get(name), dict):
+                    values[name] = merge_patch(getattr(read, name), values[name])
+            changed: ModelT = await self.repository.update_row(
+                read, values, alone=alone and self._updates_alone
+            )
+            return changed
         row = await self.get(row_id)
         require_match(if_match, row)
         patch = await self.before_update(row, patch)

@@ -108,7 +108,10 @@ def build_router(
     async def update_event(request: Request, service: Service, event_id: RowId) -> Response:
         refuse_undeclared_query(request)
         patch = await read_body(request, EventUpdate, MERGE_PATCH_BODY)
-        row = await service.update(event_id, patch, if_match=request.headers.get("if-match"))
+        # No other database work here: the change may commit as it is made.
+        row = await service.update(
+            event_id, patch, if_match=request.headers.get("if-match"), alone=True
+        )
         return _EVENT_READ.response(row, headers={"ETag": etag(row)})
 
     @router.delete("/{event_id}", operation_id="delete_event", status_code=204)

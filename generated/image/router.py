@@ -84,7 +84,10 @@ def build_router(
     async def update_image(request: Request, service: Service, image_id: RowId) -> Response:
         refuse_undeclared_query(request)
         patch = await read_body(request, ImageUpdate, MERGE_PATCH_BODY)
-        row = await service.update(image_id, patch, if_match=request.headers.get("if-match"))
+        # No other database work here: the change may commit as it is made.
+        row = await service.update(
+            image_id, patch, if_match=request.headers.get("if-match"), alone=True
+        )
         return _IMAGE_READ.response(row, headers={"ETag": etag(row)})
 
     @router.delete("/{image_id}", operation_id="delete_image", status_code=204)

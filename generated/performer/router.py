@@ -90,7 +90,10 @@ def build_router(
     async def update_performer(request: Request, service: Service, performer_id: RowId) -> Response:
         refuse_undeclared_query(request)
         patch = await read_body(request, PerformerUpdate, MERGE_PATCH_BODY)
-        row = await service.update(performer_id, patch, if_match=request.headers.get("if-match"))
+        # No other database work here: the change may commit as it is made.
+        row = await service.update(
+            performer_id, patch, if_match=request.headers.get("if-match"), alone=True
+        )
         return _PERFORMER_READ.response(row, headers={"ETag": etag(row)})
 
     @router.delete("/{performer_id}", operation_id="delete_performer", status_code=204)

@@ -85,7 +85,8 @@ def build_router(
     async def update_venue(request: Request, service: Service, venue_id: RowId) -> Response:
         refuse_undeclared_query(request)
         patch = await read_body(request, VenueUpdate, MERGE_PATCH_BODY)
-        row = await service.update(venue_id, patch)
+        # No other database work here: the change may commit as it is made.
+        row = await service.update(venue_id, patch, alone=True)
         return _VENUE_READ.response(row)
 
     @router.delete("/{venue_id}", operation_id="delete_venue", status_code=204)

@@ -301,7 +301,8 @@ def _update(resource: Resource) -> str:
         f"    async def {op}(request: Request, service: Service, {key}: RowId) -> Response:\n"
         "        refuse_undeclared_query(request)\n"
         f"        patch = await read_body(request, {name}Update, MERGE_PATCH_BODY)\n"
-        f"        row = await service.update({key}, patch{_if_match(resource)})\n"
+        "        # No other database work here: the change may commit as it is made.\n"
+        f"        row = await service.update({key}, patch{_if_match(resource)}, alone=True)\n"
         f"        return {_writer(resource, 'read')}.response(row{_headers(resource)})\n"
     )
 

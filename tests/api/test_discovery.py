@@ -120,3 +120,14 @@ def test_a_rejected_startup_leaves_a_good_app_startable(settings: Settings) -> N
         _start(settings, "unknown_resource")
     with TestClient(create_app(settings), raise_server_exceptions=False) as client:
         assert client.get("/events").status_code == 200
+
+
+def test_an_override_of_update_that_refuses_what_the_endpoint_passes_stops_startup(
+    settings: Settings,
+) -> None:
+    with pytest.raises(ExtensionError) as raised:
+        _start(settings, "narrow_update")
+    message = str(raised.value)
+    assert f"{FIXTURES}.narrow_update.event.service.AuditedEventService.update" in message
+    assert "alone=" in message
+    assert "super().update" in message

@@ -22,7 +22,7 @@ from app.core.errors import Problem
 from app.core.unit import UnitOfWork
 from generated.event.models import Event
 from generated.event.repository import EventRepositoryBase
-from generated.event.schemas import EventCreate, EventStatus
+from generated.event.schemas import EventCreate, EventStatus, EventUpdate
 from generated.event.service import EventServiceBase
 from tests.support.databases import run_on_schema
 
@@ -182,3 +182,104 @@ def test_a_failed_create_alone_stores_nothing_and_the_next_one_works(settings: S
     status, names = _run(settings, work)
     assert status == 409
     assert names == ["Twice", "Then"]
+
+
+# -- changes without the ORM ---------------------------------------------------------------
+
+
+class UpdateHooked(EventServiceBase):
+    """Overrides after_update: it is given the ORM object, so the ORM changes the row."""
+
+    seen: list[Any]
+
+    async def after_update(self, row: Event) -> None:
+        self.seen.append(row)
+
+
+def _patch(**values: Any) -> EventUpdate:
+    return EventUpdate.model_validate(values)
+
+
+def _direct(settings: Settings) -> bool:
+    """Whether the database returns updated rows (MariaDB/MySQL do not: the ORM changes them)."""
+    return settings.database.get_backend_name() != "mysql"
+
+
+def test_rows_changed_without_the_orm_are_the_orms(settings: Settings) -> None:
+    UpdateHooked.seen = []
+
+    async def work(database: AsyncDBPool) -> tuple[Any, Any, list[tuple[Any, ...]], Any]:
+        async with UnitOfWork.opened(database) as unit:
+            first = await _service(unit).create(_data("First", tags=["a"]))
+            second = await _service(unit).create(_data("Second", tags=["a"]))
+        patch = {"capacity": 7, "tags": ["b", "c"], "contact": "x@y.z"}
+        async with UnitOfWork.opened(database) as unit:
+            plain = await _service(unit).update(first.id, _patch(**patch), if_match='"1"')
+        async with UnitOfWork.opened(database) as unit:
+            hooked = await _service(unit, UpdateHooked).update(second.id, _patch(**patch))
+        return plain, hooked, await _stored(database), first
+
+    plain, hooked, stored, first = _run(settings, work)
+    assert isinstance(hooked, Event)
+    assert UpdateHooked.seen == [hooked]
+    assert isinstance(plain, Event) is not _direct(settings)
+    answered = [tuple(getattr(row, name) for name in FIELDS) for row in (plain, hooked)]
+    assert answered == stored  # each answers what was stored
+    assert stored[0][1:] == stored[1][1:]  # and both ways store the same values
+    assert stored[0][3:] == (7, EventStatus.draft, "x@y.z", ["b", "c"], 2)
+    assert plain.updated_at > first.updated_at
+    assert plain.created_at == first.created_at
+
+
+def test_a_change_to_a_row_changed_since_it_was_read_is_a_412(settings: Settings) -> None:
+    async def work(database: AsyncDBPool) -> tuple[Problem, list[tuple[Any, ...]]]:
+        async with UnitOfWork.opened(database) as unit:
+            created = await _service(unit).create(_data("Raced"))
+        async with UnitOfWork.opened(database) as unit:
+            read = await _service(unit).read(created.id)  # version 1
+        async with UnitOfWork.opened(database) as unit:
+            await _service(unit).update(created.id, _patch(capacity=5))  # now version 2
+        with pytest.raises(Problem) as raised:
+            async with UnitOfWork.opened(database) as unit:
+                await EventRepositoryBase(unit).update_row(read, {"capacity": 6})
+        return raised.value, await _stored(database)
+
+    if not _direct(settings):
+        pytest.skip("MariaDB and MySQL return no updated rows: the ORM changes them")
+    problem, stored = _run(settings, work)
+    assert problem.status == 412
+    assert [(row[3], row[7]) for row in stored] == [(5, 2)]  # the second change was kept
+
+
+def test_a_change_that_breaks_a_constraint_is_a_409_and_changes_nothing(
+    settings: Settings,
+) -> None:
+    async def work(database: AsyncDBPool) -> tuple[Problem, list[tuple[Any, ...]]]:
+        async with UnitOfWork.opened(database) as unit:
+            await _service(unit).create(_data("Taken"))
+            other = await _service(unit).create(_data("Other"))
+        with pytest.raises(Problem) as raised:
+            async with UnitOfWork.opened(database) as unit:
+                await _service(unit).update(other.id, _patch(name="Taken"), alone=True)
+        return raised.value, await _stored(database)
+
+    problem, stored = _run(settings, work)
+    assert problem.status == 409
+    assert {e["pointer"] for e in problem.errors} == {"/name", "/starts_at"}
+    assert [row[0] for row in stored] == ["Taken", "Other"]
+    assert [row[7] for row in stored] == [1, 1]
+
+
+def test_a_change_alone_is_committed_as_it_is_made_on_sqlite(settings: Settings) -> None:
+    async def work(database: AsyncDBPool) -> tuple[list[str], list[str]]:
+        async with UnitOfWork.opened(database) as unit:
+            created = await _service(unit).create(_data("Before"))
+        async with UnitOfWork.opened(database) as unit:
+            await _service(unit).update(created.id, _patch(name="After"), alone=True)
+            during = await _committed_names(database)
+        return during, await _committed_names(database)
+
+    during, after = _run(settings, work)
+    sqlite = settings.database.get_backend_name() == "sqlite"
+    assert during == (["After"] if sqlite else ["Before"])
+    assert after == ["After"]

@@ -90,7 +90,10 @@ def build_router(
     async def update_owner(request: Request, service: Service, owner_id: RowId) -> Response:
         refuse_undeclared_query(request)
         patch = await read_body(request, OwnerUpdate, MERGE_PATCH_BODY)
-        row = await service.update(owner_id, patch, if_match=request.headers.get("if-match"))
+        # No other database work here: the change may commit as it is made.
+        row = await service.update(
+            owner_id, patch, if_match=request.headers.get("if-match"), alone=True
+        )
         return _OWNER_READ.response(row, headers={"ETag": etag(row)})
 
     @router.delete("/{owner_id}", operation_id="delete_owner", status_code=204)

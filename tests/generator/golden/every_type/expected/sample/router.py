@@ -84,7 +84,10 @@ def build_router(
     async def update_sample(request: Request, service: Service, sample_id: RowId) -> Response:
         refuse_undeclared_query(request)
         patch = await read_body(request, SampleUpdate, MERGE_PATCH_BODY)
-        row = await service.update(sample_id, patch, if_match=request.headers.get("if-match"))
+        # No other database work here: the change may commit as it is made.
+        row = await service.update(
+            sample_id, patch, if_match=request.headers.get("if-match"), alone=True
+        )
         return _SAMPLE_READ.response(row, headers={"ETag": etag(row)})
 
     @router.delete("/{sample_id}", operation_id="delete_sample", status_code=204)

@@ -85,7 +85,8 @@ def build_router(
     async def update_author(request: Request, service: Service, author_id: RowId) -> Response:
         refuse_undeclared_query(request)
         patch = await read_body(request, AuthorUpdate, MERGE_PATCH_BODY)
-        row = await service.update(author_id, patch)
+        # No other database work here: the change may commit as it is made.
+        row = await service.update(author_id, patch, alone=True)
         return _AUTHOR_READ.response(row)
 
     @router.delete("/{author_id}", operation_id="delete_author", status_code=204)

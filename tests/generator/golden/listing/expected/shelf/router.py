@@ -89,7 +89,10 @@ def build_router(
     async def update_shelf(request: Request, service: Service, shelf_id: RowId) -> Response:
         refuse_undeclared_query(request)
         patch = await read_body(request, ShelfUpdate, MERGE_PATCH_BODY)
-        row = await service.update(shelf_id, patch, if_match=request.headers.get("if-match"))
+        # No other database work here: the change may commit as it is made.
+        row = await service.update(
+            shelf_id, patch, if_match=request.headers.get("if-match"), alone=True
+        )
         return _SHELF_READ.response(row, headers={"ETag": etag(row)})
 
     @router.delete("/{shelf_id}", operation_id="delete_shelf", status_code=204)

@@ -79,7 +79,10 @@ def build_router(
     async def update_note(request: Request, service: Service, note_id: RowId) -> Response:
         refuse_undeclared_query(request)
         patch = await read_body(request, NoteUpdate, MERGE_PATCH_BODY)
-        row = await service.update(note_id, patch, if_match=request.headers.get("if-match"))
+        # No other database work here: the change may commit as it is made.
+        row = await service.update(
+            note_id, patch, if_match=request.headers.get("if-match"), alone=True
+        )
         return _NOTE_READ.response(row, headers={"ETag": etag(row)})
 
     @router.delete("/{note_id}", operation_id="delete_note", status_code=204)

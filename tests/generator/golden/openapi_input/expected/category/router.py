@@ -90,7 +90,10 @@ def build_router(
     async def update_category(request: Request, service: Service, category_id: RowId) -> Response:
         refuse_undeclared_query(request)
         patch = await read_body(request, CategoryUpdate, MERGE_PATCH_BODY)
-        row = await service.update(category_id, patch, if_match=request.headers.get("if-match"))
+        # No other database work here: the change may commit as it is made.
+        row = await service.update(
+            category_id, patch, if_match=request.headers.get("if-match"), alone=True
+        )
         return _CATEGORY_READ.response(row, headers={"ETag": etag(row)})
 
     @router.delete("/{category_id}", operation_id="delete_category", status_code=204)

@@ -84,7 +84,10 @@ def build_router(
     async def update_product(request: Request, service: Service, product_id: RowId) -> Response:
         refuse_undeclared_query(request)
         patch = await read_body(request, ProductUpdate, MERGE_PATCH_BODY)
-        row = await service.update(product_id, patch, if_match=request.headers.get("if-match"))
+        # No other database work here: the change may commit as it is made.
+        row = await service.update(
+            product_id, patch, if_match=request.headers.get("if-match"), alone=True
+        )
         return _PRODUCT_READ.response(row, headers={"ETag": etag(row)})
 
     @router.delete("/{product_id}", operation_id="delete_product", status_code=204)

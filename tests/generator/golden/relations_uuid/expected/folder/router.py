@@ -90,7 +90,10 @@ def build_router(
     async def update_folder(request: Request, service: Service, folder_id: RowId) -> Response:
         refuse_undeclared_query(request)
         patch = await read_body(request, FolderUpdate, MERGE_PATCH_BODY)
-        row = await service.update(folder_id, patch, if_match=request.headers.get("if-match"))
+        # No other database work here: the change may commit as it is made.
+        row = await service.update(
+            folder_id, patch, if_match=request.headers.get("if-match"), alone=True
+        )
         return _FOLDER_READ.response(row, headers={"ETag": etag(row)})
 
     @router.delete("/{folder_id}", operation_id="delete_folder", status_code=204)
