@@ -490,6 +490,19 @@ class SQLRepository(Generic[ModelT]):
         key = (dialect.name, frozenset(columns))
         compiled = self._inserts.get(key) or self._compile_insert(dialect, key)
         params = {f"v_{k}": v for k, v in columns.items()}
+        return (await self._write(compiled, params, values, alone=alone))[0]
+
+    async def _write(
+        self,
+        compiled: CompiledSelect,
+        params: Mapping[str, Any],
+        values: Mapping[str, Any],
+        *,
+        alone: bool,
+    ) -> list[Any]:
+        """The rows a compiled write returns: committed as it is made when ``alone`` and
+        the unit allows it, else in the request's transaction. A violated constraint is
+        the problem that names ``values``' fields."""
         try:
             rows = await self.unit.commit_alone(compiled, params) if alone else None
             if rows is None:
@@ -499,7 +512,7 @@ class SQLRepository(Generic[ModelT]):
         except sqlite3.IntegrityError as exc:  # sent through aiosqlite itself
             wrapped = IntegrityError(compiled.sql, None, exc)
             raise self._integrity_problem(wrapped, values, deleting=False) from None
-        return rows[0]
+        return rows
 
     @classmethod
     def _compile_insert(cls, dialect: Any, key: tuple[str, frozenset[str]]) -> CompiledSelect:
@@ -535,15 +548,7 @@ class SQLRepository(Generic[ModelT]):
         # A change that breaks a constraint may name only some of its fields: the error
         # shows the stored value of the others, not null.
         kept = {f: getattr(row, f) for c in self.constraints for f in c.fields if f not in values}
-        try:
-            rows = await self.unit.commit_alone(compiled, params) if alone else None
-            if rows is None:
-                rows = await compiled.all(await self.unit.writing(), params)
-        except IntegrityError as exc:
-            raise self._integrity_problem(exc, {**kept, **values}, deleting=False) from None
-        except sqlite3.IntegrityError as exc:  # sent through aiosqlite itself
-            wrapped = IntegrityError(compiled.sql, None, exc)
-            raise self._integrity_problem(wrapped, {**kept, **values}, deleting=False) from None
+        rows = await self._write(compiled, params, {**kept, **values}, alone=alone)
         if not rows:  # changed (or deleted) since it was read
             raise stale(row.id)
         return rows[0]

@@ -146,9 +146,8 @@ class UnitOfWork:
         transaction yet (no session, no write). SQLite only, where it saves a trip to
         the connection's thread; None, having sent nothing, otherwise: write as usual."""
         direct = self._direct_writes
-        if direct is None or not compiled.sql or self._session is not None:
-            return None
-        if self._connection is not None:
+        touched = self._session is not None or self._connection is not None
+        if direct is None or not compiled.sql or touched:
             return None
         return await compiled.all_committed(direct, params)
 
