@@ -6,6 +6,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -131,18 +132,24 @@ def test_watching_warms_the_generator_up_after_its_first_run(
     assert events == ["generate", "warm up", "generate"]  # once, after the first run
 
 
-def test_a_run_waits_for_the_warm_up_and_comes_out_the_same(tmp_path: Path) -> None:
+def test_the_warm_up_and_runs_in_this_process_call_the_generator_one_at_a_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import datamodel_code_generator
+
     from generator.render import schemas
 
+    held: list[bool] = []
+    generate = datamodel_code_generator.generate
+
+    def watched(*args: Any, **kwargs: Any) -> Any:
+        held.append(schemas._IN_PROCESS.locked())
+        return generate(*args, **kwargs)
+
+    monkeypatch.setattr(datamodel_code_generator, "generate", watched)
     (tmp_path / "specs").mkdir()
     (tmp_path / "specs" / "memo.yaml").write_text(SPEC, encoding="utf-8")
+    schemas.warm_up()
     _generate_once(tmp_path, None)
-    alone = tree(tmp_path / "generated")
-    warming = threading.Thread(target=schemas.warm_up)
-    with schemas._IN_PROCESS:  # the warm-up waits; then both want the generator at once
-        warming.start()
-        (tmp_path / "specs" / "memo.yaml").write_text(SPEC + "\n", encoding="utf-8")
-    _generate_once(tmp_path, None)
-    warming.join(60)
-    assert not warming.is_alive()
-    assert tree(tmp_path / "generated") == alone
+    assert held == [True, True]  # the warm-up, then the run: each under the lock
+    assert "max_length=200" in tree(tmp_path / "generated")["memo/schemas.py"]
