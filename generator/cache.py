@@ -68,6 +68,11 @@ class Cache:
         """A cache that lives as long as the object: nothing is read or written."""
         return cls(None)
 
+    @property
+    def file(self) -> Path | None:
+        """Where the cache is kept (None for one in memory)."""
+        return None if self.folder is None else self.folder / _FILE
+
     def get(self, kind: str, key: str) -> str | None:
         text = self._used.get(kind, {}).get(key)
         if text is None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import threading
 import time
@@ -17,7 +18,7 @@ if TYPE_CHECKING:
     from generator.cache import Cache
     from generator.datamodel_worker import DatamodelWorker
 
-__all__ = ["main"]
+__all__ = ["generate_once", "main"]
 
 _STARTER = """\
 resource: {name}
@@ -56,6 +57,12 @@ def _parser() -> argparse.ArgumentParser:
         command.add_argument(
             "--no-cache", action="store_true", help="leave .specbase-cache/ alone (same output)"
         )
+    gen.add_argument(
+        "--no-server", action="store_true", help="run here; neither use nor start a warm server"
+    )
+    server = commands.add_parser("server", help="the warm server of `generate`: status, stop")
+    server.add_argument("action", choices=("status", "stop"))
+    server.set_defaults(run=_server)
     contract = commands.add_parser("contract", help="write the OpenAPI contract alone")
     contract.add_argument("-o", "--output", type=Path, help="file to write (default: stdout)")
     contract.set_defaults(run=_contract)
@@ -123,13 +130,33 @@ def _db(args: argparse.Namespace) -> int:
 
 
 def _generate(args: argparse.Namespace) -> int:
-    if not args.watch:
-        started = time.perf_counter()
+    if args.watch:
+        return _watch(args)
+    started = time.perf_counter()
+    from generator import server
+
+    warm = not args.no_server and server.enabled()
+    if warm:
+        message = {"command": "generate", "cwd": os.getcwd(), "cache": not args.no_cache}
+        answer = server.request(args.root, message)
+        if answer is not None and "retry" not in answer:
+            sys.stdout.write(answer["stdout"])
+            sys.stderr.write(answer["stderr"])
+            code: int = answer["code"]
+            return code
+    try:
         # A process of its own for datamodel-code-generator, started first: it imports
-        # while this one reads the cache and the specs (it is kept loaded when watching).
+        # while this one reads the cache and the specs.
         with _datamodel_worker(True) as worker:
-            _generate_once(args.root, _cache(args), worker=worker, started=started)
-        return 0
+            summary = generate_once(args.root, _cache(args), worker=worker)
+        print(f"{summary} ({time.perf_counter() - started:.2f}s)")
+    finally:
+        if warm:  # for the next run, spec errors or not (see generator.server)
+            server.start(args.root)
+    return 0
+
+
+def _watch(args: argparse.Namespace) -> int:
     from generator.cache import Cache
     from generator.pipeline import SPEC_DIR
     from generator.watch import watch
@@ -149,8 +176,10 @@ def _watching(root: Path, cache: Cache) -> Callable[[], None]:
     warming: list[threading.Thread] = []
 
     def generate() -> None:
+        started = time.perf_counter()
         try:
-            _generate_once(root, cache)
+            summary = generate_once(root, cache)
+            print(f"{summary} ({time.perf_counter() - started:.2f}s)")
         finally:
             if not warming:
                 from generator.render.schemas import warm_up
@@ -162,16 +191,16 @@ def _watching(root: Path, cache: Cache) -> Callable[[], None]:
     return generate
 
 
-def _generate_once(
+def generate_once(
     root: Path,
     cache: Cache | None,
     *,
     worker: DatamodelWorker | None = None,
-    started: float | None = None,
-) -> None:
+    save: bool = True,
+) -> str:
     """Generate once, running datamodel-code-generator in ``worker`` if given (a one-off
-    command), else in this process."""
-    started = time.perf_counter() if started is None else started
+    command), else in this process; what changed, in one line. ``save=False`` leaves
+    saving the cache to the caller (a server does it once it has answered)."""
     from generator.emit import plan_changes, write_changes
     from generator.pipeline import render_project
 
@@ -180,13 +209,12 @@ def _generate_once(
     generated = render_project(root, cache, worker=worker)
     changes = plan_changes(root, generated.files)
     write_changes(root, generated.files, changes)
-    if cache is not None:
+    if cache is not None and save:
         cache.save()
-    took = time.perf_counter() - started
-    print(
+    return (
         f"specbase: {len(generated.project.resources)} resources; "
         f"{len(changes.created)} created, {len(changes.written)} updated, "
-        f"{len(changes.removed)} removed, {changes.unchanged} unchanged ({took:.2f}s)"
+        f"{len(changes.removed)} removed, {changes.unchanged} unchanged"
     )
 
 
@@ -203,6 +231,18 @@ def _datamodel_worker(wanted: bool) -> Iterator[DatamodelWorker | None]:
         yield worker
     finally:
         worker.close()
+
+
+def _server(args: argparse.Namespace) -> int:
+    from generator import server
+
+    answer = server.request(args.root, {"command": args.action})
+    if answer is None or "retry" in answer:
+        print(f"specbase: no server runs for {args.root.resolve()}")
+        return 0 if args.action == "stop" else 1
+    sys.stdout.write(answer["stdout"])
+    code: int = answer["code"]
+    return code
 
 
 def _cache(args: argparse.Namespace) -> Cache | None:

@@ -9,6 +9,7 @@ test. ``@pytest.mark.dialects("sqlite")`` keeps a test to the dialects it names.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from itertools import count
 from pathlib import Path
@@ -29,6 +30,9 @@ from tests.support.databases import (
 )
 
 ROOT = Path(__file__).resolve().parents[1]
+# `specbase generate` run by a test never leaves a warm server behind (see generator.server);
+# the tests of that server ask for one themselves.
+os.environ["SPECBASE_SERVER"] = "off"
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from generator.cache import Cache
-from generator.cli import _generate_once
+from generator.cli import generate_once
 from generator.watch import snapshot, watch
 from tests.generator.support import tree
 
@@ -30,7 +30,7 @@ def _watching(root: Path, rounds: int) -> tuple[threading.Thread, list[int]]:
 
     def generate() -> None:
         try:
-            _generate_once(root, cache)
+            generate_once(root, cache)
         finally:
             calls.append(len(calls))
 
@@ -116,14 +116,15 @@ def test_watching_warms_the_generator_up_after_its_first_run(
     events: list[str] = []
     warmed = threading.Event()
 
-    def generate_once(*_: object) -> None:
+    def counted(*_: object) -> str:
         events.append("generate")
+        return "specbase: generated"
 
     def warm_up() -> None:
         events.append("warm up")
         warmed.set()
 
-    monkeypatch.setattr(cli, "_generate_once", generate_once)
+    monkeypatch.setattr(cli, "generate_once", counted)
     monkeypatch.setattr(schemas, "warm_up", warm_up)
     generate = cli._watching(tmp_path, Cache.in_memory())
     generate()
@@ -150,6 +151,6 @@ def test_the_warm_up_and_runs_in_this_process_call_the_generator_one_at_a_time(
     (tmp_path / "specs").mkdir()
     (tmp_path / "specs" / "memo.yaml").write_text(SPEC, encoding="utf-8")
     schemas.warm_up()
-    _generate_once(tmp_path, None)
+    generate_once(tmp_path, None)
     assert held == [True, True]  # the warm-up, then the run: each under the lock
     assert "max_length=200" in tree(tmp_path / "generated")["memo/schemas.py"]
