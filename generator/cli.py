@@ -17,6 +17,7 @@ from generator.errors import SpecErrors
 if TYPE_CHECKING:
     from generator.cache import Cache
     from generator.datamodel_worker import DatamodelWorker
+    from generator.emit import OnDisk
 
 __all__ = ["generate_once", "main"]
 
@@ -173,12 +174,15 @@ def _watching(root: Path, cache: Cache) -> Callable[[], None]:
     """What ``generate --watch`` runs on each change: generate; after the first run, it
     also warms datamodel-code-generator up in the background (see ``warm_up``), so that
     the first change does not wait for its imports."""
+    from generator.emit import OnDisk
+
     warming: list[threading.Thread] = []
+    on_disk = OnDisk()
 
     def generate() -> None:
         started = time.perf_counter()
         try:
-            summary = generate_once(root, cache)
+            summary = generate_once(root, cache, on_disk=on_disk)
             print(f"{summary} ({time.perf_counter() - started:.2f}s)")
         finally:
             if not warming:
@@ -197,18 +201,20 @@ def generate_once(
     *,
     worker: DatamodelWorker | None = None,
     save: bool = True,
+    on_disk: OnDisk | None = None,
 ) -> str:
     """Generate once, running datamodel-code-generator in ``worker`` if given (a one-off
     command), else in this process; what changed, in one line. ``save=False`` leaves
-    saving the cache to the caller (a server does it once it has answered)."""
+    saving the cache to the caller (a server does it once it has answered); a process
+    that runs again keeps an ``on_disk`` (see :class:`generator.emit.OnDisk`)."""
     from generator.emit import plan_changes, write_changes
     from generator.pipeline import render_project
 
     if cache is not None:
         cache.next_run()
     generated = render_project(root, cache, worker=worker)
-    changes = plan_changes(root, generated.files)
-    write_changes(root, generated.files, changes)
+    changes = plan_changes(root, generated.files, on_disk)
+    write_changes(root, generated.files, changes, on_disk)
     if cache is not None and save:
         cache.save()
     return (

@@ -6,6 +6,7 @@ import difflib
 import os
 import subprocess
 import tempfile
+import time
 from collections.abc import Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ from generator.cache import Cache, fingerprint
 __all__ = [
     "Changes",
     "Formatting",
+    "OnDisk",
     "diff_summary",
     "format_python",
     "plan_changes",
@@ -111,19 +113,68 @@ class Changes:
         return not (self.written or self.created or self.removed)
 
 
-def plan_changes(root: Path, files: Mapping[str, str]) -> Changes:
+class OnDisk:
+    """What one process last read or wrote of ``generated/``, for the next run to plan with.
+
+    A file whose status (inode, modification time, size) is what it was is not read again.
+    As with git's index, a status taken within a second of the file's last change is not
+    trusted: another write in the same clock tick could keep it.
+    """
+
+    def __init__(self) -> None:
+        self._known: dict[str, tuple[tuple[int, int, int], str]] = {}
+
+    def read(self, root: Path, path: str) -> str:
+        full = os.path.join(root, path)
+        status = _status(full)
+        known = self._known.get(path)
+        if known is not None and known[0] == status:
+            return known[1]
+        text = self._read(full)
+        self._remember(path, status, text)
+        return text
+
+    def wrote(self, root: Path, path: str, text: str) -> None:
+        self._remember(path, _status(os.path.join(root, path)), text)
+
+    def forget(self, path: str) -> None:
+        self._known.pop(path, None)
+
+    def _remember(self, path: str, status: tuple[int, int, int], text: str) -> None:
+        if time.time_ns() - status[1] > _SETTLED_NS:
+            self._known[path] = (status, text)
+        else:
+            self._known.pop(path, None)
+
+    def _read(self, full: str) -> str:
+        with open(full, encoding="utf-8") as file:
+            return file.read()
+
+
+_SETTLED_NS = 1_000_000_000
+
+
+def _status(path: str) -> tuple[int, int, int]:
+    status = os.stat(path)
+    return status.st_ino, status.st_mtime_ns, status.st_size
+
+
+def plan_changes(root: Path, files: Mapping[str, str], on_disk: OnDisk | None = None) -> Changes:
+    """How ``generated/`` differs from ``files``; with ``on_disk``, only the files that
+    changed since it last saw them are read."""
+    read = (on_disk or OnDisk()).read
     changes = Changes()
-    on_disk = _generated_files(root)
+    found = _generated_files(root)
     for path, text in sorted(files.items()):
-        if path not in on_disk:
+        if path not in found:
             changes.created.append(path)
             continue
-        old = (root / path).read_text(encoding="utf-8")
+        old = read(root, path)
         if old != text:
             changes.written[path] = old
         else:
             changes.unchanged += 1
-    changes.removed = sorted(on_disk.difference(files))
+    changes.removed = sorted(found.difference(files))
     return changes
 
 
@@ -137,7 +188,9 @@ def _generated_files(root: Path) -> set[str]:
     return found
 
 
-def write_changes(root: Path, files: Mapping[str, str], changes: Changes) -> None:
+def write_changes(
+    root: Path, files: Mapping[str, str], changes: Changes, on_disk: OnDisk | None = None
+) -> None:
     """Write new and changed files, remove orphans; untouched files keep their mtime."""
     for path in [*changes.created, *changes.written]:
         target = root / path
@@ -145,10 +198,14 @@ def write_changes(root: Path, files: Mapping[str, str], changes: Changes) -> Non
         tmp = target.with_name(f".{target.name}.tmp")
         tmp.write_text(files[path], encoding="utf-8")
         tmp.replace(target)
+        if on_disk is not None:
+            on_disk.wrote(root, path, files[path])
     emptied: set[Path] = set()
     for path in changes.removed:
         (root / path).unlink()
         emptied.add((root / path).parent)
+        if on_disk is not None:
+            on_disk.forget(path)
     # Only a folder that lost a file can have become empty; so can the folders above it.
     generated = root / GENERATED_DIR
     for folder in sorted(emptied, key=lambda p: len(p.parts), reverse=True):

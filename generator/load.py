@@ -84,8 +84,9 @@ def collect_specs(
     paths = sorted(p for p in spec_dir.rglob("*") if p.suffix in _SUFFIXES and p.is_file())
     docs: list[SourceDoc] = []
     errors: list[SpecError] = []
+    folders = (spec_dir.resolve(), root.resolve())
     for path in paths:
-        shown = _display_path(path, root)
+        shown = _display_path(path, spec_dir, folders)
         try:
             text = path.read_text(encoding="utf-8")
             if path.suffix == ".json":
@@ -214,8 +215,15 @@ def _walk(
             _walk(item, here, lines, errors, path)
 
 
-def _display_path(path: Path, root: Path) -> str:
+def _display_path(path: Path, spec_dir: Path, folders: tuple[Path, Path]) -> str:
+    """``path`` (found under ``spec_dir``) from the project's root, where it really is.
+
+    ``folders``: ``spec_dir`` and the root, resolved. Only the file itself can be a link
+    (a recursive glob does not enter linked folders), so the rest is not resolved again.
+    """
+    resolved_dir, root = folders
+    real = path.resolve() if path.is_symlink() else resolved_dir / path.relative_to(spec_dir)
     try:
-        return path.resolve().relative_to(root.resolve()).as_posix()
+        return real.relative_to(root).as_posix()
     except ValueError:
         return path.as_posix()

@@ -24,7 +24,7 @@ from generator.errors import SpecError
 from generator.ir import SharedModel
 from generator.load import KeyPath, SourceDoc, format_key
 from generator.naming import SHARED_MODULE, snake_case
-from generator.refs import Files, RefError, Target, walk_refs
+from generator.refs import Files, RefError, Target, has_refs, walk_refs
 from generator.shared import SharedSchemas
 from generator.spec_fields import field_spec
 
@@ -145,6 +145,8 @@ def _fragments(files: Files, docs: Sequence[SourceDoc], errors: list[SpecError])
     todo = [doc for doc in docs if _has(doc, "openapi") or _has(doc, "resource")]
     while todo:
         doc = todo.pop()
+        if not has_refs(doc.data):
+            continue
         for at, ref in walk_refs(doc.data):
             try:
                 path = files.file_of(doc.path, at, ref)
@@ -201,11 +203,11 @@ def _add_shared(shared: SharedSchemas, name: str, entry: Target, openapi30: bool
 def _resolved(doc: SourceDoc, shared: SharedSchemas) -> SourceDoc:
     """A resource spec file whose fields ``$ref`` shared schemas, with those resolved."""
     fields = doc.data.get("fields") if isinstance(doc.data, dict) else None
-    if not isinstance(fields, dict) or not any(True for _ in walk_refs(fields)):
+    if not isinstance(fields, dict) or not has_refs(fields):
         return doc
     resolved = {
         name: field_spec(shared, doc.path, ("fields", name), schema, openapi30=False)
-        if any(True for _ in walk_refs(schema))
+        if has_refs(schema)
         else schema
         for name, schema in fields.items()
     }

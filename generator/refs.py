@@ -16,10 +16,12 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote
 
+import orjson
+
 from generator.errors import SpecError
 from generator.load import KeyPath, SourceDoc
 
-__all__ = ["Files", "RefError", "Target", "map_subschemas", "walk_refs"]
+__all__ = ["Files", "RefError", "Target", "has_refs", "map_subschemas", "walk_refs"]
 
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 # Keywords whose value is a schema, a list of schemas, or a map of names to schemas;
@@ -143,6 +145,19 @@ def map_subschemas(schema: dict[str, Any], apply: Callable[[KeyPath, Any], Any])
         else:
             out[key] = copy.deepcopy(value)
     return out
+
+
+def has_refs(node: Any) -> bool:
+    """Whether :func:`walk_refs` finds any ``$ref`` in ``node``.
+
+    Told from its JSON text (in C), which holds ``"$ref":`` if any object has that key; a
+    node JSON cannot write (a key that is no string, a YAML type of its own) is walked.
+    """
+    try:
+        text = orjson.dumps(node, option=orjson.OPT_NON_STR_KEYS)
+    except orjson.JSONEncodeError:
+        return any(True for _ in walk_refs(node))
+    return b'"$ref":' in text
 
 
 def walk_refs(node: Any, at: KeyPath = ()) -> Iterator[tuple[KeyPath, Any]]:

@@ -20,6 +20,7 @@ import traceback
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from generator.emit import OnDisk
 from generator.server import IDLE_SECONDS, PROTOCOL, Answer
 
 if TYPE_CHECKING:
@@ -71,6 +72,7 @@ class Server:
         self.idle = idle
         self.freeze = freeze
         self._code = code_state()
+        self._on_disk = OnDisk()
         self._cache: Cache | None = None
         self._cache_stat: tuple[int, int, int] | None = None
 
@@ -173,7 +175,7 @@ class Server:
             cache = self._project_cache() if message.get("cache", True) else None
             with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
                 try:
-                    summary = generate_once(self.root, cache, save=False)
+                    summary = generate_once(self.root, cache, save=False, on_disk=self._on_disk)
                 except SpecErrors as exc:
                     report_problems(exc)
                     return {"code": 1, "stdout": stdout.getvalue(), "stderr": stderr.getvalue()}

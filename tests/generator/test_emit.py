@@ -3,13 +3,16 @@ touches anything outside generated/ (custom/ and specs/ above all)."""
 
 from __future__ import annotations
 
+import os
 import shutil
+import time
 from pathlib import Path
 
 import pytest
 
 from generator.cache import CACHE_DIR
 from generator.cli import main
+from generator.emit import OnDisk, plan_changes, write_changes
 from tests.generator.support import (
     OLD_MTIME_NS,
     ROOT,
@@ -162,3 +165,70 @@ def test_removed_spec_leaves_no_orphans(project: Path, capsys: pytest.CaptureFix
     assert tree(project / "custom") == {
         path.removeprefix("custom/"): text for path, text in CUSTOM_FILES.items()
     }
+
+
+class _Counted(OnDisk):
+    """An OnDisk that counts the files it reads."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.reads: list[str] = []
+
+    def _read(self, full: str) -> str:
+        self.reads.append(Path(full).name)
+        return super()._read(full)
+
+
+def _generated(root: Path, files: dict[str, str], *, mtime_ns: int) -> None:
+    for path, text in files.items():
+        (root / path).parent.mkdir(parents=True, exist_ok=True)
+        (root / path).write_text(text, encoding="utf-8")
+        os.utime(root / path, ns=(mtime_ns, mtime_ns))
+
+
+def test_a_plan_reads_again_only_the_files_changed_since(tmp_path: Path) -> None:
+    files = {"generated/a.py": "a = 1\n", "generated/b.py": "b = 1\n"}
+    _generated(tmp_path, files, mtime_ns=OLD_MTIME_NS)
+    on_disk = _Counted()
+    assert plan_changes(tmp_path, files, on_disk).unchanged == 2
+    assert sorted(on_disk.reads) == ["a.py", "b.py"]
+    assert plan_changes(tmp_path, files, on_disk).unchanged == 2
+    assert sorted(on_disk.reads) == ["a.py", "b.py"]  # nothing read again
+    # Someone edits a file, with a text of the same size: its time tells.
+    _generated(tmp_path, {"generated/b.py": "b = 2\n"}, mtime_ns=OLD_MTIME_NS + 10**9)
+    changes = plan_changes(tmp_path, files, on_disk)
+    assert changes.written == {"generated/b.py": "b = 2\n"}
+    assert on_disk.reads[2:] == ["b.py"]
+
+
+def test_what_a_run_writes_is_known_after_it_and_orphans_are_forgotten(tmp_path: Path) -> None:
+    files = {"generated/a.py": "a = 1\n", "generated/b.py": "b = 1\n"}
+    _generated(tmp_path, files, mtime_ns=OLD_MTIME_NS)
+    on_disk = _Counted()
+    wanted = {"generated/a.py": "a = 2\n", "generated/c.py": "c = 1\n"}
+    changes = plan_changes(tmp_path, wanted, on_disk)
+    assert (changes.written, changes.created, changes.removed) == (
+        {"generated/a.py": "a = 1\n"},
+        ["generated/c.py"],
+        ["generated/b.py"],
+    )
+    write_changes(tmp_path, wanted, changes, on_disk)
+    # Just written: within a second of their change, so not trusted yet (as git's index).
+    assert plan_changes(tmp_path, wanted, on_disk).empty
+    assert sorted(on_disk.reads) == ["a.py", "a.py", "c.py"]
+    for path in wanted:
+        os.utime(tmp_path / path, ns=(OLD_MTIME_NS, OLD_MTIME_NS))
+    assert plan_changes(tmp_path, wanted, on_disk).empty
+    assert sorted(on_disk.reads) == ["a.py", "a.py", "a.py", "c.py", "c.py"]
+    assert plan_changes(tmp_path, wanted, on_disk).empty  # now settled: nothing read
+    assert len(on_disk.reads) == 5
+    assert "generated/b.py" not in on_disk._known
+
+
+def test_a_file_changed_within_a_second_of_being_read_is_not_trusted(tmp_path: Path) -> None:
+    files = {"generated/a.py": "a = 1\n"}
+    _generated(tmp_path, files, mtime_ns=time.time_ns())
+    on_disk = _Counted()
+    plan_changes(tmp_path, files, on_disk)
+    plan_changes(tmp_path, files, on_disk)
+    assert on_disk.reads == ["a.py", "a.py"]

@@ -90,3 +90,23 @@ def test_what_json_cannot_hold_exactly_is_parsed_every_run(
 
 def _refuse(text: str) -> Any:
     raise AssertionError(f"parsed again: {text[:40]!r}")
+
+
+def test_files_are_named_from_the_root_where_they_really_are(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = tmp_path / "project"
+    (root / "specs" / "shop").mkdir(parents=True)
+    (root / "specs" / "shop" / "memo.yaml").write_text(SPEC, encoding="utf-8")
+    (root / "kept").mkdir()
+    (root / "kept" / "note.yaml").write_text(SPEC, encoding="utf-8")
+    (root / "specs" / "note.yaml").symlink_to(root / "kept" / "note.yaml")
+    (tmp_path / "outside.yaml").write_text(SPEC, encoding="utf-8")
+    (root / "specs" / "outside.yaml").symlink_to(tmp_path / "outside.yaml")
+    monkeypatch.chdir(tmp_path)
+    docs, _ = collect_specs(Path("project/specs"), Path("project"))
+    assert [doc.path for doc in docs] == [
+        "kept/note.yaml",  # a link into the project: where it leads
+        "project/specs/outside.yaml",  # one out of it: as found
+        "specs/shop/memo.yaml",
+    ]

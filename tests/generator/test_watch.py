@@ -116,7 +116,7 @@ def test_watching_warms_the_generator_up_after_its_first_run(
     events: list[str] = []
     warmed = threading.Event()
 
-    def counted(*_: object) -> str:
+    def counted(*_: object, **__: object) -> str:
         events.append("generate")
         return "specbase: generated"
 
