@@ -49,9 +49,16 @@ EMAIL_MAX_LENGTH = 254
 _NO_NUL = {"pattern": "\\u0000"}
 
 
+_SCALARS = (str, int, float, bool, type(None))
+
+
 def contract_field_schema(spec: dict[str, Any], enum_class: str | None) -> dict[str, Any]:
     """The field as the contract shows it: x- keys dropped, bounds and NUL refusal explicit."""
-    schema = {k: copy.deepcopy(v) for k, v in spec.items() if not k.startswith("x-")}
+    schema = {
+        k: v if isinstance(v, _SCALARS) else copy.deepcopy(v)
+        for k, v in spec.items()
+        if not k.startswith("x-")
+    }
     if enum_class is not None or "$ref" in spec:
         # An enum and a shared model are schemas of their own; the field refers to them.
         nullable = isinstance(spec["type"], list)

@@ -192,8 +192,10 @@ def _string(literal: bytes) -> str:
     return literal[1:-1].decode()
 
 
-# null where it is no string's text: what JSON makes of NaN and the infinities too.
-_NULL = re.compile(rb'(?<!")null')
+def _bare_null(text: bytes) -> bool:
+    """Whether ``null`` stands in JSON ``text`` other than as the string "null" (so maybe
+    for NaN or an infinity, which JSON writes so too)."""
+    return text.count(b"null") != text.count(b'"null"')
 
 
 def datamodel_input(
@@ -251,7 +253,7 @@ def _renamed(schema: Any, owner: dict[str, str]) -> Any:
         name = _string(match[1]).rsplit("/", 1)[-1]
         return b'"$ref":' + orjson.dumps(f"#/components/schemas/{owner[name]}.{name}")
 
-    if _NULL.search(text) and orjson.loads(text) != schema:
+    if _bare_null(text) and orjson.loads(text) != schema:
         return _rewrite_refs(schema, owner)
     return orjson.loads(_REF.sub(rename, text))
 
