@@ -6,7 +6,10 @@ a synthetic project of N related resources into a temporary folder and measures 
 - ``generate``: ``specbase generate`` from scratch (no ``generated/``, no cache), a subprocess;
 - ``datamodel_codegen``: datamodel-code-generator alone, in a subprocess, on the same input
   document with the same options as the pipeline gives it;
-- ``regenerate``: ``specbase generate`` again after one spec changed, a subprocess;
+- ``regenerate``: ``specbase generate`` again after one spec changed, a subprocess, as a
+  user runs it: the project's warm server (which the previous run left, see
+  :mod:`generator.server`) does the work; ``regenerate_local`` is the same with
+  ``SPECBASE_SERVER=off``, a fresh process doing it all;
 - ``regenerate_watching``: the same change seen by a running ``specbase generate --watch``,
   from the spec written to the summary line printed (polling included);
 - ``first_response``: spawning uvicorn on the generated app until ``/health`` first answers 200,
@@ -168,8 +171,9 @@ def write_project(root: Path, count: int) -> Path:
     return root
 
 
-def _environment(root: Path) -> dict[str, str]:
-    """The project's own app, generated and custom packages come before the repository's."""
+def _environment(root: Path, *, server: bool = False) -> dict[str, str]:
+    """The project's own app, generated and custom packages come before the repository's.
+    A ``specbase generate`` uses (and leaves) a warm server only when ``server`` says so."""
     path = os.pathsep.join(p for p in (str(root), os.environ.get("PYTHONPATH")) if p)
     return {
         **os.environ,
@@ -177,6 +181,7 @@ def _environment(root: Path) -> dict[str, str]:
         "ENVIRONMENT": "LOCAL",
         "DATABASE_URL": f"sqlite+aiosqlite:///{root / 'bench.db'}",
         "PYTHONDONTWRITEBYTECODE": "",
+        "SPECBASE_SERVER": "on" if server else "off",
     }
 
 
@@ -186,15 +191,21 @@ def _timed(run: Callable[[], object]) -> float:
     return time.perf_counter() - started
 
 
-def _run(root: Path, *args: str) -> None:
-    done = subprocess.run(args, cwd=root, env=_environment(root), capture_output=True, check=False)
-    if done.returncode != 0:
-        output = (done.stdout + done.stderr).decode(errors="replace")
+def _run(root: Path, *args: str, server: bool = False) -> subprocess.CompletedProcess[str]:
+    environ = _environment(root, server=server)
+    done = subprocess.run(args, cwd=root, env=environ, capture_output=True, text=True, check=False)
+    if done.returncode != 0 and args[-2:] != ("server", "status"):
+        output = done.stdout + done.stderr
         raise RuntimeError(f"{' '.join(args)} failed with {done.returncode}:\n{output}")
+    return done
 
 
-def _generate(root: Path) -> float:
-    return _timed(lambda: _run(root, sys.executable, "-m", "generator", "--root", ".", "generate"))
+def _specbase(root: Path, *args: str, server: bool = False) -> subprocess.CompletedProcess[str]:
+    return _run(root, sys.executable, "-m", "generator", "--root", ".", *args, server=server)
+
+
+def _generate(root: Path, *, server: bool = False) -> float:
+    return _timed(lambda: _specbase(root, "generate", server=server))
 
 
 def _from_scratch(root: Path) -> float:
@@ -221,6 +232,28 @@ def _change_one_spec(root: Path, count: int) -> None:
     spec = yaml.safe_load(path.read_text(encoding="utf-8"))
     spec["fields"]["quantity"]["maximum"] += 1
     path.write_text(yaml.safe_dump(spec, sort_keys=False), encoding="utf-8")
+
+
+def _regenerate_served(root: Path, count: int, rounds: int) -> float:
+    """``specbase generate`` after one spec changed, with the server a first run left."""
+    _generate(root, server=True)
+    try:
+        deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
+        while _specbase(root, "server", "status", server=True).returncode != 0:  # starting
+            if time.monotonic() > deadline:
+                raise RuntimeError("the warm server of specbase generate did not start")
+            time.sleep(0.05)
+        best = float("inf")
+        for _ in range(rounds):
+            _change_one_spec(root, count)
+            started = time.perf_counter()
+            done = _specbase(root, "generate", server=True)
+            best = min(best, time.perf_counter() - started)
+            if "warm server" not in done.stdout:
+                raise RuntimeError(f"the run was not served: {done.stdout}")
+        return best
+    finally:
+        _specbase(root, "server", "stop", server=True)
 
 
 def _regenerate_watching(root: Path, count: int, rounds: int) -> float:
@@ -324,7 +357,8 @@ def run_size(count: int, rounds: int = 1) -> dict[str, Any]:
             keep("generate", _from_scratch(root))
         for _ in range(rounds):
             _change_one_spec(root, count)
-            keep("regenerate", _generate(root))
+            keep("regenerate_local", _generate(root))
+        keep("regenerate", _regenerate_served(root, count, max(3, rounds)))
         keep("regenerate_watching", _regenerate_watching(root, count, max(2, rounds)))
         keep("first_response_cold", _first_response(root))
         for _ in range(rounds):

@@ -103,13 +103,15 @@ class Server:
 
     def _warm_up(self) -> None:
         """Import and run everything a regeneration runs once, so the first one is warm."""
+        from generator.emit import plan_changes
         from generator.errors import SpecErrors
         from generator.pipeline import render_project
         from generator.render.schemas import warm_up
 
         warm_up()
-        with contextlib.suppress(SpecErrors):
-            render_project(self.root, self._project_cache())
+        with contextlib.suppress(SpecErrors):  # the first request will tell of them
+            generated = render_project(self.root, self._project_cache())
+            plan_changes(self.root, generated.files, self._on_disk)  # reads generated/
         if self.freeze:  # what is loaded now lives as long as the process
             gc.collect()
             gc.freeze()

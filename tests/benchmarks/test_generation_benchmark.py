@@ -13,6 +13,7 @@ MEASUREMENTS = {
     "generate",
     "datamodel_codegen",
     "regenerate",
+    "regenerate_local",
     "regenerate_watching",
     "first_response_cold",
     "first_response_new_database",
