@@ -18,7 +18,7 @@ import sys
 import time
 import traceback
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from generator.emit import OnDisk
 from generator.server import IDLE_SECONDS, PROTOCOL, Answer
@@ -77,12 +77,10 @@ class Server:
         self._cache_stat: tuple[int, int, int] | None = None
 
     def run(self) -> None:
-        # One server per socket: a second one (two commands started one each) leaves.
-        with open(self.path.with_suffix(".lock"), "a") as lock:
-            try:
-                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                return
+        lock = _lock(self.path.with_suffix(".lock"))
+        if lock is None:  # another server has this socket (two commands started one each)
+            return
+        with lock:
             listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
             try:
                 self.path.unlink(missing_ok=True)  # left by a server that was killed
@@ -100,6 +98,7 @@ class Server:
                 with contextlib.suppress(OSError):
                     if os.stat(self.path).st_ino == bound:
                         self.path.unlink()
+                os.unlink(lock.name)  # while it is held: see _lock
 
     def _warm_up(self) -> None:
         """Import and run everything a regeneration runs once, so the first one is warm."""
@@ -206,6 +205,27 @@ class Server:
             self._cache = Cache(self.root / CACHE_DIR)
             self._cache_stat = _stat(self._cache.file)
         return self._cache
+
+
+def _lock(path: Path) -> IO[str] | None:
+    """The lock file ``path``, opened and locked; None when another process holds it.
+
+    A server removes its lock file as it stops, still holding it; one that locked the file
+    just before then holds a file no longer there, and tries again.
+    """
+    while True:
+        lock = open(path, "a")  # the caller closes it
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            lock.close()
+            return None
+        try:
+            if os.stat(path).st_ino == os.fstat(lock.fileno()).st_ino:
+                return lock
+        except FileNotFoundError:
+            pass
+        lock.close()
 
 
 def _said(text: str) -> Answer:

@@ -136,6 +136,7 @@ def test_one_server_per_project_and_it_stops_when_asked(
     thread.join(30)
     assert not thread.is_alive()
     assert not address(root).exists()
+    assert not address(root).with_suffix(".lock").exists()
     assert request(root, {"command": "status"}) is None
 
 
@@ -146,6 +147,7 @@ def test_an_idle_server_stops_by_itself(tmp_path: Path) -> None:
     thread.join(60)
     assert not thread.is_alive()
     assert not address(root).exists()
+    assert not address(root).with_suffix(".lock").exists()
 
 
 @pytest.mark.parametrize(
@@ -216,3 +218,16 @@ def test_specbase_generate_leaves_a_server_that_serves_the_next_run(tmp_path: Pa
     assert stopped.returncode == 0
     assert "stopped the server" in stopped.stdout
     assert specbase("server", "status").returncode == 1
+
+
+def test_a_lock_file_is_held_by_one_process_and_removed_by_it(tmp_path: Path) -> None:
+    path = tmp_path / "server.lock"
+    held = serving._lock(path)
+    assert held is not None
+    assert serving._lock(path) is None
+    os.unlink(path)  # what a stopping server does, still holding it
+    held.close()
+    again = serving._lock(path)
+    assert again is not None
+    assert os.stat(path).st_ino == os.fstat(again.fileno()).st_ino
+    again.close()
