@@ -23,6 +23,7 @@ import hashlib
 import json
 import os
 import socket
+import stat
 import subprocess
 import sys
 import tempfile
@@ -61,25 +62,40 @@ def enabled(environ: Mapping[str, str] = os.environ) -> bool:
     return not environ.get("CI")  # a CI job's processes should end with it
 
 
-def address(root: Path) -> Path:
-    """The socket of ``root``'s server for this interpreter and import path.
+def address(root: Path) -> Path | None:
+    """The socket of ``root``'s server for this interpreter and import path; None when
+    there is no private folder to keep it in.
 
-    A user-private folder holds it (the runtime folder, else the temporary one, which on a
-    shared machine is guarded by the user id in the name and the socket's mode).
+    The folder is the user's runtime folder, else ``specbase-<uid>`` in the temporary one,
+    made by and for this user alone (as tmux does): a folder that another user could
+    write in would let them answer in the server's place.
     """
     key = "\0".join([sys.executable, str(root.resolve()), *sys.path])
     digest = hashlib.blake2b(key.encode(), digest_size=10).hexdigest()
-    folder = os.environ.get("XDG_RUNTIME_DIR") or tempfile.gettempdir()
-    return Path(folder) / f"specbase-{os.getuid()}-{digest}.sock"
+    runtime = os.environ.get("XDG_RUNTIME_DIR")
+    folder = Path(runtime) if runtime else Path(tempfile.gettempdir()) / f"specbase-{os.getuid()}"
+    try:
+        folder.mkdir(mode=0o700, exist_ok=True)
+        status = folder.lstat()
+    except OSError:
+        return None
+    if not stat.S_ISDIR(status.st_mode) or status.st_uid != os.getuid():
+        return None
+    if status.st_mode & 0o077:  # not private
+        return None
+    return folder / f"{digest}.sock"
 
 
 def request(root: Path, message: dict[str, Any]) -> Answer | None:
     """Send ``message`` to ``root``'s server; its answer, or None when none is running
     (or it went away without answering)."""
+    path = address(root)
+    if path is None:
+        return None
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as connection:
         connection.settimeout(ANSWER_TIMEOUT_SECONDS)
         try:
-            connection.connect(str(address(root)))
+            connection.connect(str(path))
             connection.sendall(json.dumps({"protocol": PROTOCOL, **message}).encode() + b"\n")
             with connection.makefile("rb") as stream:
                 line = stream.readline()
@@ -95,9 +111,12 @@ def request(root: Path, message: dict[str, Any]) -> Answer | None:
 def start(root: Path) -> None:
     """Start ``root``'s server in the background, detached from this command, unless one
     is already running (it then exits at once)."""
+    path = address(root)
+    if path is None:
+        return
     script = "import sys; sys.path[:] = sys.argv[3:]; from generator.serving import main; main()"
     subprocess.Popen(
-        [sys.executable, "-c", script, str(root.resolve()), str(address(root)), *sys.path],
+        [sys.executable, "-c", script, str(root.resolve()), str(path), *sys.path],
         cwd=root,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,

@@ -91,7 +91,8 @@ class Server:
                     os.umask(mask)
                 listener.listen(16)  # commands that come while it warms up wait their turn
                 bound = os.stat(self.path).st_ino
-                self._warm_up()
+                with contextlib.suppress(Exception):  # a run will meet it, and send it back
+                    self._warm_up()
                 self._serve(listener)
             finally:
                 listener.close()

@@ -34,6 +34,12 @@ def _wait_for(condition: Callable[[], bool], seconds: float = 120.0) -> None:
         time.sleep(0.02)
 
 
+def _socket(root: Path) -> Path:
+    path = address(root)
+    assert path is not None
+    return path
+
+
 def _project(root: Path, spec: str = SPEC) -> Path:
     (root / "specs").mkdir(parents=True)
     (root / "specs" / "memo.yaml").write_text(spec, encoding="utf-8")
@@ -44,7 +50,7 @@ def _project(root: Path, spec: str = SPEC) -> Path:
 def served(tmp_path: Path) -> Iterator[tuple[Path, Server, threading.Thread]]:
     """A project with a server running for it in a thread (stopped after the test)."""
     root = _project(tmp_path / "served")
-    running = Server(root, address(root), idle=120.0, freeze=False)
+    running = Server(root, _socket(root), idle=120.0, freeze=False)
     thread = threading.Thread(target=running.run, daemon=True)
     thread.start()
     _wait_for(lambda: request(root, {"command": "status"}) is not None)
@@ -100,7 +106,7 @@ def test_a_server_whose_code_changed_stops_and_sends_the_run_back(
     assert "changed" in str(answer["retry"])
     thread.join(30)
     assert not thread.is_alive()
-    assert not address(root).exists()
+    assert not _socket(root).exists()
     assert not (root / "generated").exists()  # it did not run
 
 
@@ -125,7 +131,7 @@ def test_one_server_per_project_and_it_stops_when_asked(
     served: tuple[Path, Server, threading.Thread],
 ) -> None:
     root, _, thread = served
-    second = threading.Thread(target=Server(root, address(root), freeze=False).run)
+    second = threading.Thread(target=Server(root, _socket(root), freeze=False).run)
     second.start()
     second.join(30)
     assert not second.is_alive()  # it found the first one holding the lock
@@ -135,19 +141,19 @@ def test_one_server_per_project_and_it_stops_when_asked(
     assert "stopped" in str(answer["stdout"])
     thread.join(30)
     assert not thread.is_alive()
-    assert not address(root).exists()
-    assert not address(root).with_suffix(".lock").exists()
+    assert not _socket(root).exists()
+    assert not _socket(root).with_suffix(".lock").exists()
     assert request(root, {"command": "status"}) is None
 
 
 def test_an_idle_server_stops_by_itself(tmp_path: Path) -> None:
     root = _project(tmp_path)
-    thread = threading.Thread(target=Server(root, address(root), idle=0.3, freeze=False).run)
+    thread = threading.Thread(target=Server(root, _socket(root), idle=0.3, freeze=False).run)
     thread.start()
     thread.join(60)
     assert not thread.is_alive()
-    assert not address(root).exists()
-    assert not address(root).with_suffix(".lock").exists()
+    assert not _socket(root).exists()
+    assert not _socket(root).with_suffix(".lock").exists()
 
 
 @pytest.mark.parametrize(
@@ -231,3 +237,23 @@ def test_a_lock_file_is_held_by_one_process_and_removed_by_it(tmp_path: Path) ->
     assert again is not None
     assert os.stat(path).st_ino == os.fstat(again.fileno()).st_ino
     again.close()
+
+
+def test_the_socket_is_kept_in_a_folder_of_this_user_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = _project(tmp_path / "project")
+    runtime = tmp_path / "runtime"
+    runtime.mkdir(mode=0o700)
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime))
+    assert _socket(root).parent == runtime
+    runtime.chmod(0o755)  # others may write... or read: not private
+    assert address(root) is None
+    assert request(root, {"command": "status"}) is None
+    monkeypatch.delenv("XDG_RUNTIME_DIR")
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
+    made = _socket(root).parent
+    assert made == tmp_path / f"specbase-{os.getuid()}"
+    assert made.stat().st_mode & 0o777 == 0o700
+    made.chmod(0o777)
+    assert address(root) is None
