@@ -13,13 +13,12 @@ from __future__ import annotations
 import hashlib
 import sys
 from functools import cache
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import orjson
 
-__all__ = ["CACHE_DIR", "Cache", "fingerprint", "generator_salt"]
+__all__ = ["CACHE_DIR", "Cache", "fingerprint", "generator_salt", "has_cache"]
 
 CACHE_DIR = ".specbase-cache"
 _FILE = "cache.json"
@@ -27,6 +26,11 @@ _FORMAT = 1  # of the file itself
 # The libraries whose output lands in generated/ (ruff formats it; orjson makes the keys).
 _LIBRARIES = ("datamodel-code-generator", "ruff", "pyyaml", "pydantic", "orjson")
 _GENERATOR = Path(__file__).resolve().parent
+
+
+def has_cache(root: Path) -> bool:
+    """Whether the project ``root`` has a cache file (from which a run can start)."""
+    return (root / CACHE_DIR / _FILE).is_file()
 
 
 def fingerprint(*parts: Any) -> str:
@@ -37,6 +41,8 @@ def fingerprint(*parts: Any) -> str:
 @cache
 def generator_salt() -> str:
     """A digest of the generator's source files and of the versions of what it runs."""
+    from importlib import metadata  # here: a command that only looks for the cache is quick
+
     digest = hashlib.blake2b(digest_size=20)
     for path in sorted(_GENERATOR.rglob("*")):
         if path.is_file() and "__pycache__" not in path.parts:
@@ -67,6 +73,11 @@ class Cache:
     def in_memory(cls) -> Cache:
         """A cache that lives as long as the object: nothing is read or written."""
         return cls(None)
+
+    @property
+    def empty(self) -> bool:
+        """Whether it holds nothing (none was found, or one of another generator)."""
+        return not self._stored and not self._used
 
     @property
     def file(self) -> Path | None:

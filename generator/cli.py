@@ -148,8 +148,8 @@ def _generate(args: argparse.Namespace) -> int:
     try:
         # A process of its own for datamodel-code-generator, started first: it imports
         # while this one reads the cache and the specs.
-        with _datamodel_worker(True) as worker:
-            summary = generate_once(args.root, _cache(args), worker=worker)
+        with _datamodel_worker(_worker_processes(args)) as worker:
+            summary = generate_once(args.root, _cache(args, worker), worker=worker)
         print(f"{summary} ({time.perf_counter() - started:.2f}s)")
     finally:
         if warm:  # for the next run, spec errors or not (see generator.server)
@@ -224,15 +224,24 @@ def generate_once(
     )
 
 
+def _worker_processes(args: argparse.Namespace) -> int:
+    """How many datamodel-code-generator processes a one-off command starts: one per core
+    (up to 4) when it will likely make every schema module, with no cache to start from
+    (they make parts of the contract at once); else one."""
+    from generator.cache import has_cache
+
+    return 1 if not args.no_cache and has_cache(args.root) else _CORES
+
+
+_CORES = max(1, min(4, os.cpu_count() or 1))
+
+
 @contextmanager
-def _datamodel_worker(wanted: bool) -> Iterator[DatamodelWorker | None]:
-    if not wanted:
-        yield None
-        return
+def _datamodel_worker(processes: int) -> Iterator[DatamodelWorker]:
     from generator.datamodel_options import DATAMODEL_OPTIONS
     from generator.datamodel_worker import DatamodelWorker
 
-    worker = DatamodelWorker(DATAMODEL_OPTIONS)
+    worker = DatamodelWorker(DATAMODEL_OPTIONS, processes)
     try:
         yield worker
     finally:
@@ -251,22 +260,30 @@ def _server(args: argparse.Namespace) -> int:
     return code
 
 
-def _cache(args: argparse.Namespace) -> Cache | None:
+def _cache(args: argparse.Namespace, worker: DatamodelWorker | None = None) -> Cache | None:
     """The project's cache of rendered pieces, unless ``--no-cache`` says otherwise.
 
-    ``generate`` saves it; ``check`` only reads it, since it never writes.
+    ``generate`` saves it; ``check`` only reads it, since it never writes. A cache that
+    holds nothing for this generator (another version made it) leaves every schema module
+    to make: ``worker`` then gets a process per core.
     """
     from generator.cache import CACHE_DIR, Cache
 
-    return None if args.no_cache else Cache(args.root / CACHE_DIR)
+    if args.no_cache:
+        return None
+    cache = Cache(args.root / CACHE_DIR)
+    if worker is not None and cache.empty:
+        worker.add_processes(_CORES - worker.processes)
+    return cache
 
 
 def _check(args: argparse.Namespace) -> int:
-    with _datamodel_worker(True) as datamodel:  # first: it imports while this one works
+    # First: it imports while this one works.
+    with _datamodel_worker(_worker_processes(args)) as datamodel:
         from generator.emit import diff_summary, plan_changes
         from generator.pipeline import render_project
 
-        generated = render_project(args.root, _cache(args), worker=datamodel)
+        generated = render_project(args.root, _cache(args, datamodel), worker=datamodel)
     changes = plan_changes(args.root, generated.files)
     if changes.empty:
         print(f"specbase: generated/ is up to date ({changes.unchanged} files)")

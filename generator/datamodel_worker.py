@@ -18,7 +18,7 @@ import subprocess
 import sys
 import tempfile
 import threading
-from typing import Any
+from typing import IO, Any
 
 __all__ = ["DatamodelWorker", "WorkerError"]
 
@@ -50,60 +50,95 @@ class WorkerError(RuntimeError):
 
 
 class DatamodelWorker:
-    """One datamodel-code-generator process; :meth:`close` ends it, used or not."""
+    """datamodel-code-generator processes (one by default); :meth:`close` ends them, used
+    or not. Several take parts of one document at once (see ``generate_many``)."""
 
-    def __init__(self, options: dict[str, Any] | None = None) -> None:
+    def __init__(self, options: dict[str, Any] | None = None, processes: int = 1) -> None:
         """``options``: what the jobs will mostly pass (a first run warms up with them)."""
-        # Its warnings and errors go to a file: a pipe nobody reads until the end would
-        # stop the worker once full.
-        self._errors = tempfile.TemporaryFile()
-        self._process = subprocess.Popen(
-            [sys.executable, "-c", _SCRIPT, json.dumps(options or {})],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=self._errors,
-        )
+        self._options = json.dumps(options or {})
+        self._errors: list[IO[bytes]] = []
+        self._processes: list[subprocess.Popen[bytes]] = []
         self._lock = threading.Lock()
-        # Set once a job is on its way: the caller's own work may then take the CPU.
+        # Set once the jobs are on their way: the caller's own work may then take the CPU.
         self.sent = threading.Event()
+        self.add_processes(max(1, processes))
+
+    @property
+    def processes(self) -> int:
+        return len(self._processes)
+
+    def add_processes(self, count: int) -> None:
+        """Start ``count`` more processes (none when it is 0 or less)."""
+        for _ in range(count):
+            # Its warnings and errors go to a file: a pipe nobody reads until the end would
+            # stop the worker once full.
+            errors = tempfile.TemporaryFile()
+            self._errors.append(errors)
+            self._processes.append(
+                subprocess.Popen(
+                    [sys.executable, "-c", _SCRIPT, self._options],
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                    stderr=errors,
+                )
+            )
 
     def generate(
         self, document: dict[str, Any], options: dict[str, Any]
     ) -> str | dict[tuple[str, ...], str]:
         """What ``datamodel_code_generator.generate(document, **options)`` answers."""
-        process = self._process
-        assert process.stdin is not None
-        assert process.stdout is not None
-        job = json.dumps({"document": document, "options": options}) + "\n"
+        return self.generate_many([(document, options)])[0]
+
+    def generate_many(
+        self, jobs: list[tuple[dict[str, Any], dict[str, Any]]]
+    ) -> list[str | dict[tuple[str, ...], str]]:
+        """The answers to ``jobs`` (documents and options), one process each, at once."""
+        if len(jobs) > len(self._processes):
+            raise ValueError(f"{len(jobs)} jobs for {len(self._processes)} processes")
+        lines = [(json.dumps({"document": d, "options": o}) + "\n").encode() for d, o in jobs]
         with self._lock:
-            try:  # a job sent before the import is done waits in the pipe
-                process.stdin.write(job.encode())
-                process.stdin.flush()
-                self.sent.set()
-                line = process.stdout.readline()
-            except BrokenPipeError:
-                raise self._failure() from None
-        if not line:
-            raise self._failure()
-        answer = json.loads(line)
-        if "single" in answer:
-            single: str = answer["single"]
-            return single
-        return {tuple(path): code for path, code in answer["modules"]}
+            for index, line in enumerate(lines):
+                stdin = self._processes[index].stdin
+                assert stdin is not None
+                try:  # a job sent before the import is done waits in the pipe
+                    stdin.write(line)
+                    stdin.flush()
+                except BrokenPipeError:
+                    raise self._failure(index) from None
+            self.sent.set()
+            answers = []
+            for index in range(len(lines)):
+                stdout = self._processes[index].stdout
+                assert stdout is not None
+                answer = stdout.readline()
+                if not answer:
+                    raise self._failure(index)
+                answers.append(answer)
+        return [_output(json.loads(answer)) for answer in answers]
 
     def close(self) -> None:
-        process = self._process
-        if process.poll() is None:
-            process.kill()
-        process.wait()
-        for stream in (process.stdin, process.stdout):
-            if stream is not None:
-                stream.close()
-        self._errors.close()
+        for process in self._processes:
+            if process.poll() is None:
+                process.kill()
+            process.wait()
+            for stream in (process.stdin, process.stdout):
+                if stream is not None:
+                    stream.close()
+        for errors in self._errors:
+            errors.close()
 
-    def _failure(self) -> WorkerError:
-        self._process.kill()
-        self._process.wait()
-        self._errors.seek(0)
-        text = self._errors.read().decode(errors="replace").strip()
+    def _failure(self, index: int) -> WorkerError:
+        process = self._processes[index]
+        process.kill()
+        process.wait()
+        errors = self._errors[index]
+        errors.seek(0)
+        text = errors.read().decode(errors="replace").strip()
         return WorkerError(f"datamodel-code-generator failed:\n{text}")
+
+
+def _output(answer: dict[str, Any]) -> str | dict[tuple[str, ...], str]:
+    if "single" in answer:
+        single: str = answer["single"]
+        return single
+    return {tuple(path): code for path, code in answer["modules"]}

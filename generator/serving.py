@@ -82,6 +82,7 @@ class Server:
             return
         with lock:
             listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            bound = None
             try:
                 self.path.unlink(missing_ok=True)  # left by a server that was killed
                 mask = os.umask(0o177)  # the owner's alone: it writes their files
@@ -97,7 +98,7 @@ class Server:
             finally:
                 listener.close()
                 with contextlib.suppress(OSError):
-                    if os.stat(self.path).st_ino == bound:
+                    if bound is not None and os.stat(self.path).st_ino == bound:
                         self.path.unlink()
                 os.unlink(lock.name)  # while it is held: see _lock
 

@@ -45,12 +45,14 @@ def render_schemas(
     With a ``worker``, datamodel-code-generator runs there, else in this process.
     """
     document, options = datamodel_input(contract, project)
-    if cache is None:
-        return _run(document, options, project, worker)
     schemas: dict[str, Any] = document["components"]["schemas"]
     members: dict[str, list[str]] = {}
     for name in schemas:
         members.setdefault(_module_of(name), []).append(name)
+    if cache is None:
+        return _split(document, options, members, worker) or _run(
+            document, options, project, worker
+        )
     common = fingerprint(document["openapi"], document["info"],
                          {k: v for k, v in options.items() if k != "base_class_map"})  # fmt: skip
     # Each schema is written to JSON once: its digest (with its base class) and the
@@ -68,7 +70,10 @@ def render_schemas(
     found = {module: cache.get(_CACHE_KIND, key) for module, key in keys.items()}
     dirty = [module for module, code in found.items() if code is None]
     if dirty:
-        if len(dirty) == len(members):
+        split = _split(document, options, {m: members[m] for m in dirty}, worker)
+        if split is not None:
+            fresh = split
+        elif len(dirty) == len(members):
             fresh = _run(document, options, project, worker)
         else:
             needed = [name for module in dirty for name in members[module]]
@@ -105,16 +110,74 @@ def _run_part(
     A module comes out the same as from the whole document (the tests check it); None
     when the generator answers a single module, whose shape may differ.
     """
+    output = _generate(*_part(document, options, names, _refs(document)), worker)
+    return None if isinstance(output, str) else output
+
+
+def _refs(document: dict[str, Any]) -> dict[str, list[str]]:
+    """The names each schema of ``document`` refers to."""
     schemas: dict[str, Any] = document["components"]["schemas"]
-    refs = {name: _ref_names(orjson.dumps(schema)) for name, schema in schemas.items()}
+    return {name: _ref_names(orjson.dumps(schema)) for name, schema in schemas.items()}
+
+
+def _part(
+    document: dict[str, Any],
+    options: dict[str, Any],
+    names: list[str],
+    refs: dict[str, list[str]],
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The document and options of a run on ``names`` and what they refer to, transitively."""
     needed = _closure(names, refs)
+    schemas: dict[str, Any] = document["components"]["schemas"]
     part = {
         **document,
         "components": {"schemas": {n: s for n, s in schemas.items() if n in needed}},
     }
     inputs = {n: base for n, base in options["base_class_map"].items() if n in needed}
-    output = _generate(part, {**options, "base_class_map": inputs}, worker)
-    return None if isinstance(output, str) else output
+    return part, {**options, "base_class_map": inputs}
+
+
+# Modules a run must make, at least, to be split among a worker's processes.
+SPLIT_MIN = 16
+
+
+def _split(
+    document: dict[str, Any],
+    options: dict[str, Any],
+    members: dict[str, list[str]],
+    worker: DatamodelWorker | None,
+) -> dict[str, str] | None:
+    """The modules of ``members`` (by module, its schemas), made in parts at once, one per
+    process of ``worker``; None when it has one process, there are too few modules, or a
+    part comes out as a single module.
+
+    Each part is a run of its own on its modules' schemas and those they refer to (see
+    :func:`_run_part`): consecutive modules, so that a part shares few of the schemas it
+    refers to with another, and about as many schemas each.
+    """
+    if worker is None or worker.processes < 2 or len(members) < SPLIT_MIN:
+        return None
+    total = sum(len(names) for names in members.values())
+    groups: list[list[str]] = [[]]
+    count = 0
+    for module, names in members.items():
+        share = total * len(groups) / worker.processes
+        if count >= share and len(groups) < worker.processes:
+            groups.append([])
+        groups[-1].append(module)
+        count += len(names)
+    refs = _refs(document)
+    jobs = [
+        _part(document, options, [name for module in group for name in members[module]], refs)
+        for group in groups
+    ]
+    made: dict[str, str] = {}
+    for group, output in zip(groups, worker.generate_many(jobs), strict=True):
+        if isinstance(output, str):
+            return None
+        modules = _modules(output)
+        made.update((module, modules[module]) for module in group)
+    return made
 
 
 def _generate(
@@ -132,6 +195,11 @@ def _generate(
     if isinstance(output, str):
         return output
     assert output is not None
+    return _modules(output)
+
+
+def _modules(output: dict[tuple[str, ...], str]) -> dict[str, str]:
+    """datamodel-code-generator's modules by our name, importing the shared ones ours."""
     return {
         _module_name(path): _import_shared(code)
         for path, code in output.items()

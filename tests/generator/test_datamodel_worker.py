@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import argparse
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -10,6 +13,7 @@ from generator import datamodel_worker
 from generator.cache import Cache
 from generator.datamodel_worker import DatamodelWorker, WorkerError
 from generator.pipeline import project_contract, render_project
+from generator.render import schemas
 from generator.render.schemas import DATAMODEL_OPTIONS, datamodel_input
 from tests.generator.support import GOLDEN, ROOT, render
 
@@ -79,7 +83,7 @@ def test_a_warmed_up_worker_answers_the_same() -> None:
 def test_an_unused_worker_is_ended() -> None:
     worker = DatamodelWorker(DATAMODEL_OPTIONS)
     worker.close()
-    assert worker._process.returncode is not None
+    assert [process.returncode is not None for process in worker._processes] == [True]
 
 
 def test_a_worker_that_writes_much_to_stderr_still_answers(
@@ -101,3 +105,89 @@ def test_a_worker_that_writes_much_to_stderr_still_answers(
             assert pool.submit(worker.generate, {}, {}).result(timeout=60) == "ok"
         finally:
             worker.close()  # ends the process, so a waiting call returns
+
+
+@pytest.mark.parametrize("case", sorted(p.name for p in GOLDEN.iterdir() if p.is_dir()))
+def test_parts_made_at_once_by_several_processes_are_the_same(
+    case: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(schemas, "SPLIT_MIN", 2)  # the golden projects are small
+    root = GOLDEN / case
+    expected = render(root).files
+    made: list[int] = []
+    worker = DatamodelWorker(processes=2)
+    generate_many = worker.generate_many
+
+    def counted(jobs: list[tuple[dict[str, Any], dict[str, Any]]]) -> list[Any]:
+        made.append(len(jobs))
+        return generate_many(jobs)
+
+    monkeypatch.setattr(worker, "generate_many", counted)
+    try:
+        assert render_project(root, worker=worker).files == expected
+        assert render_project(root, Cache.in_memory(), worker=worker).files == expected
+    finally:
+        worker.close()
+    modules = len(schemas.render_schemas(render(root).contract, render(root).project))
+    assert made == ([2, 2] if modules >= 2 else [1, 1])  # split whenever there is a choice
+
+
+def test_more_jobs_than_processes_are_refused() -> None:
+    worker = DatamodelWorker(processes=1)
+    try:
+        with pytest.raises(ValueError, match="2 jobs for 1 processes"):
+            worker.generate_many([({}, {}), ({}, {})])
+    finally:
+        worker.close()
+
+
+def test_processes_added_later_take_parts_too() -> None:
+    generated = render(ROOT)
+    document, options = datamodel_input(generated.contract, generated.project)
+    worker = DatamodelWorker()
+    try:
+        worker.add_processes(1)
+        worker.add_processes(0)
+        assert worker.processes == 2
+        first, second = worker.generate_many([(document, options), (document, options)])
+    finally:
+        worker.close()
+    assert first == second
+    assert all(process.returncode is not None for process in worker._processes)
+
+
+class _Worker:
+    """Stands in for a DatamodelWorker: counts its processes."""
+
+    def __init__(self, processes: int) -> None:
+        self.processes = processes
+
+    def add_processes(self, count: int) -> None:
+        self.processes += max(0, count)
+
+
+def test_a_run_without_a_cache_to_start_from_gets_a_process_per_core(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from generator import cli
+    from generator.cache import CACHE_DIR, Cache
+
+    monkeypatch.setattr(cli, "_CORES", 3)
+    args = argparse.Namespace(root=tmp_path, no_cache=False)
+    assert cli._worker_processes(args) == 3  # no cache yet
+    worker = _Worker(3)
+    assert cli._cache(args, worker) is not None  # type: ignore[arg-type]
+    assert worker.processes == 3
+    stored = Cache(tmp_path / CACHE_DIR)
+    stored.put("kind", "key", "text")
+    stored.save()
+    assert cli._worker_processes(args) == 1
+    worker = _Worker(1)
+    cli._cache(args, worker)  # type: ignore[arg-type]
+    assert worker.processes == 1  # it holds entries of this generator
+    stale = Cache(tmp_path / CACHE_DIR, salt="another generator")
+    stale.put("kind", "key", "text")
+    stale.save()
+    cli._cache(args, worker)  # type: ignore[arg-type]
+    assert worker.processes == 3  # nothing to start from after all
+    assert cli._worker_processes(argparse.Namespace(root=tmp_path, no_cache=True)) == 3

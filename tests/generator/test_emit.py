@@ -232,3 +232,13 @@ def test_a_file_changed_within_a_second_of_being_read_is_not_trusted(tmp_path: P
     plan_changes(tmp_path, files, on_disk)
     plan_changes(tmp_path, files, on_disk)
     assert on_disk.reads == ["a.py", "a.py"]
+
+
+def test_many_files_are_written_whole_and_nothing_else(tmp_path: Path) -> None:
+    files = {f"generated/r{i % 7}/m{i}.py": f"value = {i}\n" * (i + 1) for i in range(100)}
+    changes = plan_changes(tmp_path, files)
+    assert len(changes.created) == 100
+    write_changes(tmp_path, files, changes)
+    assert tree(tmp_path / "generated") == {
+        path.removeprefix("generated/"): text for path, text in files.items()
+    }
