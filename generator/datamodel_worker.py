@@ -5,7 +5,9 @@ about 1.3 s importing it, then the run itself. In a process of its own, the impo
 happens while this one reads, checks and builds the specs, and the run while this one
 writes the contract's YAML and formats the rest; the two cores both work. The worker
 answers jobs (the document and the keyword options of its ``generate``, in JSON) one
-line each, in order, until its input closes.
+line each, in order, until its input closes. A run that makes every schema module
+starts one process per core, each making a part of the contract (see
+:func:`generator.render.schemas.render_schemas`).
 
 A process that already has the library loaded (``specbase generate --watch``, the
 tests) calls it in-process instead: see :func:`generator.render.schemas.render_schemas`.

@@ -15,7 +15,7 @@ import orjson
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from generator.render.schemas import _ref_names, _renamed, _rewrite_refs
+from generator.render.datamodel_input import _renamed, _rewrite_refs, ref_names
 
 OWNER = {"Event": "event", "Venue": "venue", "Tag": "shared", 'Odd"Name': "odd"}
 _REFS = st.sampled_from(sorted(OWNER)).map(lambda name: {"$ref": f"#/components/schemas/{name}"})
@@ -57,7 +57,7 @@ def _walked(node: Any) -> list[str]:
 @settings(max_examples=300, deadline=None)
 @given(_SCHEMAS)
 def test_references_in_the_text_are_those_of_the_data(schema: Any) -> None:
-    assert _ref_names(orjson.dumps(schema)) == _walked(schema)
+    assert ref_names(orjson.dumps(schema)) == _walked(schema)
     assert _outcome(_renamed, schema) == _outcome(_rewrite_refs, schema)
 
 

@@ -1,0 +1,142 @@
+"""What datamodel-code-generator is given: the contract's schemas, renamed by module.
+
+A schema ``EventCreate`` becomes ``event.EventCreate``, and every reference to it says so
+too, which makes the generator write one module per resource (and one for the shared
+models). References are found and renamed in the schemas' JSON text, in C.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import orjson
+
+from generator.datamodel_options import DATAMODEL_OPTIONS
+from generator.ir import Project
+from generator.naming import SHARED_MODULE
+from generator.refs import map_subschemas
+
+__all__ = ["EXPANDED_SUFFIX", "datamodel_input", "owners", "ref_names"]
+
+# The module of a resource's expanded schema: ``event_expanded`` -> generated/event/expanded.py.
+EXPANDED_SUFFIX = "_expanded"
+
+
+# A "$ref" whose value is a string, in orjson's compact JSON (a string holding these
+# characters would have its quotes escaped, so that only keys match).
+_REF = re.compile(rb'"\$ref":("(?:[^"\\]|\\.)*")')
+
+
+def ref_names(text: bytes) -> list[str]:
+    """The names of the schemas a schema's JSON text refers to."""
+    return [_string(match[1]).rsplit("/", 1)[-1] for match in _REF.finditer(text)]
+
+
+def _string(literal: bytes) -> str:
+    """A JSON string literal's value (most have no escape to decode)."""
+    if b"\\" in literal:
+        value: str = orjson.loads(literal)
+        return value
+    return literal[1:-1].decode()
+
+
+def _bare_null(text: bytes) -> bool:
+    """Whether ``null`` stands in JSON ``text`` other than as the string "null" (so maybe
+    for NaN or an infinity, which JSON writes so too)."""
+    return text.count(b"null") != text.count(b'"null"')
+
+
+def datamodel_input(
+    contract: dict[str, Any], project: Project
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The document and keyword options that datamodel-code-generator's ``generate`` gets."""
+    owner = owners(project)
+    schemas = contract["components"]["schemas"]
+    renamed = {f"{owner[name]}.{name}": _renamed(s, owner) for name, s in schemas.items()
+               if name in owner}  # fmt: skip
+    for model in project.shared:
+        key = f"{SHARED_MODULE}.{model.name}"
+        renamed[key] = _open_objects(renamed[key])
+    document = {
+        "openapi": contract["openapi"],
+        "info": contract["info"],
+        "paths": {},
+        "components": {"schemas": renamed},
+    }
+    # What clients send derives from InputModel, which refuses NUL in every string.
+    inputs: dict[str, str | list[str]] = {
+        f"{r.module}.{r.name}{suffix}": "app.core.schema.InputModel"
+        for r in project.resources
+        for suffix in ("Create", "Update")
+    }
+    return document, {**DATAMODEL_OPTIONS, "base_class_map": inputs}
+
+
+def owners(project: Project) -> dict[str, str]:
+    owner: dict[str, str] = {model.name: SHARED_MODULE for model in project.shared}
+    for resource in project.resources:
+        for suffix in ("Create", "Update", "Read", "Page"):
+            owner[f"{resource.name}{suffix}"] = resource.module
+        if resource.relations:
+            # In a module of their own: they refer to other resources' schemas, which
+            # may refer back to this one's.
+            owner[f"{resource.name}Expanded"] = f"{resource.module}{EXPANDED_SUFFIX}"
+            owner[f"{resource.name}Page"] = f"{resource.module}{EXPANDED_SUFFIX}"
+        for field in resource.fields:
+            if field.enum_class:
+                owner[field.enum_class] = resource.module
+    return owner
+
+
+def _renamed(schema: Any, owner: dict[str, str]) -> Any:
+    """A copy of ``schema`` whose references name their schema's module too, rewritten in
+    its JSON text (C all the way), or, when JSON would not give ``schema`` back exactly
+    (a NaN, a date), walked in Python."""
+    try:
+        text = orjson.dumps(schema, option=orjson.OPT_PASSTHROUGH_DATETIME)
+    except orjson.JSONEncodeError:
+        return _rewrite_refs(schema, owner)
+
+    def rename(match: re.Match[bytes]) -> bytes:
+        name = _string(match[1]).rsplit("/", 1)[-1]
+        return b'"$ref":' + orjson.dumps(f"#/components/schemas/{owner[name]}.{name}")
+
+    if _bare_null(text) and orjson.loads(text) != schema:
+        return _rewrite_refs(schema, owner)
+    return orjson.loads(_REF.sub(rename, text))
+
+
+def _rewrite_refs(node: Any, owner: dict[str, str]) -> Any:
+    if isinstance(node, dict):
+        out = {}
+        for key, value in node.items():
+            if key == "$ref" and isinstance(value, str):
+                name = value.rsplit("/", 1)[-1]
+                out[key] = f"#/components/schemas/{owner[name]}.{name}"
+            else:
+                out[key] = _rewrite_refs(value, owner)
+        return out
+    if isinstance(node, list):
+        return [_rewrite_refs(item, owner) for item in node]
+    return node
+
+
+def _open_objects(schema: Any) -> Any:
+    """Object schemas that say nothing of other properties, saying that they admit them.
+
+    That is JSON Schema's default, but the models' base class refuses what is not declared.
+    """
+    if not isinstance(schema, dict):
+        return schema
+    out = map_subschemas(schema, lambda _at, sub: _open_objects(sub))
+    if _is_object(out) and "additionalProperties" not in out:
+        out["additionalProperties"] = True
+    return out
+
+
+def _is_object(schema: dict[str, Any]) -> bool:
+    declared = schema.get("type")
+    if declared is None:
+        return "properties" in schema and "$ref" not in schema
+    return declared == "object" or (isinstance(declared, list) and "object" in declared)
