@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
+# Only what every command needs is imported here: a `specbase generate` that a warm server
+# answers is done before most of the rest would have loaded (see generator.server).
 import argparse
 import os
 import sys
-import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-
-from generator.errors import SpecErrors
 
 if TYPE_CHECKING:
     from generator.cache import Cache
@@ -35,7 +34,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         code: int = args.run(args)
-    except SpecErrors as exc:
+    except Exception as exc:
+        from generator.errors import SpecErrors
+
+        if not isinstance(exc, SpecErrors):
+            raise
         from generator.watch import report_problems
 
         report_problems(exc)
@@ -174,6 +177,8 @@ def _watching(root: Path, cache: Cache) -> Callable[[], None]:
     """What ``generate --watch`` runs on each change: generate; after the first run, it
     also warms datamodel-code-generator up in the background (see ``warm_up``), so that
     the first change does not wait for its imports."""
+    import threading
+
     from generator.emit import OnDisk
 
     warming: list[threading.Thread] = []

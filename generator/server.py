@@ -24,9 +24,7 @@ import json
 import os
 import socket
 import stat
-import subprocess
 import sys
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -73,7 +71,12 @@ def address(root: Path) -> Path | None:
     key = "\0".join([sys.executable, str(root.resolve()), *sys.path])
     digest = hashlib.blake2b(key.encode(), digest_size=10).hexdigest()
     runtime = os.environ.get("XDG_RUNTIME_DIR")
-    folder = Path(runtime) if runtime else Path(tempfile.gettempdir()) / f"specbase-{os.getuid()}"
+    if runtime:
+        folder = Path(runtime)
+    else:
+        import tempfile
+
+        folder = Path(tempfile.gettempdir()) / f"specbase-{os.getuid()}"
     try:
         folder.mkdir(mode=0o700, exist_ok=True)
         status = folder.lstat()
@@ -111,6 +114,8 @@ def request(root: Path, message: dict[str, Any]) -> Answer | None:
 def start(root: Path) -> None:
     """Start ``root``'s server in the background, detached from this command, unless one
     is already running (it then exits at once)."""
+    import subprocess
+
     path = address(root)
     if path is None:
         return
