@@ -7,17 +7,27 @@ models). References are found and renamed in the schemas' JSON text, in C.
 
 from __future__ import annotations
 
+import copy
 import re
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
 
+from generator.cache import fingerprint
 from generator.datamodel_options import DATAMODEL_OPTIONS
 from generator.ir import Project
 from generator.naming import SHARED_MODULE
 from generator.refs import map_subschemas
 
-__all__ = ["EXPANDED_SUFFIX", "datamodel_input", "owners", "ref_names"]
+__all__ = [
+    "EXPANDED_SUFFIX",
+    "Renamed",
+    "datamodel_input",
+    "owners",
+    "ref_names",
+    "renamed_input",
+]
 
 # The module of a resource's expanded schema: ``event_expanded`` -> generated/event/expanded.py.
 EXPANDED_SUFFIX = "_expanded"
@@ -51,18 +61,43 @@ def datamodel_input(
     contract: dict[str, Any], project: Project
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """The document and keyword options that datamodel-code-generator's ``generate`` gets."""
+    document, options, _ = renamed_input(contract, project)
+    return copy.deepcopy(document), options
+
+
+@dataclass(frozen=True)
+class Renamed:
+    """A schema renamed for datamodel-code-generator, shared by every run of a process
+    that meets the same schema again: never to be changed."""
+
+    value: Any
+    text: bytes  # its JSON, which the cache keys and the references come from
+    refs: tuple[str, ...]  # the (renamed) names it refers to
+    digest: str
+
+
+# By a schema's JSON text: the owners of the names it refers to, and what it became.
+_RENAMED: dict[bytes, tuple[tuple[str, ...], Renamed]] = {}
+_RENAMED_LIMIT = 50_000
+
+
+def renamed_input(
+    contract: dict[str, Any], project: Project
+) -> tuple[dict[str, Any], dict[str, Any], dict[str, Renamed]]:
+    """:func:`datamodel_input`, whose schemas are shared with earlier calls (not to be
+    changed), with each one's :class:`Renamed`."""
     owner = owners(project)
     schemas = contract["components"]["schemas"]
-    renamed = {f"{owner[name]}.{name}": _renamed(s, owner) for name, s in schemas.items()
+    renamed = {f"{owner[name]}.{name}": _renamed_memo(s, owner) for name, s in schemas.items()
                if name in owner}  # fmt: skip
     for model in project.shared:
         key = f"{SHARED_MODULE}.{model.name}"
-        renamed[key] = _open_objects(renamed[key])
+        renamed[key] = _described(_open_objects(renamed[key].value))
     document = {
         "openapi": contract["openapi"],
         "info": contract["info"],
         "paths": {},
-        "components": {"schemas": renamed},
+        "components": {"schemas": {name: r.value for name, r in renamed.items()}},
     }
     # What clients send derives from InputModel, which refuses NUL in every string.
     inputs: dict[str, str | list[str]] = {
@@ -70,7 +105,29 @@ def datamodel_input(
         for r in project.resources
         for suffix in ("Create", "Update")
     }
-    return document, {**DATAMODEL_OPTIONS, "base_class_map": inputs}
+    return document, {**DATAMODEL_OPTIONS, "base_class_map": inputs}, renamed
+
+
+def _renamed_memo(schema: Any, owner: dict[str, str]) -> Renamed:
+    try:
+        text = orjson.dumps(schema, option=orjson.OPT_PASSTHROUGH_DATETIME)
+    except orjson.JSONEncodeError:
+        return _described(_rewrite_refs(schema, owner))
+    known = _RENAMED.get(text)
+    if known is not None:
+        names, made = known
+        if all(owner.get(name.rsplit(".", 1)[-1]) == name.rsplit(".", 1)[0] for name in names):
+            return made
+    made = _described(_renamed(schema, owner, text))
+    if len(_RENAMED) >= _RENAMED_LIMIT:
+        _RENAMED.clear()
+    _RENAMED[text] = (made.refs, made)
+    return made
+
+
+def _described(value: Any) -> Renamed:
+    text = orjson.dumps(value)
+    return Renamed(value, text, tuple(ref_names(text)), fingerprint(text.decode()))
 
 
 def owners(project: Project) -> dict[str, str]:
@@ -89,14 +146,15 @@ def owners(project: Project) -> dict[str, str]:
     return owner
 
 
-def _renamed(schema: Any, owner: dict[str, str]) -> Any:
+def _renamed(schema: Any, owner: dict[str, str], text: bytes | None = None) -> Any:
     """A copy of ``schema`` whose references name their schema's module too, rewritten in
     its JSON text (C all the way), or, when JSON would not give ``schema`` back exactly
-    (a NaN, a date), walked in Python."""
-    try:
-        text = orjson.dumps(schema, option=orjson.OPT_PASSTHROUGH_DATETIME)
-    except orjson.JSONEncodeError:
-        return _rewrite_refs(schema, owner)
+    (a NaN, a date), walked in Python. ``text``: its JSON, when already written."""
+    if text is None:
+        try:
+            text = orjson.dumps(schema, option=orjson.OPT_PASSTHROUGH_DATETIME)
+        except orjson.JSONEncodeError:
+            return _rewrite_refs(schema, owner)
 
     def rename(match: re.Match[bytes]) -> bytes:
         name = _string(match[1]).rsplit("/", 1)[-1]

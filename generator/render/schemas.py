@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import ast
+import copy
 import re
 import threading
 from typing import Any
-
-import orjson
 
 from generator.cache import Cache, fingerprint
 from generator.datamodel_options import DATAMODEL_OPTIONS
 from generator.datamodel_worker import DatamodelWorker
 from generator.ir import Project
-from generator.render.datamodel_input import EXPANDED_SUFFIX, datamodel_input, owners, ref_names
+from generator.render.datamodel_input import (
+    EXPANDED_SUFFIX,
+    datamodel_input,
+    owners,
+    renamed_input,
+)
 
 __all__ = [
     "DATAMODEL_OPTIONS",
@@ -25,6 +29,8 @@ __all__ = [
 ]
 
 _CACHE_KIND = "pydantic-module"
+# The names each schema refers to, by schema.
+Refs = dict[str, tuple[str, ...]]
 
 
 def render_schemas(
@@ -41,40 +47,36 @@ def render_schemas(
     unchanged is not made again; the others are made in one run on just what they need.
     With a ``worker``, datamodel-code-generator runs there, else in this process.
     """
-    document, options = datamodel_input(contract, project)
-    schemas: dict[str, Any] = document["components"]["schemas"]
+    document, options, renamed = renamed_input(contract, project)
+    refs = {name: schema.refs for name, schema in renamed.items()}
     members: dict[str, list[str]] = {}
-    for name in schemas:
+    for name in renamed:
         members.setdefault(_module_of(name), []).append(name)
     if cache is None:
-        return _split(document, options, members, worker) or _run(
+        return _split(document, options, refs, members, worker) or _run(
             document, options, project, worker
         )
     common = fingerprint(document["openapi"], document["info"],
                          {k: v for k, v in options.items() if k != "base_class_map"})  # fmt: skip
-    # Each schema is written to JSON once: its digest (with its base class) and the
-    # schemas it refers to come from that text, whichever modules it is part of.
-    texts = {name: orjson.dumps(schema) for name, schema in schemas.items()}
-    refs = {name: ref_names(text) for name, text in texts.items()}
     bases = options["base_class_map"]
-    digests = {name: fingerprint(text.decode(), bases.get(name)) for name, text in texts.items()}
-    order = {name: index for index, name in enumerate(schemas)}
+    order = {name: index for index, name in enumerate(renamed)}
     keys = {}
     for module, names in members.items():
         # Its schemas and those they refer to, transitively, in document order.
         closure = sorted(_closure(names, refs), key=order.__getitem__)
-        keys[module] = fingerprint(common, module, [[n, digests[n]] for n in closure])
+        digests = [[n, renamed[n].digest, bases.get(n)] for n in closure]
+        keys[module] = fingerprint(common, module, digests)
     found = {module: cache.get(_CACHE_KIND, key) for module, key in keys.items()}
     dirty = [module for module, code in found.items() if code is None]
     if dirty:
-        split = _split(document, options, {m: members[m] for m in dirty}, worker)
+        split = _split(document, options, refs, {m: members[m] for m in dirty}, worker)
         if split is not None:
             fresh = split
         elif len(dirty) == len(members):
             fresh = _run(document, options, project, worker)
         else:
             needed = [name for module in dirty for name in members[module]]
-            fresh = _run_part(document, options, needed, worker) or _run(
+            fresh = _run_part(document, options, refs, needed, worker) or _run(
                 document, options, project, worker
             )
         for module in dirty:
@@ -99,6 +101,7 @@ def _run(
 def _run_part(
     document: dict[str, Any],
     options: dict[str, Any],
+    refs: Refs,
     names: list[str],
     worker: DatamodelWorker | None,
 ) -> dict[str, str] | None:
@@ -107,21 +110,15 @@ def _run_part(
     A module comes out the same as from the whole document (the tests check it); None
     when the generator answers a single module, whose shape may differ.
     """
-    output = _generate(*_part(document, options, names, _refs(document)), worker)
+    output = _generate(*_part(document, options, names, refs), worker)
     return None if isinstance(output, str) else output
-
-
-def _refs(document: dict[str, Any]) -> dict[str, list[str]]:
-    """The names each schema of ``document`` refers to."""
-    schemas: dict[str, Any] = document["components"]["schemas"]
-    return {name: ref_names(orjson.dumps(schema)) for name, schema in schemas.items()}
 
 
 def _part(
     document: dict[str, Any],
     options: dict[str, Any],
     names: list[str],
-    refs: dict[str, list[str]],
+    refs: Refs,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """The document and options of a run on ``names`` and what they refer to, transitively."""
     needed = _closure(names, refs)
@@ -141,6 +138,7 @@ SPLIT_MIN = 16
 def _split(
     document: dict[str, Any],
     options: dict[str, Any],
+    refs: Refs,
     members: dict[str, list[str]],
     worker: DatamodelWorker | None,
 ) -> dict[str, str] | None:
@@ -163,7 +161,6 @@ def _split(
             groups.append([])
         groups[-1].append(module)
         count += len(names)
-    refs = _refs(document)
     jobs = [
         _part(document, options, [name for module in group for name in members[module]], refs)
         for group in groups
@@ -187,8 +184,8 @@ def _generate(
         # Imported here: a regeneration that changes no schema never pays for the import.
         from datamodel_code_generator import generate
 
-        with _IN_PROCESS:
-            output = generate(document, **options)
+        with _IN_PROCESS:  # a copy: the schemas are shared with later runs of this process
+            output = generate(copy.deepcopy(document), **options)
     if isinstance(output, str):
         return output
     assert output is not None
@@ -226,7 +223,7 @@ def _module_of(name: str) -> str:
     return name.rsplit(".", 1)[0]
 
 
-def _closure(names: list[str], refs: dict[str, list[str]]) -> set[str]:
+def _closure(names: list[str], refs: Refs) -> set[str]:
     """``names`` and every schema they refer to (``refs``: by schema), transitively."""
     seen: set[str] = set()
     todo = list(names)

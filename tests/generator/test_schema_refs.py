@@ -12,10 +12,17 @@ from datetime import date
 from typing import Any
 
 import orjson
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from generator.render.datamodel_input import _renamed, _rewrite_refs, ref_names
+from generator.render.datamodel_input import (
+    _renamed,
+    _renamed_memo,
+    _rewrite_refs,
+    ref_names,
+    renamed_input,
+)
 
 OWNER = {"Event": "event", "Venue": "venue", "Tag": "shared", 'Odd"Name': "odd"}
 _REFS = st.sampled_from(sorted(OWNER)).map(lambda name: {"$ref": f"#/components/schemas/{name}"})
@@ -78,3 +85,39 @@ def test_what_json_would_change_is_renamed_by_the_walk() -> None:
     assert math.isnan(renamed["example"])
     assert renamed["items"] == {"$ref": "#/components/schemas/event.Event"}
     assert renamed is not schema
+
+
+def test_a_schema_met_again_is_renamed_again_only_when_its_references_moved() -> None:
+    schema = {"type": "object", "properties": {"venue": {"$ref": "#/components/schemas/Venue"}}}
+    first = _renamed_memo(schema, OWNER)
+    assert _renamed_memo(dict(schema), OWNER) is first  # same text, same owners: kept
+    assert first.refs == ("venue.Venue",)
+    moved = _renamed_memo(schema, {**OWNER, "Venue": "place"})
+    assert moved.refs == ("place.Venue",)
+    assert moved.value["properties"]["venue"] == {"$ref": "#/components/schemas/place.Venue"}
+    assert first.value["properties"]["venue"] == {"$ref": "#/components/schemas/venue.Venue"}
+
+
+def test_the_generator_in_this_process_gets_a_copy_of_the_shared_schemas(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import datamodel_code_generator
+
+    from generator.render import schemas
+    from tests.generator.support import ROOT, render
+
+    generated = render(ROOT)
+    before, _, _ = renamed_input(generated.contract, generated.project)
+    kept = orjson.dumps(before)
+    generate = datamodel_code_generator.generate
+
+    def careless(document: dict[str, Any], **options: Any) -> Any:
+        answer = generate(document, **options)
+        for schema in document["components"]["schemas"].values():
+            schema.clear()  # what a generator could do to its input
+        return answer
+
+    monkeypatch.setattr(datamodel_code_generator, "generate", careless)
+    schemas.render_schemas(generated.contract, generated.project)
+    after, _, _ = renamed_input(generated.contract, generated.project)
+    assert orjson.dumps(after) == kept
