@@ -185,11 +185,16 @@ def _watching(root: Path, cache: Cache) -> Callable[[], None]:
     on_disk = OnDisk()
 
     def generate() -> None:
+        import gc
+
         started = time.perf_counter()
+        gc.disable()  # a run frees all it makes: one collection after it, as a server does
         try:
-            summary = generate_once(root, cache, on_disk=on_disk)
-            print(f"{summary} ({time.perf_counter() - started:.2f}s)")
+            summary = generate_once(root, cache, save=False, on_disk=on_disk)
+            print(f"{summary} ({time.perf_counter() - started:.2f}s)", flush=True)
+            cache.save()  # once the summary is out
         finally:
+            gc.enable()
             if not warming:
                 from generator.render.schemas import warm_up
 

@@ -154,3 +154,21 @@ def test_the_warm_up_and_runs_in_this_process_call_the_generator_one_at_a_time(
     generate_once(tmp_path, None)
     assert held == [True, True]  # the warm-up, then the run: each under the lock
     assert "max_length=200" in tree(tmp_path / "generated")["memo/schemas.py"]
+
+
+def test_each_watched_run_saves_the_cache_after_its_summary(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import gc
+
+    from generator import cli
+    from generator.cache import CACHE_DIR
+
+    (tmp_path / "specs").mkdir()
+    (tmp_path / "specs" / "memo.yaml").write_text(SPEC, encoding="utf-8")
+    generate = cli._watching(tmp_path, Cache(tmp_path / CACHE_DIR))
+    generate()
+    assert "1 resources; " in capsys.readouterr().out
+    assert not Cache(tmp_path / CACHE_DIR).empty
+    assert gc.isenabled()
+    assert "max_length=200" in tree(tmp_path / "generated")["memo/schemas.py"]
