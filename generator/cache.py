@@ -66,6 +66,8 @@ class Cache:
         self.salt = salt if salt is not None else generator_salt()
         self._stored: dict[str, dict[str, str]] = self._read()
         self._used: dict[str, dict[str, str]] = {}
+        # What the file holds, as read or last written (a later run's finds are in _stored).
+        self._in_file = {kind: dict(entries) for kind, entries in self._stored.items()}
         self.hits = 0
         self.misses = 0
 
@@ -107,8 +109,8 @@ class Cache:
         self._used = {}
 
     def save(self) -> None:
-        """Write the entries this run used, when they differ from what was read."""
-        if self.folder is None or self._used == self._stored:
+        """Write the entries this run used, when they differ from what the file holds."""
+        if self.folder is None or self._used == self._in_file:
             return
         self.folder.mkdir(parents=True, exist_ok=True)
         ignore = self.folder / ".gitignore"
@@ -120,6 +122,7 @@ class Cache:
         tmp.write_bytes(orjson.dumps(data))
         tmp.replace(target)
         self._stored = {kind: dict(entries) for kind, entries in self._used.items()}
+        self._in_file = {kind: dict(entries) for kind, entries in self._used.items()}
 
     def _read(self) -> dict[str, dict[str, str]]:
         if self.folder is None:

@@ -75,6 +75,9 @@ class Server:
         self._on_disk = OnDisk()
         self._cache: Cache | None = None
         self._cache_stat: tuple[int, int, int] | None = None
+        # Whether a run succeeded since the cache was last saved: a cache keeps only what
+        # its last run used, and a failed run used little of it.
+        self._unsaved = False
 
     def run(self) -> None:
         lock = _lock(self.path.with_suffix(".lock"))
@@ -187,15 +190,17 @@ class Server:
         finally:
             gc.enable()
             os.chdir(here)
+        self._unsaved = cache is not None
         took = time.perf_counter() - started
         line = f"{summary} ({took:.2f}s, warm server)\n"
         return {"code": 0, "stdout": stdout.getvalue() + line, "stderr": stderr.getvalue()}
 
     def _after_run(self) -> None:
         """What the command need not wait for: saving the cache, collecting garbage."""
-        if self._cache is not None:
+        if self._cache is not None and self._unsaved:
             self._cache.save()
             self._cache_stat = _stat(self._cache.file)
+            self._unsaved = False
         gc.collect()
 
     def _project_cache(self) -> Cache:

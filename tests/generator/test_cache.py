@@ -179,3 +179,17 @@ def test_a_changed_contract_piece_is_dumped_again() -> None:
 
     assert dump_contract_cached(contract, cache) == dump_contract(contract)
     assert "A changed description." in dump_contract_cached(contract, cache)
+
+
+def test_what_a_later_run_used_is_saved_even_if_an_earlier_one_found_it(tmp_path: Path) -> None:
+    cache = Cache(tmp_path / CACHE_DIR, salt="s")
+    cache.put("kind", "key", "text")  # a first run (a server warming up) that saved nothing
+    cache.next_run()
+    assert cache.get("kind", "key") == "text"  # the next one finds it, and saves it
+    cache.save()
+    assert Cache(tmp_path / CACHE_DIR, salt="s").get("kind", "key") == "text"
+    written = (tmp_path / CACHE_DIR / "cache.json").stat().st_mtime_ns
+    cache.next_run()
+    cache.get("kind", "key")
+    cache.save()  # the same entries as the file's: not written again
+    assert (tmp_path / CACHE_DIR / "cache.json").stat().st_mtime_ns == written

@@ -9,6 +9,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -257,3 +258,32 @@ def test_the_socket_is_kept_in_a_folder_of_this_user_alone(
     assert made.stat().st_mode & 0o777 == 0o700
     made.chmod(0o777)
     assert address(root) is None
+
+
+def test_a_run_with_problems_costs_the_next_one_nothing(
+    served: tuple[Path, Server, threading.Thread], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import datamodel_code_generator
+
+    from generator.cache import CACHE_DIR, Cache
+
+    root, _, _ = served
+    assert _generate(root)["code"] == 0
+    good = (root / "specs" / "memo.yaml").read_text(encoding="utf-8")
+    (root / "specs" / "memo.yaml").write_text(good.replace("integer", "integr"), encoding="utf-8")
+    assert _generate(root)["code"] == 1
+    (root / "specs" / "memo.yaml").write_text(good, encoding="utf-8")
+    assert request(root, {"command": "status"}) is not None  # the failed run is done with
+    assert not Cache(root / CACHE_DIR).empty
+    runs: list[int] = []
+    generate = datamodel_code_generator.generate
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        runs.append(1)
+        return generate(*args, **kwargs)
+
+    monkeypatch.setattr(datamodel_code_generator, "generate", counted)
+    answer = _generate(root)
+    assert answer["code"] == 0
+    assert "0 created, 0 updated" in str(answer["stdout"])
+    assert runs == []  # every schema module came from the cache the failure left alone
