@@ -35,6 +35,7 @@ from app.core.logs import RequestContextMiddleware, configure_logging
 from app.core.openapi import load_contract, served_openapi
 from app.core.registry import import_models
 from app.core.schema_sync import sqlite_schema_is_current, sync_schema
+from app.core.warmup import WarmUp
 
 __all__ = ["app", "create_app"]
 
@@ -65,15 +66,17 @@ def create_app(
         http_client = HttpClientPool(_client_config(settings))
         app.state.http_client_pool = http_client
         app.state.database = database
+        warm_up = WarmUp(app.state.resources)
+        app.state.warm_up = warm_up
         try:
             if settings.creates_schema:
                 with _collector_paused(freeze=False):
                     await _bring_local_schema_up_to_date(database)
             if settings.preloads_resources:  # every resource's code now, not on first use
-                with _collector_paused(freeze=False):
-                    app.state.resources.build_all()
+                warm_up.start()
             yield
         finally:
+            await warm_up.stop()
             await http_client.aclose()
             logger.info("http client closed")
             await database.dispose()

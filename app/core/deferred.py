@@ -5,8 +5,8 @@ every generated route is in place from the start, with its path, methods and nam
 routing, ``405`` answers and the refusal of shadowing custom routes work as before. The
 resource's code (schemas, model, repository, service, router) is imported, and its
 router built with its custom classes, by the first request that reaches one of its
-routes (or by :meth:`ResourceRoutes.build_all`, which deployed environments call at
-start-up). The stand-in then hands every request to the route it stood for.
+routes (or by the warm-up of deployed environments, :class:`app.core.warmup.WarmUp`).
+The stand-in then hands every request to the route it stood for.
 """
 
 from __future__ import annotations
@@ -77,8 +77,17 @@ class ResourceRoutes:
 
     def build_all(self) -> None:
         for binding in self.bindings:
-            if binding.name not in self._built:
-                self._built[binding.name] = self._build(binding)
+            self.build(binding)
+
+    def build(self, binding: ResourceBinding) -> None:
+        """Build ``binding``'s router now, unless a request already made it."""
+        if binding.name not in self._built:
+            self._built[binding.name] = self._build(binding)
+
+    @property
+    def built(self) -> int:
+        """How many resources are built."""
+        return len(self._built)
 
     def _build(self, binding: ResourceBinding) -> dict[tuple[str, str], BaseRoute]:
         router = binding.build_router(

@@ -14,6 +14,7 @@ from starlette.responses import Response
 from app.core.database import AsyncDBPool
 from app.core.errors import Problem, problem_response
 from app.core.responses import json_bytes_response
+from app.core.warmup import WarmUp
 
 __all__ = ["PING_TIMEOUT_SECONDS", "router"]
 
@@ -31,7 +32,12 @@ async def health() -> Response:
 
 @router.get("/health/ready", operation_id="health_ready")
 async def ready(request: Request) -> Response:
-    """The database answers a ping; 503 while it does not, 200 again once it does."""
+    """Every resource is loaded (see :mod:`app.core.warmup`) and the database answers a
+    ping; 503 while either is not so, 200 again once both are."""
+    warm_up: WarmUp | None = getattr(request.app.state, "warm_up", None)
+    loading = warm_up.state() if warm_up is not None and warm_up.started else None
+    if loading is not None:
+        return problem_response(Problem(503, loading, title="Not ready"), request.url.path)
     database: AsyncDBPool = request.app.state.database
     started = time.perf_counter()
     try:

@@ -32,9 +32,15 @@ def loaded(kinds=(".schemas", ".router")):
 
 from app.main import app  # built from the environment, as uvicorn does
 
+import time
 seen = {"built": loaded()}
 with TestClient(app) as client:
     seen["started"] = loaded()
+    seen["health"] = client.get("/health").status_code  # at once, warming up or not
+    deadline = time.monotonic() + 60
+    while client.get("/health/ready").status_code != 200 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    seen["ready"] = loaded()
     seen["models"] = loaded((".models",))
     seen["status"] = client.get("/venues").status_code
     seen["after_request"] = loaded()
@@ -67,19 +73,22 @@ def _probe(environment: str, tmp_path: Path) -> dict[str, object]:
 def test_local_imports_a_resource_on_its_first_request(tmp_path: Path) -> None:
     first = _probe("LOCAL", tmp_path)
     # A new database: its tables are made from the models (which need no schema).
-    assert first["built"] == first["started"] == []
+    assert first["built"] == first["started"] == first["ready"] == []
     assert first["models"] == sorted(binding.module for binding in RESOURCES)
     # A restart on a database already at this schema reads one number to know it.
     seen = _probe("LOCAL", tmp_path)
-    assert seen["built"] == seen["started"] == seen["models"] == []
+    assert seen["built"] == seen["started"] == seen["ready"] == seen["models"] == []
     assert seen["status"] == 200
     assert "venue" in seen["after_request"]  # type: ignore[operator]
 
 
-def test_deployed_environments_import_every_resource_at_start_up(tmp_path: Path) -> None:
+def test_deployed_environments_import_every_resource_before_they_are_ready(
+    tmp_path: Path,
+) -> None:
     seen = _probe("DEV", tmp_path)
     assert seen["built"] == []
-    assert seen["started"] == sorted(binding.module for binding in RESOURCES)
+    assert seen["health"] == 200
+    assert seen["ready"] == sorted(binding.module for binding in RESOURCES)
 
 
 @pytest.mark.parametrize(
