@@ -14,7 +14,7 @@ from generator.cache import Cache, fingerprint
 from generator.contract import build_contract, dump_contract
 from generator.contract_yaml import dump_contract_cached
 from generator.datamodel_worker import DatamodelWorker
-from generator.emit import Formatting, format_python
+from generator.emit import Formatting
 from generator.ir import Project
 from generator.load import collect_specs
 from generator.naming import SHARED_MODULE
@@ -88,14 +88,16 @@ def _render(root: Path, cache: Cache | None, worker: DatamodelWorker | None) -> 
         if pending is None:
             formatting = Formatting(code, cache)  # ruff formats them while the schemas are made
             schemas = render_schemas(contract, project, cache) if anything else {}
+            pydantic = _schema_modules(project, schemas, cache)
+            made = Formatting(pydantic, cache)  # and those while the contract's YAML is written
             files = {"generated/openapi.yaml": dump_contract_cached(contract, cache)}
         else:
             # One after the other, so that the worker keeps a core to itself.
             files = {"generated/openapi.yaml": dump_contract_cached(contract, cache)}
             formatting = Formatting(code, cache)
-            schemas = pending.result()
-    pydantic = _schema_modules(project, schemas, cache)
-    formatted = {**format_python(pydantic, cache), **formatting.result()}
+            pydantic = _schema_modules(project, pending.result(), cache)
+            made = Formatting(pydantic, cache)
+    formatted = {**made.result(), **formatting.result()}
     for path in _file_order(project, pydantic):
         files[path] = formatted[path]
     return Generated(project, contract, files)
