@@ -40,9 +40,10 @@ __all__ = [
 
 PROTOCOL = 1
 IDLE_SECONDS = 600.0
-# How long a command waits for an answer (the server may still be warming up) before it
-# gives up and runs locally.
-ANSWER_TIMEOUT_SECONDS = 120.0
+# How long a command waits for an answer before it gives up and runs locally: long, since
+# running locally while the server still writes would race it (a server warming up, or
+# making every module of a large project, takes a while).
+ANSWER_TIMEOUT_SECONDS = 600.0
 _OFF = {"0", "off", "false", "no"}
 
 # {"code": exit code, "stdout": text, "stderr": text}; or {"retry": why} when the command
