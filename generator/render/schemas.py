@@ -45,7 +45,8 @@ def render_schemas(
     makes it write one module per resource, and one for the shared models. With a
     ``cache``, a module whose schemas (and the schemas they refer to, transitively) are
     unchanged is not made again; the others are made in one run on just what they need.
-    With a ``worker``, datamodel-code-generator runs there, else in this process.
+    With a ``worker``, datamodel-code-generator runs there, else in this process; a worker
+    of several processes makes many modules in parts at once (see :func:`_split`).
     """
     document, options, renamed = renamed_input(contract, project)
     refs = {name: schema.refs for name, schema in renamed.items()}
