@@ -7,7 +7,8 @@ import os
 import re
 import shutil
 import textwrap
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import pytest
@@ -26,6 +27,7 @@ __all__ = [
     "spec_errors",
     "summary_counts",
     "tree",
+    "wait_for",
     "write_specs",
 ]
 
@@ -102,3 +104,11 @@ def summary_counts(stdout: str) -> tuple[int, int, int, int]:
     assert found is not None, f"no summary in {stdout!r}"
     created, updated, removed, unchanged = (int(n) for n in found.groups())
     return created, updated, removed, unchanged
+
+
+def wait_for(condition: Callable[[], bool], what: str, seconds: float = 120.0) -> None:
+    """Poll ``condition`` until it holds; fail the test, naming ``what``, after ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, f"{what} did not get there in time"
+        time.sleep(0.02)

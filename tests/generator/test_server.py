@@ -6,7 +6,6 @@ import os
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -17,7 +16,7 @@ from generator import server, serving
 from generator.cli import generate_once, main
 from generator.server import address, enabled, request
 from generator.serving import Server
-from tests.generator.support import ROOT, tree
+from tests.generator.support import ROOT, tree, wait_for
 
 SPEC = """\
 resource: Memo
@@ -28,11 +27,8 @@ required: [text]
 """
 
 
-def _wait_for(condition: Callable[[], bool], seconds: float = 120.0) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, "the server did not get there in time"
-        time.sleep(0.02)
+def _wait_for(condition: Callable[[], bool]) -> None:
+    wait_for(condition, "the server")
 
 
 def _socket(root: Path) -> Path:

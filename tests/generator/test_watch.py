@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -13,7 +12,7 @@ import pytest
 from generator.cache import Cache
 from generator.cli import generate_once
 from generator.watch import snapshot, watch
-from tests.generator.support import tree
+from tests.generator.support import tree, wait_for
 
 SPEC = """\
 resource: Memo
@@ -43,11 +42,8 @@ def _watching(root: Path, rounds: int) -> tuple[threading.Thread, list[int]]:
     return thread, calls
 
 
-def _wait_for(condition: Callable[[], bool], seconds: float = 120.0) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, "the watcher did not get there in time"
-        time.sleep(0.02)
+def _wait_for(condition: Callable[[], bool]) -> None:
+    wait_for(condition, "the watcher")
 
 
 def test_a_changed_spec_is_generated_again(tmp_path: Path) -> None:
