@@ -44,8 +44,9 @@ def main() -> None:
 
 def code_state() -> list[tuple[str, int, int]]:
     """What a change of the code a run executes would change: the generator's files, and
-    the folders of the import path (installing, upgrading or removing a package changes
-    its folder's entries, and so its modification time)."""
+    the package folders of the import path (installing, upgrading or removing a package
+    changes the entries of its folder, and so its modification time). Other folders of the
+    import path, such as the project's own, change with every file made in them."""
     state = []
     for folder, subfolders, names in os.walk(_GENERATOR):
         subfolders[:] = [name for name in subfolders if name != "__pycache__"]
@@ -53,10 +54,15 @@ def code_state() -> list[tuple[str, int, int]]:
             stat = os.stat(os.path.join(folder, name))
             state.append((os.path.join(folder, name), stat.st_mtime_ns, stat.st_size))
     for entry in sys.path:
+        if os.path.basename(entry) not in _PACKAGE_FOLDERS:
+            continue
         with contextlib.suppress(OSError):
-            stat = os.stat(entry or ".")
+            stat = os.stat(entry)
             state.append((entry, stat.st_mtime_ns, 0))
     return sorted(state)
+
+
+_PACKAGE_FOLDERS = frozenset(("site-packages", "dist-packages"))
 
 
 class Server:

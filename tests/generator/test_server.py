@@ -283,3 +283,17 @@ def test_a_run_with_problems_costs_the_next_one_nothing(
     assert answer["code"] == 0
     assert "0 created, 0 updated" in str(answer["stdout"])
     assert runs == []  # every schema module came from the cache the failure left alone
+
+
+def test_the_code_state_follows_packages_not_the_project_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project, packages = tmp_path / "project", tmp_path / "lib" / "site-packages"
+    project.mkdir()
+    packages.mkdir(parents=True)
+    monkeypatch.setattr("sys.path", [str(project), str(packages)])
+    before = serving.code_state()
+    os.utime(project, ns=(1, 1))  # a file made in the project (the import path's first)
+    assert serving.code_state() == before
+    os.utime(packages, ns=(2, 2))  # a package installed, upgraded or removed
+    assert serving.code_state() != before
