@@ -58,7 +58,8 @@ def enabled(environ: Mapping[str, str] = os.environ) -> bool:
     chosen = environ.get("SPECBASE_SERVER")
     if chosen is not None:
         return chosen.strip().lower() not in _OFF
-    return not environ.get("CI")  # a CI job's processes should end with it
+    # A CI job's processes should end with it.
+    return environ.get("CI", "").strip().lower() in {"", *_OFF}
 
 
 def address(root: Path) -> Path | None:

@@ -158,6 +158,8 @@ def test_an_idle_server_stops_by_itself(tmp_path: Path) -> None:
     [
         ({}, True),
         ({"CI": "true"}, False),
+        ({"CI": "1"}, False),
+        ({"CI": "false"}, True),
         ({"CI": "true", "SPECBASE_SERVER": "on"}, True),
         ({"SPECBASE_SERVER": "off"}, False),
         ({"SPECBASE_SERVER": "0"}, False),
