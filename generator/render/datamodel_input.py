@@ -71,13 +71,12 @@ class Renamed:
     that meets the same schema again: never to be changed."""
 
     value: Any
-    text: bytes  # its JSON, which the cache keys and the references come from
-    refs: tuple[str, ...]  # the (renamed) names it refers to
-    digest: str
+    refs: tuple[str, ...]  # the (renamed) names it refers to, from its JSON text
+    digest: str  # of that text
 
 
-# By a schema's JSON text: the owners of the names it refers to, and what it became.
-_RENAMED: dict[bytes, tuple[tuple[str, ...], Renamed]] = {}
+# By a schema's JSON text, what it became (valid while its references' owners are the same).
+_RENAMED: dict[bytes, Renamed] = {}
 _RENAMED_LIMIT = 50_000
 
 
@@ -114,20 +113,20 @@ def _renamed_memo(schema: Any, owner: dict[str, str]) -> Renamed:
     except orjson.JSONEncodeError:
         return _described(_rewrite_refs(schema, owner))
     known = _RENAMED.get(text)
-    if known is not None:
-        names, made = known
-        if all(owner.get(name.rsplit(".", 1)[-1]) == name.rsplit(".", 1)[0] for name in names):
-            return made
+    if known is not None and all(
+        owner.get(name.rsplit(".", 1)[-1]) == name.rsplit(".", 1)[0] for name in known.refs
+    ):
+        return known
     made = _described(_renamed(schema, owner, text))
     if len(_RENAMED) >= _RENAMED_LIMIT:
         _RENAMED.clear()
-    _RENAMED[text] = (made.refs, made)
+    _RENAMED[text] = made
     return made
 
 
 def _described(value: Any) -> Renamed:
     text = orjson.dumps(value)
-    return Renamed(value, text, tuple(ref_names(text)), fingerprint(text.decode()))
+    return Renamed(value, tuple(ref_names(text)), fingerprint(text.decode()))
 
 
 def owners(project: Project) -> dict[str, str]:
