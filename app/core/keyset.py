@@ -50,8 +50,8 @@ def after(
 ) -> ColumnElement[bool]:
     """Rows strictly after ``key`` in ``order``, where ``None`` in ``key`` is a null.
 
-    One row-value comparison when no column may be null and every key runs the same
-    way (an index serves it); else one branch per key: equal on the keys before it and
+    One row-value comparison when every key runs the same way and no column may be
+    null (an index serves it); else one branch per key: equal on the keys before it and
     past it on this one, null counting as greater than every value.
     """
     directions = {descending for _, descending in order}
@@ -59,6 +59,10 @@ def after(
         if directions == {True}:
             return tuple_(*columns) < tuple_(*key)
         return tuple_(*columns) > tuple_(*key)
+    if directions == {True} and all(value is not None for value in key):
+        # Descending, nulls come first: a null where the key has a value is before
+        # it, as the comparison's null (false) says. Still one index range.
+        return tuple_(*columns) < tuple_(*key)
     branches = []
     for index, (_, descending) in enumerate(order):
         step = _past(columns[index], nullable[index], descending, key[index])

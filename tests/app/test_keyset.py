@@ -9,15 +9,12 @@ import itertools
 from typing import Any
 
 from sqlalchemy import Column, Integer, MetaData, Table, create_engine, insert, select
-from sqlalchemy.dialects import mysql, postgresql, sqlite
-from sqlalchemy.engine import Dialect
+from sqlalchemy.engine import Dialect, make_url
 
 from app.core.keyset import after, order_terms
 
 DIALECTS: dict[str, Dialect] = {
-    "postgresql": postgresql.dialect(),
-    "sqlite": sqlite.dialect(),
-    "mysql": mysql.dialect(),
+    name: make_url(f"{name}://").get_dialect()() for name in ("postgresql", "sqlite", "mysql")
 }
 TABLE = Table(
     "t",
@@ -58,6 +55,23 @@ def test_keys_that_are_never_null_are_ordered_and_compared_as_plain_sql() -> Non
     assert str(mixed.compile(compile_kwargs={"literal_binds": True})) == (
         "t.n > 3 OR t.n = 3 AND t.id < 7"
     )
+
+
+def _where(order: list[tuple[str, bool]], key: tuple[Any, ...]) -> str:
+    columns = [TABLE.c[name] for name, _ in order]
+    nullable = [bool(c.nullable) for c in columns]
+    where = after(columns, nullable, order, key)
+    return str(where.compile(compile_kwargs={"literal_binds": True}))
+
+
+def test_after_a_nullable_key_says_where_nulls_are() -> None:
+    ascending = [("a", False), ("id", False)]
+    assert _where(ascending, (3, 7)) == "t.a > 3 OR t.a IS NULL OR t.a = 3 AND t.id > 7"
+    assert _where(ascending, (None, 7)) == "t.a IS NULL AND t.id > 7"
+    descending = [("a", True), ("id", True)]
+    assert _where(descending, (None, 7)) == "t.a IS NOT NULL OR t.a IS NULL AND t.id < 7"
+    # Descending, a null is before any value, as the row comparison's null says.
+    assert _where(descending, (3, 7)) == "(t.a, t.id) < (3, 7)"
 
 
 def _in_memory(order: list[tuple[str, bool]], x: dict[str, Any], y: dict[str, Any]) -> int:
