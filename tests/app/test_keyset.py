@@ -8,6 +8,7 @@ import functools
 import itertools
 from typing import Any
 
+import pytest
 from sqlalchemy import Column, Integer, MetaData, Table, create_engine, insert, select
 from sqlalchemy.engine import Dialect, make_url
 
@@ -82,10 +83,12 @@ def _in_memory(order: list[tuple[str, bool]], x: dict[str, Any], y: dict[str, An
     return 0
 
 
-def test_after_each_row_come_exactly_the_rows_that_sort_after_it() -> None:
+@pytest.mark.parametrize("words", ["sqlite", "mysql"])
+def test_after_each_row_come_exactly_the_rows_that_sort_after_it(words: str) -> None:
     """Every row of a table holding every pair of (null, 1, 2) in two nullable keys, for
     every order of them, each way, with the id last: the rows SQLite answers after a
-    row are those the in-memory order puts after it, and in that order."""
+    row are those the in-memory order puts after it, and in that order. The ORDER BY
+    is in SQLite's words (NULLS LAST) and in MariaDB's (``col IS NULL, col``)."""
     engine = create_engine("sqlite://")
     TABLE.metadata.create_all(engine)
     values = list(itertools.product((None, 1, 2), repeat=2))
@@ -103,9 +106,7 @@ def test_after_each_row_come_exactly_the_rows_that_sort_after_it() -> None:
             expected = sorted(rows, key=functools.cmp_to_key(functools.partial(_in_memory, order)))
             columns = [TABLE.c[name] for name, _ in order]
             nullable = [bool(c.nullable) for c in columns]
-            statement = select(TABLE.c.id).order_by(
-                *order_terms(columns, nullable, order, "sqlite")
-            )
+            statement = select(TABLE.c.id).order_by(*order_terms(columns, nullable, order, words))
             assert list(connection.scalars(statement)) == [r["id"] for r in expected], order
             for index, row in enumerate(expected):
                 key = tuple(row[name] for name, _ in order)
