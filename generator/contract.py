@@ -559,12 +559,19 @@ def _sort_parameter(resource: Resource) -> dict[str, Any]:
     options = resource.list_options
     keys = [f"{sign}{name}" for name in options.sort for sign in ("", "-")]
     default = ("-" if options.descending else "") + options.default_sort
+    description = f"Comma-separated fields, - for descending (default {default}); "
+    description += "the id always breaks ties."
+    nullable = resource.nullable_sort()
+    if nullable:
+        description += (
+            f" Rows without a value ({', '.join(nullable)}) sort last ascending and first "
+            "descending, as if null were greater than every value."
+        )
     return {
         "name": "sort",
         "in": "query",
         "required": False,
-        "description": f"Comma-separated fields, - for descending (default {default}); "
-        "the id always breaks ties.",
+        "description": description,
         "style": "form",
         "explode": False,
         "schema": {

@@ -169,6 +169,15 @@ class Resource:
     def field(self, name: str) -> Field:
         return next(f for f in self.fields if f.name == name)
 
+    def nullable_sort(self) -> tuple[str, ...]:
+        """The sortable fields a row may leave empty (null sorts after every value)."""
+        declared = {f.name: f for f in self.fields}
+        return tuple(
+            name
+            for name in self.list_options.sort
+            if name in declared and declared[name].stored_nullable
+        )
+
 
 @dataclass(frozen=True)
 class SharedModel:

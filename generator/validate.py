@@ -231,9 +231,10 @@ def _list_errors(doc: SourceDoc) -> Iterator[SpecError]:
     """``default_sort``, ``sort`` and ``filters`` name fields that can be sorted or filtered."""
     options = doc.data.get("list", {})
     fields = _queryable(doc.data)
-    sortable = {name for name, (kind, nullable) in fields.items()
-                if kind in _EQUALITY_KINDS and not nullable}  # fmt: skip
-    why = "sortable fields are scalars that are never null (required, or with a default)"
+    # Nulls sort as if greater than every value, and a cursor can hold one: nullable
+    # and optional scalars are sortable too.
+    sortable = {name for name, (kind, _) in fields.items() if kind in _EQUALITY_KINDS}
+    why = "sortable fields are scalars: strings, numbers, booleans, dates, enums, references"
     keys: list[tuple[KeyPath, str]] = []
     if "default_sort" in options:
         keys.append((("list", "default_sort"), options["default_sort"].lstrip("-")))

@@ -16,17 +16,14 @@ from sqlalchemy import (
     Select,
     String,
     Table,
-    and_,
     bindparam,
     delete,
     func,
     insert,
     inspect,
     literal,
-    or_,
     select,
     text,
-    tuple_,
     update,
 )
 from sqlalchemy.exc import IntegrityError
@@ -34,6 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.sql.elements import BindParameter
 
+from app.core import keyset
 from app.core.database import Base, utcnow
 from app.core.errors import Problem
 from app.core.query import Condition, Listing, ListQuery
@@ -209,12 +207,9 @@ class SQLRepository(Generic[ModelT]):
         """``statement`` in the list's order (the default one without ``query``)."""
         order = query.order if query is not None else self.listing.default_order
         columns = [getattr(self.model, name) for name, _ in order]
-        return statement.order_by(
-            *(
-                c.desc() if descending else c.asc()
-                for c, (_, descending) in zip(columns, order, strict=True)
-            )
-        )
+        nullable = self._nullable(order)
+        dialect = self.unit.dialect.name if any(nullable) else ""
+        return statement.order_by(*keyset.order_terms(columns, nullable, order, dialect))
 
     def condition(self, condition: Condition) -> ColumnElement[bool]:
         """The SQL of one filter."""
@@ -309,7 +304,9 @@ class SQLRepository(Generic[ModelT]):
             values, form = _bound_values(condition, f"f{index}_", dialect.name)
             params.update(values)
             shape.append((condition.field, condition.operator, form))
-        shape += [key is not None, query.count]
+        # A null in the key is SQL of its own (IS NULL), not a value: part of the shape.
+        nulls = key is not None and (None not in key or tuple(v is None for v in key))
+        shape += [nulls, query.count]
         cache_key = tuple(shape)
         found = self._pages.get(cache_key)
         if found is None:
@@ -322,7 +319,7 @@ class SQLRepository(Generic[ModelT]):
                 self._pages.pop(next(iter(self._pages)))  # the oldest shape goes
             self._pages[cache_key] = found
         if key is not None:
-            params.update((f"k{index}", value) for index, value in enumerate(key))
+            params.update((f"k{i}", value) for i, value in enumerate(key) if value is not None)
         return found[0], found[1], params
 
     def _compile_page(
@@ -341,8 +338,8 @@ class SQLRepository(Generic[ModelT]):
             counted = CompiledSelect.of(count, dialect, tuple)
         if key is not None:
             bounds = tuple(
-                bindparam(f"k{index}", type_=columns[name].type)
-                for index, (name, _) in enumerate(query.order)
+                None if value is None else bindparam(f"k{index}", type_=columns[name].type)
+                for index, ((name, _), value) in enumerate(zip(query.order, key, strict=True))
             )
             statement = statement.where(self._after(query.order, bounds))
         statement = self.ordered(statement, query).limit(query.limit + 1)
@@ -370,23 +367,15 @@ class SQLRepository(Generic[ModelT]):
     def _after(
         self, order: tuple[tuple[str, bool], ...], key: tuple[Any, ...]
     ) -> ColumnElement[bool]:
-        """Rows strictly after ``key`` in ``order``: one row-value comparison when every
-        key runs the same way (an index serves it), else the expanded form."""
+        """Rows strictly after ``key`` in ``order`` (``None`` in ``key``: a null)."""
         columns = [getattr(self.model, name) for name, _ in order]
-        directions = {descending for _, descending in order}
-        if len(directions) == 1:
-            after = (
-                tuple_(*columns) < tuple_(*key)
-                if directions == {True}
-                else tuple_(*columns) > tuple_(*key)
-            )
-            return after
-        branches = []
-        for index, ((_, descending), column) in enumerate(zip(order, columns, strict=True)):
-            ties = [c == v for c, v in zip(columns[:index], key[:index], strict=True)]
-            step = column < key[index] if descending else column > key[index]
-            branches.append(and_(*ties, step))
-        return or_(*branches)
+        return keyset.after(columns, self._nullable(order), order, key)
+
+    @classmethod
+    def _nullable(cls, order: tuple[tuple[str, bool], ...]) -> list[bool]:
+        """Which of the sort's columns may hold null."""
+        table = cls.model.__table__.c
+        return [bool(table[name].nullable) for name, _ in order]
 
     async def expand(
         self, rows: Sequence[ModelT], names: Sequence[str]

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated
 
 from pydantic import MISSING, AwareDatetime, ConfigDict, Field
@@ -25,6 +26,10 @@ class VenueExpanded(SchemaModel):
     seats: int | None
     """
     How many people the venue holds.
+    """
+    opened: date | None
+    """
+    When the venue opened, if known.
     """
     created_at: AwareDatetime
     updated_at: AwareDatetime

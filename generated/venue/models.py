@@ -3,10 +3,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import (
     BigInteger,
+    Date,
     Index,
     Integer,
     UniqueConstraint,
@@ -24,6 +25,8 @@ class Venue(Base):
         UniqueConstraint("name", name="uq_venues_name"),
         Index("ix_venues_name_id", "name", "id"),
         Index("ix_venues_city_id", "city", "id"),
+        Index("ix_venues_seats_id", "seats", "id"),
+        Index("ix_venues_opened_id", "opened", "id"),
     )
 
     id: Mapped[int] = mapped_column(
@@ -33,5 +36,7 @@ class Venue(Base):
     city: Mapped[str] = mapped_column(ExactString(100))
     seats: Mapped[int | None] = mapped_column(BigInteger())
     """How many people the venue holds."""
+    opened: Mapped[date | None] = mapped_column(Date())
+    """When the venue opened, if known."""
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

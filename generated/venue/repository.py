@@ -3,9 +3,11 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from app.core.query import Listing
 from app.core.repository import Constraint, HasMany, SQLRepository
-from app.core.types import PositiveInt64, SafeText
+from app.core.types import Int64, PositiveInt64, SafeText
 from generated.event.models import Event
 from generated.venue.models import Venue
 from generated.venue.schemas import VenueCreate, VenueRead
@@ -24,7 +26,13 @@ class VenueRepositoryBase(SQLRepository[Venue]):
         default_sort="name",
         default_limit=20,
         max_limit=100,
-        key_types={"name": SafeText, "city": SafeText, "id": PositiveInt64},
+        key_types={
+            "name": SafeText,
+            "city": SafeText,
+            "seats": Int64 | None,
+            "opened": date | None,
+            "id": PositiveInt64,
+        },
         expand=("events",),
     )
     constraints = (Constraint("uq_venues_name", "unique", ("name",)),)

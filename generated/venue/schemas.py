@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated
 
 from pydantic import MISSING, AwareDatetime, ConfigDict, Field
@@ -24,6 +25,10 @@ class VenueCreate(InputModel):
     """
     How many people the venue holds.
     """
+    opened: date | MISSING | None = MISSING
+    """
+    When the venue opened, if known.
+    """
 
 
 class VenueUpdate(InputModel):
@@ -44,6 +49,10 @@ class VenueUpdate(InputModel):
     """
     How many people the venue holds.
     """
+    opened: date | MISSING | None = MISSING
+    """
+    When the venue opened, if known.
+    """
 
 
 class VenueRead(SchemaModel):
@@ -60,6 +69,10 @@ class VenueRead(SchemaModel):
     seats: int | None
     """
     How many people the venue holds.
+    """
+    opened: date | None
+    """
+    When the venue opened, if known.
     """
     created_at: AwareDatetime
     updated_at: AwareDatetime

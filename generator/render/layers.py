@@ -22,7 +22,8 @@ _KEY_TYPES = {
 
 
 def key_types(resource: Resource) -> dict[str, str]:
-    """The bounded type of each sortable field's cursor key, checked before any query."""
+    """The bounded type of each sortable field's cursor key, checked before any query
+    (``T | None`` for a field a row may leave empty)."""
     id_type = "UUID" if resource.id_kind is Kind.UUID else "PositiveInt64"
     out = {}
     for name in resource.list_options.sort:
@@ -32,7 +33,9 @@ def key_types(resource: Resource) -> dict[str, str]:
             out[name] = "AwareDatetime"
         else:
             field = resource.field(name)
-            out[name] = field.enum_class if field.enum_class else _KEY_TYPES[field.kind]
+            key = field.enum_class if field.enum_class else _KEY_TYPES[field.kind]
+            # A row without a value is paged past like any other: its cursor holds null.
+            out[name] = f"{key} | None" if field.stored_nullable else key
     return out
 
 

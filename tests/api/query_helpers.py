@@ -47,6 +47,9 @@ SORT_VALUES: dict[str, Callable[[Row], Any]] = {
     "created_at": lambda r: parse_utc(r["created_at"]),
     "width": lambda r: r["width"],
     "height": lambda r: r["height"],
+    "city": lambda r: r["city"],
+    "seats": lambda r: r["seats"],
+    "opened": lambda r: r["opened"],  # ISO 8601 dates sort as their text
     "id": lambda r: r["id"],
 }
 
@@ -65,11 +68,13 @@ def order_of(sort: str) -> list[tuple[str, bool]]:
 
 
 def compare(sort: str, a: Row, b: Row) -> int:
-    """-1, 0 or 1: where ``a`` lies against ``b`` in the order ``sort`` means."""
+    """-1, 0 or 1: where ``a`` lies against ``b`` in the order ``sort`` means; a null
+    is greater than every value (last ascending, first descending)."""
     for name, descending in order_of(sort):
         x, y = SORT_VALUES[name](a), SORT_VALUES[name](b)
         if x != y:
-            return (1 if x > y else -1) * (-1 if descending else 1)
+            greater = x is None or (y is not None and x > y)
+            return (1 if greater else -1) * (-1 if descending else 1)
     return 0
 
 

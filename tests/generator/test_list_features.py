@@ -3,13 +3,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from generator.ir import Filter
-from generator.pipeline import Generated
-from tests.generator.support import GOLDEN, render
+from generator.pipeline import Generated, render_project
+from tests.generator.support import GOLDEN, render, write_specs
 
 
 @pytest.fixture(scope="module")
@@ -195,3 +196,33 @@ def test_expanded_schemas_carry_the_relations(
     assert "class BookExpanded(SchemaModel):" in expanded
     assert "class BookPage(SchemaModel):" in expanded
     assert "class BookPage" not in generated.files["generated/book/schemas.py"]
+
+
+WAREHOUSE = """\
+    resource: Warehouse
+    fields:
+      code: {type: string, maxLength: 8}
+      opened: {type: string, format: date}
+      rating: {type: [number, "null"], minimum: 0, maximum: 5}
+      region: {type: [string, "null"], enum: [amer, emea]}
+    required: [code]
+    list:
+      sort: [code, opened, rating, region]
+      default_sort: -opened
+"""
+
+
+def test_a_list_sorts_by_optional_and_nullable_fields(tmp_path: Path) -> None:
+    """Optional (``opened``), nullable (``rating``) and nullable enum (``region``) fields
+    are sortable: their cursor keys take null, and the contract says where nulls go."""
+    generated = render_project(write_specs(tmp_path, {"warehouse.yaml": WAREHOUSE}))
+    options = generated.project.resource("Warehouse").list_options
+    assert options.sort == ("code", "opened", "rating", "region", "id")
+    assert (options.default_sort, options.descending) == ("opened", True)
+    repository = generated.files["generated/warehouse/repository.py"]
+    for key in ('"code": SafeText,', '"opened": date | None,', '"rating": FiniteFloat | None,',
+                '"region": WarehouseRegion | None,', '"id": PositiveInt64'):  # fmt: skip
+        assert key in repository
+    operation = generated.contract["paths"]["/warehouses"]["get"]
+    description = _parameters(operation)["sort", "query"]["description"]
+    assert "Rows without a value (opened, rating, region) sort last ascending" in description

@@ -200,15 +200,11 @@ _CASES = {
         "resource: Thing\nfields:\n  a: {type: string}\noperations: [list, frobnicate]\n",
         4, "operations[1]", "'frobnicate'",
     ),
-    "sort-by-nullable-field": _one(
+    # Nullable and optional scalars are sortable (nulls last ascending); objects are not.
+    "sort-by-object-field": _one(
         "resource: Thing\nfields:\n  a: {type: string, maxLength: 5}\n"
-        '  b: {type: [string, "null"], maxLength: 5}\nrequired: [a, b]\nlist:\n  sort: [a, b]\n',
-        7, "list.sort[1]", "cannot sort by 'b' (sortable fields are scalars that are never null",
-    ),
-    # Neither required nor with a default: a row may have no value to sort by.
-    "default-sort-by-optional-field": _one(
-        "resource: Thing\nfields:\n  a: {type: integer}\nlist:\n  default_sort: -a\n",
-        5, "list.default_sort", "cannot sort by 'a'",
+        '  b: {type: [object, "null"]}\nrequired: [a]\nlist:\n  sort: [a, b]\n',
+        7, "list.sort[1]", "cannot sort by 'b' (sortable fields are scalars",
     ),
     "filter-unknown-field": _one(
         "resource: Thing\nfields:\n  a: {type: string}\nlist:\n  filters:\n    b: [eq]\n",
