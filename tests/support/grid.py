@@ -33,6 +33,7 @@ import yaml
 from tests.support.project import copy_project
 
 __all__ = [
+    "BELONGS_TO",
     "KINDS",
     "PARENT",
     "POSITIONS",
@@ -41,7 +42,9 @@ __all__ = [
     "WAREHOUSE_SPEC",
     "Kind",
     "Position",
+    "Refusal",
     "grid_specs",
+    "kinds_of",
     "write_grid_project",
 ]
 
@@ -55,6 +58,7 @@ class Kind:
     value: Any
     default: Any
     other: Any  # a second value, different from both, for replace and patch
+    refused_default: str | None = None  # why the spec format refuses a default, if it does
 
 
 @dataclass(frozen=True)
@@ -78,6 +82,7 @@ class Position:
 
 
 _MONEY_REF = "./common.yaml#/Money"
+_DATED = "field cannot have a default (only null)"
 _LINE = {
     "type": "object",
     "properties": {"sku": {"type": "string", "maxLength": 20}, "qty": {"type": "integer"}},
@@ -93,14 +98,23 @@ KINDS: tuple[Kind, ...] = (
         "2026-03-04T05:06:07Z",
         "2020-01-01T00:00:00Z",
         "2027-12-31T23:59:59Z",
+        _DATED,
     ),
-    Kind("day", {"type": "string", "format": "date"}, "2026-03-04", "2020-01-01", "2027-12-31"),
+    Kind(
+        "day",
+        {"type": "string", "format": "date"},
+        "2026-03-04",
+        "2020-01-01",
+        "2027-12-31",
+        _DATED,
+    ),
     Kind(
         "token",
         {"type": "string", "format": "uuid"},
         "0b7d2c4e-3f1a-4c5b-9d6e-7f8a9b0c1d2e",
         "00000000-0000-4000-8000-000000000000",
         "ffffffff-ffff-4fff-bfff-ffffffffffff",
+        _DATED,
     ),
     Kind(
         "email",
@@ -142,18 +156,19 @@ KINDS: tuple[Kind, ...] = (
         },
         {"street": "1 Main St", "city": "Lyon"},
         {"city": "Paris"},
-        {},
+        {"street": "2 Side St"},
     ),
     Kind(
         "extra", {"type": "object"}, {"k": [1, {"x": None}], "s": "t"}, {"fresh": True}, {"n": 1.5}
     ),
-    # A shared model by $ref (specs/common.yaml); a $ref takes no default (REFUSED).
+    # A shared model by $ref (specs/common.yaml).
     Kind(
         "money",
         {"$ref": _MONEY_REF},
         {"amount": 1999, "currency": "EUR"},
-        None,
+        {"amount": 1, "currency": "EUR"},
         {"amount": 5, "currency": "USD"},
+        "'default' does not apply beside a $ref",
     ),
 )
 
@@ -203,26 +218,25 @@ _COMMON = {
 }
 
 
-def _field(kind: Kind, position: Position) -> dict[str, Any]:
-    if "$ref" in kind.schema:
-        if position.nullable:
-            return {"anyOf": [dict(kind.schema), {"type": "null"}]}
-        return dict(kind.schema)
+def _field(kind: Kind, position: Position, *, with_default: bool = False) -> dict[str, Any]:
     schema = dict(kind.schema)
-    if position.nullable:
+    if "$ref" in kind.schema and position.nullable:
+        schema = {"anyOf": [schema, {"type": "null"}]}
+    elif position.nullable:
         schema["type"] = [schema["type"], "null"]
-    if position.defaulted:
+    if position.defaulted and (with_default or kind.refused_default is None):
         schema["default"] = kind.default
     return schema
 
 
-def _kinds(position: Position) -> list[Kind]:
-    """The kinds a position takes: a $ref takes no default."""
-    return [k for k in KINDS if not (position.defaulted and "$ref" in k.schema)]
+def kinds_of(position: Position) -> list[Kind]:
+    """The kinds a position's resource has: those the spec format refuses a default are
+    left out of the positions with one (see :data:`REFUSED`)."""
+    return [k for k in KINDS if not (position.defaulted and k.refused_default is not None)]
 
 
 def _resource_spec(position: Position) -> dict[str, Any]:
-    kinds = _kinds(position)
+    kinds = kinds_of(position)
     spec: dict[str, Any] = {
         "resource": position.resource,
         "description": f"Every field kind, {position.name.replace('_', ' ')}.",
@@ -259,23 +273,34 @@ def grid_specs() -> dict[str, str]:
     return files
 
 
-# Combinations the spec format refuses: (position, kind, the spec's field or relation,
-# the message's end). A default beside a $ref, and a default on a belongs_to key.
-REFUSED: tuple[tuple[str, str, dict[str, Any], str], ...] = (
-    (
-        "optional_default",
-        "money",
-        {"$ref": _MONEY_REF, "default": {"amount": 1, "currency": "EUR"}},
-        "'default' does not apply beside a $ref",
-    ),
-    (
-        "nullable_default",
-        "money",
-        {"anyOf": [{"$ref": _MONEY_REF}, {"type": "null"}], "default": None},
-        "'default' does not apply beside a $ref",
-    ),
-    ("optional_default", "parent", {"belongs_to": PARENT, "default": 1}, "unknown key 'default'"),
-)
+@dataclass(frozen=True)
+class Refusal:
+    """A combination the spec format refuses: the field (or relation) as written in a
+    spec of the position's resource, and what the generator's message says."""
+
+    position: str
+    name: str
+    spec: dict[str, Any]
+    message: str
+    relation: bool = False
+
+
+def _refusals() -> tuple[Refusal, ...]:
+    out = [
+        Refusal(p.name, k.name, _field(k, p, with_default=True), k.refused_default)
+        for p in POSITIONS
+        if p.defaulted
+        for k in KINDS
+        if k.refused_default is not None
+    ]
+    for position in POSITIONS:
+        if position.defaulted:  # a belongs_to key takes no default
+            relation = {"belongs_to": PARENT, "default": 1}
+            out.append(Refusal(position.name, "parent", relation, "unknown key 'default'", True))
+    return tuple(out)
+
+
+REFUSED = _refusals()
 
 
 def _dump(data: Any) -> str:
