@@ -296,7 +296,8 @@ def _refusals() -> tuple[Refusal, ...]:
     for position in POSITIONS:
         if position.defaulted:  # a belongs_to key takes no default
             relation = {"belongs_to": PARENT, "default": 1}
-            out.append(Refusal(position.name, "parent", relation, "unknown key 'default'", True))
+            message = "a relation is `{belongs_to: Resource}`"
+            out.append(Refusal(position.name, "parent", relation, message, relation=True))
     return tuple(out)
 
 
