@@ -54,9 +54,6 @@ _SHAPED_BY_SPEC_FORMAT = frozenset(
 # An index entry holds at most 3,072 bytes on MariaDB and 2,704 on PostgreSQL (a third
 # of a B-tree page, its headers included): 672 four-byte characters fit both.
 _MAX_INDEXED_CHARS = 672
-# Formats whose values the generated models hold as objects (a date, a UUID), which a
-# default written in the spec would not become.
-_UNTYPED_DEFAULT_FORMATS = frozenset(("date", "date-time", "uuid"))
 
 
 @cache
@@ -326,11 +323,6 @@ def _default_errors(doc: SourceDoc, at: KeyPath, schema: dict[str, Any]) -> Iter
     problem = _format_problem(schema.get("format"), default)
     if problem:
         yield doc.error((*at, "default"), f"the default does not fit the field: {problem}")
-    elif default is not None and schema.get("format") in _UNTYPED_DEFAULT_FORMATS:
-        # datamodel-code-generator writes such a default as the string itself, which the
-        # model never parses: a create without the field would store text as a date.
-        message = f"a {schema['format']} field cannot have a default (only null); remove it"
-        yield doc.error((*at, "default"), message)
 
 
 def _format_problem(fmt: str | None, value: Any) -> str | None:

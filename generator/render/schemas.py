@@ -18,6 +18,7 @@ from generator.render.datamodel_input import (
     owners,
     renamed_input,
 )
+from generator.render.defaults import typed_defaults
 
 __all__ = [
     "DATAMODEL_OPTIONS",
@@ -261,39 +262,6 @@ def _import_shared(code: str) -> str:
     if "\nfrom ." in code:  # a shape of import not foreseen: fail here, not at import time
         raise RuntimeError(f"datamodel-code-generator wrote an unexpected relative import:\n{code}")
     return code
-
-
-# A field whose default Pydantic validates into its type (a model, constrained items),
-# as datamodel-code-generator writes it: on one line, the default as JSON wrote it (an
-# empty list needs no cast).
-_VALIDATED_DEFAULT = re.compile(
-    r"^(?P<head>[ ]+\w+: Annotated\[(?P<type>.+?), Field\([^()]*validate_default=True[^()]*\)\])"
-    r" = (?P<value>(?!\[\]$)[\[{].*)$",
-    re.MULTILINE,
-)
-_TYPING_IMPORT = re.compile(r"^from typing import (.+)$", re.MULTILINE)
-
-
-def typed_defaults(code: str) -> str:
-    """Defaults that Pydantic validates into their field's type, cast to that type.
-
-    ``tags: Annotated[list[Tag], Field(validate_default=True)] = ["none"]`` is what the
-    model means (Pydantic makes the Tag at validation), but mypy sees a str where a Tag
-    belongs; ``cast("list[Tag]", ["none"])`` says so, and changes nothing at run time.
-    """
-
-    def cast(match: re.Match[str]) -> str:
-        return f"{match['head']} = cast({match['type']!r}, {match['value']})"
-
-    code, count = _VALIDATED_DEFAULT.subn(cast, code)
-    if not count:
-        return code
-    found = _TYPING_IMPORT.search(code)
-    if found is None:
-        future = "from __future__ import annotations\n"
-        return code.replace(future, future + "\nfrom typing import cast\n", 1)
-    names = sorted({*found[1].split(", "), "cast"}, key=lambda name: (name[0].islower(), name))
-    return code[: found.start()] + f"from typing import {', '.join(names)}" + code[found.end() :]
 
 
 _ENUM_BASES = frozenset(("Enum", "StrEnum", "IntEnum"))

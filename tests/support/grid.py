@@ -82,7 +82,6 @@ class Position:
 
 
 _MONEY_REF = "./common.yaml#/Money"
-_DATED = "field cannot have a default (only null)"
 _LINE = {
     "type": "object",
     "properties": {"sku": {"type": "string", "maxLength": 20}, "qty": {"type": "integer"}},
@@ -98,7 +97,6 @@ KINDS: tuple[Kind, ...] = (
         "2026-03-04T05:06:07Z",
         "2020-01-01T00:00:00Z",
         "2027-12-31T23:59:59Z",
-        _DATED,
     ),
     Kind(
         "day",
@@ -106,7 +104,6 @@ KINDS: tuple[Kind, ...] = (
         "2026-03-04",
         "2020-01-01",
         "2027-12-31",
-        _DATED,
     ),
     Kind(
         "token",
@@ -114,7 +111,6 @@ KINDS: tuple[Kind, ...] = (
         "0b7d2c4e-3f1a-4c5b-9d6e-7f8a9b0c1d2e",
         "00000000-0000-4000-8000-000000000000",
         "ffffffff-ffff-4fff-bfff-ffffffffffff",
-        _DATED,
     ),
     Kind(
         "email",
