@@ -185,7 +185,11 @@ POSITIONS: tuple[Position, ...] = (
 PARENT = "Parent"
 # The belongs_to key `parent_id` in the positions a relation can say (`nullable: true`
 # or not); it takes no default and cannot be optional without being nullable.
-BELONGS_TO = {"required": {}, "nullable": {"nullable": True, "on_delete": "set_null"}}
+BELONGS_TO: dict[str, dict[str, Any]] = {
+    "required": {},
+    "required_nullable": {"nullable": True, "on_delete": "set_null"},  # listed in required
+    "nullable": {"nullable": True, "on_delete": "set_null"},
+}
 RESOURCES = (PARENT, *(p.resource for p in POSITIONS), "Warehouse")
 
 # Finding 1 of issue 16, as the issue states it.
@@ -240,11 +244,11 @@ def _resource_spec(position: Position) -> dict[str, Any]:
     }
     if position.nullable and not position.defaulted:
         spec["id"] = "uuid"
-    if position.required:
-        spec["required"] = [kind.name for kind in kinds]
     relation = BELONGS_TO.get(position.name)
     if relation is not None:
         spec["relations"] = {"parent": {"belongs_to": PARENT, **relation}}
+    if position.required:
+        spec["required"] = [kind.name for kind in kinds] + (["parent_id"] if relation else [])
     spec["bulk_create"] = {"max_items": 10}
     return spec
 
