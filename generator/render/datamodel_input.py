@@ -118,7 +118,8 @@ def _renamed_memo(schema: Any, owner: dict[str, str]) -> Renamed:
         owner.get(name.rsplit(".", 1)[-1]) == name.rsplit(".", 1)[0] for name in known.refs
     ):
         return known
-    made = _described(nullable_models(_renamed(schema, owner, text)))
+    renamed = _renamed(schema, owner, text)
+    made = _described(nullable_models(renamed) if _NULLABLE_OBJECT.search(text) else renamed)
     if len(_RENAMED) >= _RENAMED_LIMIT:
         _RENAMED.clear()
     _RENAMED[text] = made
@@ -180,13 +181,16 @@ def _rewrite_refs(node: Any, owner: dict[str, str]) -> Any:
     return node
 
 
+# A nullable object in a schema's JSON text, as the contract writes it: the schemas
+# without one (most) are not walked.
+_NULLABLE_OBJECT = re.compile(rb'"type":\["object","null"\]|"type":\["null","object"\]')
 # What stays beside ``anyOf`` when a nullable object is split: it describes the field.
 _ANNOTATIONS = frozenset(("description", "title", "default", "deprecated", "readOnly",
                           "writeOnly", "examples"))  # fmt: skip
 
 
 def nullable_models(schema: Any) -> Any:
-    """Nullable objects with properties (``type: [object, "null"]``) said as
+    """Nullable objects with properties (``type: [object, "null"]``), at any depth, said as
     ``anyOf: [{type: object, ...}, {type: "null"}]``, which means the same.
 
     datamodel-code-generator makes one model of the object that both a field's create
@@ -198,7 +202,7 @@ def nullable_models(schema: Any) -> Any:
         return schema
     out = map_subschemas(schema, lambda _at, sub: nullable_models(sub))
     types = out.get("type")
-    if not (isinstance(types, list) and "null" in types and "properties" in out):
+    if not (isinstance(types, list) and {"object", "null"} <= set(types) and "properties" in out):
         return out
     rest = [t for t in types if t != "null"]
     inner = {k: v for k, v in out.items() if k not in _ANNOTATIONS}
