@@ -68,6 +68,12 @@ class Checker:
     def valid_as(self, body: Any, name: str, what: str) -> None:
         self.valid(body, {"$ref": f"#/components/schemas/{name}"}, what)
 
+    def answered(self, answer: httpx.Response, status: int, position: Position, what: str) -> None:
+        """``status``, with a body the contract's read schema admits."""
+        self.expect(answer.status_code == status, f"{what}: {answer.status_code} {answer.text}")
+        if answer.status_code == status:
+            self.valid_as(answer.json(), f"{position.resource}Read", what)
+
     def refused(self, answer: httpx.Response, pointer: str, what: str) -> None:
         """A 422 problem whose errors name ``pointer``."""
         media = answer.headers.get("content-type", "")

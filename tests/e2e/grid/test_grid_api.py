@@ -48,9 +48,8 @@ def test_create_with_each_field_absent_null_and_set(grid: Grid, position: Positi
         before = check.count(position)
         answer = check.call("POST", path, {**full, name: None})
         if nullable:
-            check.expect(answer.status_code == 201, f"create {name}=null: {answer.text}")
+            check.answered(answer, 201, position, f"create {name}=null")
             if answer.status_code == 201:
-                check.valid_as(answer.json(), f"{position.resource}Read", f"create {name}=null")
                 check.fields(position, answer.json(), {name: None}, "after create null")
         else:
             check.refused(answer, f"/{name}", f"create {position.name}.{name}=null")
@@ -70,13 +69,13 @@ def test_replace_with_each_field_absent_null_and_set(grid: Grid, position: Posit
 
     other = check.body(position, full=True, values="other")
     replaced = check.call("PUT", item, other)
-    check.expect(replaced.status_code == 200, f"replace set: {replaced.text}")
+    check.answered(replaced, 200, position, "replace set")
     check.valid_as(replaced.json(), f"{position.resource}Read", "replace set")
     check.fields(position, replaced.json(), other, "after replace set")
 
     minimal = check.body(position, full=False, values="other")
     replaced = check.call("PUT", item, minimal)
-    check.expect(replaced.status_code == 200, f"replace absent: {replaced.text}")
+    check.answered(replaced, 200, position, "replace absent")
     absent = {k.name: absent_value(position, k) for k in kinds_of(position)}
     if position.name in BELONGS_TO and not position.required:
         absent["parent_id"] = None
@@ -86,7 +85,7 @@ def test_replace_with_each_field_absent_null_and_set(grid: Grid, position: Posit
         before = check.get(position, row["id"])
         answer = check.call("PUT", item, {**other, name: None})
         if nullable:
-            check.expect(answer.status_code == 200, f"replace {name}=null: {answer.text}")
+            check.answered(answer, 200, position, f"replace {name}=null")
             check.fields(position, answer.json(), {name: None}, "after replace null")
         else:
             check.refused(answer, f"/{name}", f"replace {position.name}.{name}=null")
@@ -102,14 +101,13 @@ def test_merge_patch_with_each_field_absent_null_and_set(grid: Grid, position: P
     item = f"{path_of(position.resource)}/{row['id']}"
 
     unchanged = check.call("PATCH", item, {}, headers=MERGE_PATCH)
-    check.expect(unchanged.status_code == 200, f"patch absent: {unchanged.text}")
+    check.answered(unchanged, 200, position, "patch absent")
     check.fields(position, unchanged.json(), full, "after an empty patch")
 
     for kind in kinds_of(position):
         before = check.get(position, row["id"])
         answer = check.call("PATCH", item, {kind.name: kind.other}, headers=MERGE_PATCH)
-        check.expect(answer.status_code == 200, f"patch {kind.name} set: {answer.text}")
-        check.valid_as(answer.json(), f"{position.resource}Read", f"patch {kind.name} set")
+        check.answered(answer, 200, position, f"patch {kind.name} set")
         expected = {**before, kind.name: merge_patch(before[kind.name], kind.other)}
         fields = {k: v for k, v in expected.items() if k not in ("version", "updated_at")}
         check.fields(position, answer.json(), fields, f"after patch {kind.name} set")
@@ -118,11 +116,39 @@ def test_merge_patch_with_each_field_absent_null_and_set(grid: Grid, position: P
         before = check.get(position, row["id"])
         answer = check.call("PATCH", item, {name: None}, headers=MERGE_PATCH)
         if nullable:
-            check.expect(answer.status_code == 200, f"patch {name}=null: {answer.text}")
+            check.answered(answer, 200, position, f"patch {name}=null")
             check.fields(position, answer.json(), {name: None}, "after patch null")
         else:
             check.refused(answer, f"/{name}", f"patch {position.name}.{name}=null")
             check.expect(check.get(position, row["id"]) == before, f"patch {name}=null wrote")
+    assert check.problems == []
+
+
+@pytest.mark.parametrize("position", [p for p in POSITIONS if p.name in BELONGS_TO],
+                         ids=[p.name for p in POSITIONS if p.name in BELONGS_TO])  # fmt: skip
+def test_the_belongs_to_key_is_replaced_patched_and_checked(grid: Grid, position: Position) -> None:
+    """A key set to another parent by PUT and PATCH; a parent that does not exist is a
+    422 naming the key, and changes nothing."""
+    check = Checker(grid)
+    row = check.create(position, check.body(position, full=True), "create")
+    item = f"{path_of(position.resource)}/{row['id']}"
+    other = check.create(Position("parent", PARENT, True, False, False), {"name": "other"}, "")
+    missing = "00000000-0000-4000-8000-00000000dead"
+    patched = check.call("PATCH", item, {"parent_id": other["id"]}, headers=MERGE_PATCH)
+    check.answered(patched, 200, position, "patch parent_id")
+    check.fields(position, patched.json(), {"parent_id": other["id"]}, "after patch parent_id")
+    body = {**check.body(position, full=True), "parent_id": row["parent_id"]}
+    replaced = check.call("PUT", item, body)
+    check.answered(replaced, 200, position, "replace parent_id")
+    check.fields(position, replaced.json(), {"parent_id": row["parent_id"]}, "after replace")
+    before = check.get(position, row["id"])
+    for method, sent in (
+        ("PATCH", {"parent_id": missing}),
+        ("PUT", {**body, "parent_id": missing}),
+    ):
+        answer = check.call(method, item, sent, headers=MERGE_PATCH if method == "PATCH" else {})
+        check.refused(answer, "/parent_id", f"{method} a missing parent")
+        check.expect(check.get(position, row["id"]) == before, f"{method} a missing parent wrote")
     assert check.problems == []
 
 
