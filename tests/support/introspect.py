@@ -149,7 +149,13 @@ def model_disagreements(contract: dict[str, Any], described: dict[str, Any]) -> 
         shared = [k for k in candidates if k.startswith("generated.shared.")]
         if shared or len(candidates) == 1:
             compare(name, schema, (shared or candidates)[0])
+        elif name.endswith(_RESOURCE_SCHEMAS):
+            found.append(f"{name}: {len(candidates)} models of that name, not one")
     return found
+
+
+# The schemas of a resource, each made into a model of its own name.
+_RESOURCE_SCHEMAS = ("Create", "Update", "Read", "Expanded", "Page")
 
 
 def _inline_object(schema: dict[str, Any]) -> dict[str, Any] | None:
