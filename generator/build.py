@@ -82,7 +82,8 @@ def _build_resource(
     for rel_name, rel in data.get("relations", {}).items():
         if "belongs_to" in rel:
             target = specs[rel["belongs_to"]].data
-            fields.append(_foreign_key_field(table, rel_name, rel, target))
+            listed = f"{rel_name}_id" in required
+            fields.append(_foreign_key_field(table, rel_name, rel, target, listed=listed))
     unique_groups = [tuple(group) for group in data.get("unique", [])]
     unique_groups += [(f.name,) for f in fields if f.unique]
     unique_groups = list(dict.fromkeys(unique_groups))  # `x-unique` and `unique:` may agree
@@ -189,8 +190,10 @@ def _build_field(
 
 
 def _foreign_key_field(
-    table: str, rel_name: str, rel: dict[str, Any], target: dict[str, Any]
+    table: str, rel_name: str, rel: dict[str, Any], target: dict[str, Any], *, listed: bool
 ) -> Field:
+    """The key a ``belongs_to`` adds: required unless the relation is nullable, and then
+    still required (though it may be null) when ``required:`` lists it (``listed``)."""
     target_table = _plural(target)
     nullable = bool(rel.get("nullable"))
     uuid_id = target.get("id") == "uuid"
@@ -210,7 +213,7 @@ def _foreign_key_field(
         schema=schema,
         column=Column("Uuid()" if uuid_id else "BigInteger()", "UUID" if uuid_id else "int"),
         nullable=nullable,
-        required=not nullable,
+        required=listed or not nullable,
         has_default=False,
         default=None,
         description=description,

@@ -24,6 +24,7 @@ __all__ = [
     "EXPANDED_SUFFIX",
     "Renamed",
     "datamodel_input",
+    "nullable_models",
     "owners",
     "ref_names",
     "renamed_input",
@@ -111,13 +112,14 @@ def _renamed_memo(schema: Any, owner: dict[str, str]) -> Renamed:
     try:
         text = orjson.dumps(schema, option=orjson.OPT_PASSTHROUGH_DATETIME)
     except orjson.JSONEncodeError:
-        return _described(_rewrite_refs(schema, owner))
+        return _described(nullable_models(_rewrite_refs(schema, owner)))
     known = _RENAMED.get(text)
     if known is not None and all(
         owner.get(name.rsplit(".", 1)[-1]) == name.rsplit(".", 1)[0] for name in known.refs
     ):
         return known
-    made = _described(_renamed(schema, owner, text))
+    renamed = _renamed(schema, owner, text)
+    made = _described(nullable_models(renamed) if _NULLABLE_OBJECT.search(text) else renamed)
     if len(_RENAMED) >= _RENAMED_LIMIT:
         _RENAMED.clear()
     _RENAMED[text] = made
@@ -177,6 +179,36 @@ def _rewrite_refs(node: Any, owner: dict[str, str]) -> Any:
     if isinstance(node, list):
         return [_rewrite_refs(item, owner) for item in node]
     return node
+
+
+# A nullable object in a schema's JSON text, as the contract writes it: the schemas
+# without one (most) are not walked.
+_NULLABLE_OBJECT = re.compile(rb'"type":\["object","null"\]|"type":\["null","object"\]')
+# What stays beside ``anyOf`` when a nullable object is split: it describes the field.
+_ANNOTATIONS = frozenset(("description", "title", "default", "deprecated", "readOnly",
+                          "writeOnly", "examples"))  # fmt: skip
+
+
+def nullable_models(schema: Any) -> Any:
+    """Nullable objects with properties (``type: [object, "null"]``), at any depth, said as
+    ``anyOf: [{type: object, ...}, {type: "null"}]``, which means the same.
+
+    datamodel-code-generator makes one model of the object that both a field's create
+    schema (an object) and its read schema (an object or null) hold, and then forgets
+    that the read one admits null: ``address: Address`` where the contract says
+    ``Address | None``. Of ``anyOf`` it keeps both parts. The contract is left as it is.
+    """
+    if not isinstance(schema, dict):
+        return schema
+    out = map_subschemas(schema, lambda _at, sub: nullable_models(sub))
+    types = out.get("type")
+    if not (isinstance(types, list) and {"object", "null"} <= set(types) and "properties" in out):
+        return out
+    rest = [t for t in types if t != "null"]
+    inner = {k: v for k, v in out.items() if k not in _ANNOTATIONS}
+    inner["type"] = rest[0] if len(rest) == 1 else rest
+    outer = {k: v for k, v in out.items() if k in _ANNOTATIONS}
+    return {**outer, "anyOf": [inner, {"type": "null"}]}
 
 
 def _open_objects(schema: Any) -> Any:

@@ -18,6 +18,7 @@ from generator.render.datamodel_input import (
     owners,
     renamed_input,
 )
+from generator.render.defaults import typed_defaults
 
 __all__ = [
     "DATAMODEL_OPTIONS",
@@ -188,7 +189,7 @@ def _generate(
         with _IN_PROCESS:  # a copy: the schemas are shared with later runs of this process
             output = generate(copy.deepcopy(document), **options)
     if isinstance(output, str):
-        return output
+        return typed_defaults(output)
     assert output is not None
     return _modules(output)
 
@@ -196,7 +197,7 @@ def _generate(
 def _modules(output: dict[tuple[str, ...], str]) -> dict[str, str]:
     """datamodel-code-generator's modules by our name, importing the shared ones ours."""
     return {
-        _module_name(path): _import_shared(code)
+        _module_name(path): typed_defaults(_import_shared(code))
         for path, code in output.items()
         if path != ("__init__.py",)
     }

@@ -34,6 +34,7 @@ _COLUMNS = {
     "homepage": (Kind.URI, "ExactString()", "str", False, False, "str | None"),
     "labels": (Kind.ARRAY, "JSON()", "list[Any]", False, False, "list[Any] | None"),
     "extra": (Kind.OBJECT, "JSON()", "dict[str, Any]", False, False, "dict[str, Any] | None"),
+    "address": (Kind.OBJECT, "JSON()", "dict[str, Any]", False, False, "dict[str, Any] | None"),
     "nickname": (Kind.STRING, "ExactString(30)", "str", True, False, "str | None"),
     "mood": (
         Kind.ENUM, 'enum_column(SampleMood, length=5, name="mood")', "SampleMood",

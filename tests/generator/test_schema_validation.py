@@ -26,7 +26,7 @@ _BASE = {"title": "Hello", "count": 1, "starts_at": "2024-05-01T10:00:00+02:00",
 _NULLABLE = ("nickname", "mood")
 _NOT_NULLABLE = (
     "title", "body", "kind", "count", "score", "ratio", "active", "born_on", "starts_at",
-    "token", "email", "homepage", "labels", "extra", "owner_id",
+    "token", "email", "homepage", "labels", "extra", "address", "owner_id",
 )  # fmt: skip
 
 
@@ -207,7 +207,8 @@ def test_update_refuses_what_create_refuses(
 
 def test_read_answers_server_fields(schemas: types.ModuleType) -> None:
     read = _model(schemas, "SampleRead")
-    empty = ("body", "score", "ratio", "born_on", "token", "email", "homepage", "labels", "extra")
+    empty = ("body", "score", "ratio", "born_on", "token", "email", "homepage", "labels", "extra",
+             "address")  # fmt: skip
     row: dict[str, Any] = dict.fromkeys((*_NULLABLE, *empty))
     row |= {**_BASE, "kind": "small", "active": True, "id": 7, "created_at": "2024-01-01T00:00:00Z"}
     with pytest.raises(ValidationError) as caught:

@@ -18,6 +18,15 @@ class Label(RootModel[str]):
     root: Annotated[str, Field(max_length=10, pattern="^[^\\u0000]*$")]
 
 
+class Address(SchemaModel):
+    """
+    An object with properties, optional (so null when read).
+    """
+
+    street: Annotated[str | MISSING, Field(max_length=80, pattern="^[^\\u0000]*$")] = MISSING
+    city: Annotated[str | MISSING, Field(pattern="^[^\\u0000]*$")] = MISSING
+
+
 class SampleExpanded(SchemaModel):
     """
     A Sample with the relations ?expand= names.
@@ -50,6 +59,10 @@ class SampleExpanded(SchemaModel):
     homepage: str | None
     labels: list[Label] | None
     extra: dict[str, Any] | None
+    address: Address | None
+    """
+    An object with properties, optional (so null when read).
+    """
     nickname: str | None
     mood: sample.SampleMood | None
     owner_id: int

@@ -51,6 +51,8 @@ class Sample(Base):
     homepage: Mapped[str | None] = mapped_column(ExactString())
     labels: Mapped[list[Any] | None] = mapped_column(JSON())
     extra: Mapped[dict[str, Any] | None] = mapped_column(JSON())
+    address: Mapped[dict[str, Any] | None] = mapped_column(JSON())
+    """An object with properties, optional (so null when read)."""
     nickname: Mapped[str | None] = mapped_column(ExactString(30))
     mood: Mapped[SampleMood | None] = mapped_column(enum_column(SampleMood, length=5, name="mood"))
     owner_id: Mapped[int] = mapped_column(

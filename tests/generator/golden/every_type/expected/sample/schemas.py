@@ -18,6 +18,15 @@ class Label(RootModel[str]):
     root: Annotated[str, Field(max_length=10, pattern="^[^\\u0000]*$")]
 
 
+class Address(SchemaModel):
+    """
+    An object with properties, optional (so null when read).
+    """
+
+    street: Annotated[str | MISSING, Field(max_length=80, pattern="^[^\\u0000]*$")] = MISSING
+    city: Annotated[str | MISSING, Field(pattern="^[^\\u0000]*$")] = MISSING
+
+
 class SampleCreate(InputModel):
     """
     The fields a client sends to create or replace a Sample.
@@ -60,6 +69,10 @@ class SampleCreate(InputModel):
     ] = MISSING
     labels: Annotated[list[Label] | MISSING, Field(max_length=3)] = MISSING
     extra: dict[str, Any] | MISSING = MISSING
+    address: Address | MISSING = MISSING
+    """
+    An object with properties, optional (so null when read).
+    """
     nickname: Annotated[str | MISSING | None, Field(max_length=30, pattern="^[^\\u0000]*$")] = (
         MISSING
     )
@@ -116,6 +129,10 @@ class SampleUpdate(InputModel):
     ] = MISSING
     labels: Annotated[list[Label] | MISSING, Field(max_length=3)] = MISSING
     extra: dict[str, Any] | MISSING = MISSING
+    address: Address | MISSING = MISSING
+    """
+    An object with properties, optional (so null when read).
+    """
     nickname: Annotated[str | MISSING | None, Field(max_length=30, pattern="^[^\\u0000]*$")] = (
         MISSING
     )
@@ -158,6 +175,10 @@ class SampleRead(SchemaModel):
     homepage: str | None
     labels: list[Label] | None
     extra: dict[str, Any] | None
+    address: Address | None
+    """
+    An object with properties, optional (so null when read).
+    """
     nickname: str | None
     mood: SampleMood | None
     owner_id: int

@@ -25,4 +25,4 @@ class SampleServiceBase(ResourceService[Sample, SampleCreate, SampleUpdate]):
     """
 
     resource = "Sample"
-    object_fields = ("extra",)
+    object_fields = ("extra", "address")
