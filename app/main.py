@@ -255,5 +255,5 @@ try:
     with _collector_paused(freeze=True):
         app = create_app(_settings)
 except (SettingsError, ExtensionError) as exc:
-    # One clear message, not a traceback, when uvicorn imports this module.
-    sys.exit(f"specbase: cannot start: {exc}")
+    # One clear line per problem, not a traceback, when uvicorn imports this module.
+    sys.exit("\n".join(f"specbase: cannot start: {line}" for line in str(exc).splitlines()))

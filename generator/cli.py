@@ -37,13 +37,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:
         from generator.errors import SpecErrors
 
-        if not isinstance(exc, SpecErrors):
-            raise
-        from generator.watch import report_problems
+        if isinstance(exc, SpecErrors):
+            from generator.watch import report_problems
 
-        report_problems(exc)
-        return 1
+            report_problems(exc)
+            return 1
+        if _report_settings(exc):
+            return 1
+        raise
     return code
+
+
+def _report_settings(exc: Exception) -> bool:
+    """A bad setting (the database URL, say) of a command that reaches the database is
+    one line per variable, as at start-up, not a traceback."""
+    if "app.config" not in sys.modules:  # nothing read the settings
+        return False
+    from app.config import SettingsError
+
+    if not isinstance(exc, SettingsError):
+        return False
+    for line in str(exc).splitlines():
+        print(f"specbase: {line}", file=sys.stderr)
+    return True
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -108,6 +124,9 @@ def _add_db_commands(commands: argparse._SubParsersAction[argparse.ArgumentParse
 
 
 def _db(args: argparse.Namespace) -> int:
+    from app.config import get_settings
+
+    get_settings()  # a bad setting stops here, before Alembic and the models are imported
     from alembic.util.exc import CommandError
 
     from app.core import migrations
