@@ -49,13 +49,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _report_settings(exc: Exception) -> bool:
-    """A bad setting (the database URL, say) of a command that reaches the database is
-    one line per variable, as at start-up, not a traceback."""
+    """A bad setting (the database URL, say) of a command that reaches the database, or
+    models that database cannot keep, is one line each, as at start-up, not a traceback."""
     if "app.config" not in sys.modules:  # nothing read the settings
         return False
     from app.config import SettingsError
+    from app.core.uniques import UnsupportedSchema
 
-    if not isinstance(exc, SettingsError):
+    if not isinstance(exc, SettingsError | UnsupportedSchema):
         return False
     for line in str(exc).splitlines():
         print(f"specbase: {line}", file=sys.stderr)
@@ -242,6 +243,9 @@ def generate_once(
     if cache is not None:
         cache.next_run()
     generated = render_project(root, cache, worker=worker)
+    for resource in generated.project.resources:
+        for warning in resource.warnings:
+            print(f"specbase: warning: {warning}", file=sys.stderr)
     changes = plan_changes(root, generated.files, on_disk)
     write_changes(root, generated.files, changes, on_disk)
     if cache is not None and save:

@@ -32,6 +32,7 @@ from sqlalchemy.pool import NullPool
 from sqlalchemy.schema import AddConstraint, CreateColumn, CreateIndex
 
 from app.core.sqlite import in_memory
+from app.core.uniques import for_dialect
 
 __all__ = ["SchemaDriftError", "sqlite_schema_is_current", "sync_schema"]
 
@@ -131,7 +132,7 @@ def _sync(connection: Connection, metadata: MetaData) -> list[str]:
             done.append(f"added column {table.name}.{column.name}")
         indexes = {i["name"] for i in inspector.get_indexes(table.name)}
         for index in table.indexes:
-            if index.name not in indexes:
+            if index.name not in indexes and for_dialect(index, connection.dialect.name):
                 connection.execute(CreateIndex(index))
     return done
 
