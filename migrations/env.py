@@ -50,7 +50,9 @@ def _flag_data_loss(context_: Any, revision: Any, directives: list[ops.Migration
 
 
 def _run(connection: Connection) -> None:
-    refuse_unsupported(target_metadata, connection.dialect.name)
+    refuse_unsupported(
+        target_metadata, connection.dialect.name, connection.dialect.server_version_info
+    )
     sqlite = connection.dialect.name == "sqlite"
     if sqlite:
         # A batch migration copies a table and drops the old one: with foreign keys on,

@@ -28,10 +28,14 @@ def for_dialect(item: SchemaItem, dialect: str) -> bool:
     return dialects is None or dialect in dialects
 
 
-def refuse_unsupported(metadata: MetaData, dialect: str) -> None:
+def refuse_unsupported(
+    metadata: MetaData, dialect: str, version: tuple[int | str, ...] | None = None
+) -> None:
     """Raise :class:`UnsupportedSchema` when a table of ``metadata`` has a unique
-    constraint whose nulls count as one value and ``dialect`` cannot keep it."""
-    if dialect not in _NO_NULLS_EQUAL:
+    constraint whose nulls count as one value and the database cannot keep it: MySQL
+    and MariaDB, or PostgreSQL before 15 (given its server ``version``)."""
+    old_postgresql = dialect == "postgresql" and version is not None and version < (15,)
+    if dialect not in _NO_NULLS_EQUAL and not old_postgresql:
         return
     for table in metadata.sorted_tables:
         for constraint in sorted(table.constraints, key=lambda c: str(c.name)):
@@ -39,8 +43,14 @@ def refuse_unsupported(metadata: MetaData, dialect: str) -> None:
                 "postgresql_nulls_not_distinct"
             ):
                 fields = ", ".join(column.name for column in constraint.columns)
+                said = f"{table.name}: unique [{fields}] says `nulls: equal`"
+                if old_postgresql:
+                    raise UnsupportedSchema(
+                        f"{said}, which PostgreSQL keeps from version 15 on (NULLS NOT "
+                        "DISTINCT); upgrade the server, or drop `nulls: equal` from its spec"
+                    )
                 raise UnsupportedSchema(
-                    f"{table.name}: unique [{fields}] says `nulls: equal`, which MySQL and "
-                    "MariaDB cannot keep (a unique key there lets any number of rows hold "
-                    "null); use PostgreSQL or SQLite, or drop `nulls: equal` from its spec"
+                    f"{said}, which MySQL and MariaDB cannot keep (a unique key there lets "
+                    "any number of rows hold null); use PostgreSQL or SQLite, or drop "
+                    "`nulls: equal` from its spec"
                 )

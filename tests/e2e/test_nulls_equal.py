@@ -175,6 +175,10 @@ def test_mariadb_refuses_it_with_one_line(root: Path, url: str) -> None:
     assert revision.returncode == 1, revision
     assert revision.stderr.splitlines() == [f"specbase: {REFUSAL}"], revision.stderr
     assert not list((root / "migrations" / "versions").glob("*.py"))[1:]  # __init__ only
+    (root / "skus.json").write_text('{"skus": [{"code": "A"}]}', "utf-8")
+    loaded = _specbase(root, url, "load", "skus.json", environment="LOCAL")  # makes tables
+    assert loaded.returncode == 1, loaded
+    assert loaded.stderr.splitlines() == [f"specbase: {REFUSAL}"], loaded.stderr
 
 
 @pytest.mark.dialects("sqlite", "postgresql")
@@ -197,9 +201,11 @@ def test_autogenerate_makes_it_then_sees_no_change(root: Path, url: str, dialect
         assert client.post("/skus", json={"code": "A"}).status_code == 409
 
 
-def _specbase(root: Path, url: str, *args: str) -> subprocess.CompletedProcess[str]:
+def _specbase(
+    root: Path, url: str, *args: str, environment: str = "DEV"
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "generator", *args],
-        cwd=root, env=_env(root, url, "DEV"), capture_output=True, text=True, timeout=300,
+        cwd=root, env=_env(root, url, environment), capture_output=True, text=True, timeout=300,
         check=False,
     )  # fmt: skip
