@@ -11,7 +11,7 @@ import pytest
 from generator.cli import main as specbase
 from generator.ir import Resource
 from generator.pipeline import load_project
-from tests.generator.support import spec_errors, write_specs
+from tests.generator.support import render, spec_errors, write_specs
 
 WAREHOUSE = "resource: Warehouse\nfields:\n  name: {type: string, maxLength: 50}\n"
 SKU = """\
@@ -87,3 +87,21 @@ def test_generate_warns_of_a_nullable_field_whose_nulls_are_unstated(
         assert line.startswith(f"specbase: warning: specs/sku.yaml:{LINE}: "), line
         assert fragment in line, line
         assert "nulls: equal" in line, line
+
+
+def test_sqlite_gets_an_index_per_set_of_fields_null_together(tmp_path: Path) -> None:
+    unique = "unique: [{fields: [code, note, warehouse_id], nulls: equal}]\n"
+    write_specs(tmp_path, {"sku.yaml": SKU + unique, "warehouse.yaml": WAREHOUSE})
+    models = render(tmp_path).files["generated/sku/models.py"]
+    assert "postgresql_nulls_not_distinct=True" in models
+    wheres = {
+        "uq_skus_code_warehouse_id_where_note_null": 'column("note").is_(None)',
+        "uq_skus_code_note_where_warehouse_id_null": 'column("warehouse_id").is_(None)',
+        "uq_skus_code_where_note_warehouse_id_null": (
+            'and_(column("note").is_(None), column("warehouse_id").is_(None))'
+        ),
+    }
+    for name, where in wheres.items():
+        assert f'"{name}"' in models, models
+        assert f"sqlite_where={where}" in models, models
+    assert models.count('.ddl_if(dialect="sqlite")') == 3, models
