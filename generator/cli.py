@@ -42,13 +42,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             report_problems(exc)
             return 1
-        if _report_settings(exc):
+        if _report_refusal(exc):
             return 1
         raise
     return code
 
 
-def _report_settings(exc: Exception) -> bool:
+def _report_refusal(exc: Exception) -> bool:
     """A bad setting (the database URL, say) of a command that reaches the database, or
     models that database cannot keep, is one line each, as at start-up, not a traceback."""
     if "app.config" not in sys.modules:  # nothing read the settings
