@@ -140,6 +140,12 @@ def _format_errors(doc: SourceDoc) -> Iterator[SpecError]:
                 "a relation is `{belongs_to: Resource}`, `{has_many: Resource}` "
                 "or `{many_to_many: Resource}`",
             )
+        elif error.validator == "type" and len(path) == 2 and path[0] == "unique":
+            yield doc.error(
+                path,
+                "a unique entry is a list of fields, `[a, b]`, or "
+                "`{fields: [a, b], nulls: equal | distinct}`",
+            )
         elif error.validator == "required":
             yield doc.error(path, f"{error.message}; add it")
         else:

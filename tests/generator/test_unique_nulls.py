@@ -33,6 +33,7 @@ LINE = SKU.count("\n") + 1  # the `unique:` line each case adds
         ("[{fields: [code, warehouse_id], nulls: same}]", "unique[0].nulls", "'same' is not one"),
         ("[{fields: [code, nope], nulls: equal}]", "unique[0].fields[1]", "'nope' is not a field"),
         ("[{nulls: equal}]", "unique[0]", "'fields' is a required property"),
+        ("[code]", "unique[0]", "a unique entry is a list of fields, `[a, b]`, or `{fields:"),
         (
             "[{fields: [note, warehouse_id], nulls: equal}]",
             "unique[0].nulls",
