@@ -10,7 +10,8 @@ if __name__ == "__main__":
     try:
         settings = get_settings()
     except SettingsError as exc:
-        raise SystemExit(f"specbase: cannot start: {exc}") from None
+        lines = str(exc).splitlines()
+        raise SystemExit("\n".join(f"specbase: cannot start: {line}" for line in lines)) from None
     # The app configures logging itself (JSON lines with request ids) and writes its own
     # access line, so uvicorn's are off.
     uvicorn.run(

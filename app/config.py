@@ -18,6 +18,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
+from app.core.drivers import driver_problem
+
 __all__ = [
     "DEFAULT_SECRETS_DIR",
     "Environment",
@@ -41,7 +43,8 @@ class Environment(StrEnum):
 
 
 class SettingsError(RuntimeError):
-    """Invalid settings; the message names each variable and never shows a secret."""
+    """Invalid settings; the message is one line per bad variable, naming it, and never
+    shows a secret."""
 
 
 class Settings(BaseSettings):
@@ -111,16 +114,29 @@ class Settings(BaseSettings):
             missing = [n for n in ("database_name",) if getattr(self, n) is None]
             if missing:
                 raise ValueError("DATABASE_HOST is set but DATABASE_NAME is not; set both")
+            problem = driver_problem(self.database)
+            if problem is not None:
+                raise ValueError(f"DATABASE_DRIVER: {problem}")
         return self
 
     @field_validator("database_url")
     @classmethod
     def _parse_url(cls, value: SecretStr | None) -> SecretStr | None:
-        if value is not None:
-            try:
-                make_url(value.get_secret_value())
-            except ArgumentError:
-                raise ValueError("not a database URL (dialect+driver://user@host/name)") from None
+        if value is None:
+            return value
+        text = value.get_secret_value()
+        if not text.strip():
+            raise ValueError(
+                "is empty; unset it for the SQLite file ./specbase.db, or give a database "
+                "URL (dialect+driver://user@host/name)"
+            )
+        try:
+            url = make_url(text)
+        except ArgumentError:
+            raise ValueError("not a database URL (dialect+driver://user@host/name)") from None
+        problem = driver_problem(url)
+        if problem is not None:
+            raise ValueError(problem)
         return value
 
     @property
@@ -191,17 +207,19 @@ def load_settings(base_dir: Path | None = None, **overrides: Any) -> Settings:
 
 
 def describe_errors(exc: ValidationError) -> str:
-    """One line per bad variable; the offending value is shown only when not a secret."""
+    """One line per bad variable, starting with its name; the offending value is shown
+    only when not a secret. A check of several variables names them in its message."""
     lines = []
     for error in exc.errors(include_url=False):
-        name = str(error["loc"][0]).upper() if error["loc"] else "settings"
         message = str(error["msg"]).removeprefix("Value error, ")
+        if not error["loc"]:
+            lines.append(message)
+            continue
         value = error.get("input")
-        shown = "" if not error["loc"] or error["loc"][0] in _SECRET_FIELDS else f" (got {value!r})"
-        if isinstance(value, dict):
-            shown = ""
-        lines.append(f"{name}: {message}{shown}")
-    return "invalid settings:\n  " + "\n  ".join(lines)
+        secret = error["loc"][0] in _SECRET_FIELDS or isinstance(value, dict)
+        shown = "" if secret else f" (got {value!r})"
+        lines.append(f"{str(error['loc'][0]).upper()}: {message}{shown}")
+    return "\n".join(lines)
 
 
 _settings: Settings | None = None

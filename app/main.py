@@ -35,6 +35,7 @@ from app.core.logs import RequestContextMiddleware, configure_logging
 from app.core.openapi import load_contract, served_openapi
 from app.core.registry import import_models
 from app.core.schema_sync import sqlite_schema_is_current, sync_schema
+from app.core.uniques import UnsupportedSchema, refuse_unsupported
 from app.core.warmup import WarmUp
 
 __all__ = ["app", "create_app"]
@@ -56,6 +57,10 @@ def create_app(
 
     settings = settings or get_settings()
     extensions = discover(custom_package, RESOURCES)
+    backend = settings.database.get_backend_name()
+    if backend in ("mysql", "mariadb"):  # it imports them at start-up anyway (see lifespan)
+        import_models(RESOURCES)
+        refuse_unsupported(Base.metadata, backend)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -254,6 +259,6 @@ try:
     configure_logging(_settings.log_level, as_json=_settings.log_as_json)
     with _collector_paused(freeze=True):
         app = create_app(_settings)
-except (SettingsError, ExtensionError) as exc:
-    # One clear message, not a traceback, when uvicorn imports this module.
-    sys.exit(f"specbase: cannot start: {exc}")
+except (SettingsError, ExtensionError, UnsupportedSchema) as exc:
+    # One clear line per problem, not a traceback, when uvicorn imports this module.
+    sys.exit("\n".join(f"specbase: cannot start: {line}" for line in str(exc).splitlines()))

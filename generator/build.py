@@ -84,10 +84,7 @@ def _build_resource(
             target = specs[rel["belongs_to"]].data
             listed = f"{rel_name}_id" in required
             fields.append(_foreign_key_field(table, rel_name, rel, target, listed=listed))
-    unique_groups = [tuple(group) for group in data.get("unique", [])]
-    unique_groups += [(f.name,) for f in fields if f.unique]
-    unique_groups = list(dict.fromkeys(unique_groups))  # `x-unique` and `unique:` may agree
-    unique = tuple((constraint_name("uq", table, cols), cols) for cols in unique_groups)
+    unique, nulls_equal, warnings = _uniques(doc, table, fields)
     options = data.get("list", {})
     sort = options.get("default_sort", "id")
     sortable = tuple(dict.fromkeys([*options.get("sort", []), sort.lstrip("-"), "id"]))
@@ -120,7 +117,40 @@ def _build_resource(
         versioned=data.get("versioned", True),
         soft_delete=data.get("soft_delete", False),
         bulk_max=data.get("bulk_create", {}).get("max_items"),
+        nulls_equal=nulls_equal,
+        warnings=warnings,
     )
+
+
+def _uniques(
+    doc: SourceDoc, table: str, fields: list[Field]
+) -> tuple[tuple[tuple[str, tuple[str, ...]], ...], tuple[str, ...], tuple[str, ...]]:
+    """The unique constraints (name, fields) of a spec's `unique:` and `x-unique` fields;
+    the names of those whose nulls count as one value; and a warning for each composite
+    one with a nullable field that does not say how its nulls count."""
+    nullable = {f.name for f in fields if f.stored_nullable}
+    groups: dict[tuple[str, ...], str | None] = {}
+    lines: dict[tuple[str, ...], int] = {}
+    for index, entry in enumerate(doc.data.get("unique", [])):
+        cols = tuple(entry["fields"] if isinstance(entry, dict) else entry)
+        groups[cols] = entry.get("nulls") if isinstance(entry, dict) else None
+        lines[cols] = doc.line_of(("unique", index))
+    for field in fields:
+        if field.unique:  # `x-unique` and `unique:` may agree
+            groups.setdefault((field.name,), None)
+    unique = tuple((constraint_name("uq", table, cols), cols) for cols in groups)
+    nulls_equal = tuple(
+        name for name, cols in unique if groups[cols] == "equal" and nullable.intersection(cols)
+    )
+    warnings = tuple(
+        f"{doc.path}:{lines[cols]}: unique [{', '.join(cols)}]: rows where "
+        f"{' or '.join(c for c in cols if c in nullable)} is null never conflict (SQL's "
+        "rule); say `nulls: equal` to count a null as one value, or `nulls: distinct` to "
+        "keep the rule (see docs/uniques.md)"
+        for cols, nulls in groups.items()
+        if nulls is None and len(cols) > 1 and nullable.intersection(cols)
+    )
+    return unique, nulls_equal, warnings
 
 
 def _relations(name: str, data: dict[str, Any], specs: dict[str, SourceDoc]) -> list[Relation]:

@@ -37,13 +37,30 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:
         from generator.errors import SpecErrors
 
-        if not isinstance(exc, SpecErrors):
-            raise
-        from generator.watch import report_problems
+        if isinstance(exc, SpecErrors):
+            from generator.watch import report_problems
 
-        report_problems(exc)
-        return 1
+            report_problems(exc)
+            return 1
+        if _report_refusal(exc):
+            return 1
+        raise
     return code
+
+
+def _report_refusal(exc: Exception) -> bool:
+    """A bad setting (the database URL, say) of a command that reaches the database, or
+    models that database cannot keep, is one line each, as at start-up, not a traceback."""
+    if "app.config" not in sys.modules:  # nothing read the settings
+        return False
+    from app.config import SettingsError
+    from app.core.uniques import UnsupportedSchema
+
+    if not isinstance(exc, SettingsError | UnsupportedSchema):
+        return False
+    for line in str(exc).splitlines():
+        print(f"specbase: {line}", file=sys.stderr)
+    return True
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -108,6 +125,9 @@ def _add_db_commands(commands: argparse._SubParsersAction[argparse.ArgumentParse
 
 
 def _db(args: argparse.Namespace) -> int:
+    from app.config import get_settings
+
+    get_settings()  # a bad setting stops here, before Alembic and the models are imported
     from alembic.util.exc import CommandError
 
     from app.core import migrations
@@ -223,6 +243,9 @@ def generate_once(
     if cache is not None:
         cache.next_run()
     generated = render_project(root, cache, worker=worker)
+    for resource in generated.project.resources:
+        for warning in resource.warnings:
+            print(f"specbase: warning: {warning}", file=sys.stderr)
     changes = plan_changes(root, generated.files, on_disk)
     write_changes(root, generated.files, changes, on_disk)
     if cache is not None and save:

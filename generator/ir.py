@@ -162,6 +162,11 @@ class Resource:
     versioned: bool = True
     soft_delete: bool = False
     bulk_max: int | None = None
+    # The unique constraints (by name) of `nulls: equal` that have a nullable field: a
+    # null there counts as one value, so two rows with null and the rest equal conflict.
+    nulls_equal: tuple[str, ...] = ()
+    # What `generate` tells the user about this spec, each line naming its file and line.
+    warnings: tuple[str, ...] = ()
 
     def has(self, operation: str) -> bool:
         return operation in self.operations

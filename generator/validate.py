@@ -140,6 +140,12 @@ def _format_errors(doc: SourceDoc) -> Iterator[SpecError]:
                 "a relation is `{belongs_to: Resource}`, `{has_many: Resource}` "
                 "or `{many_to_many: Resource}`",
             )
+        elif error.validator == "type" and len(path) == 2 and path[0] == "unique":
+            yield doc.error(
+                path,
+                "a unique entry is a list of fields, `[a, b]`, or "
+                "`{fields: [a, b], nulls: equal | distinct}`",
+            )
         elif error.validator == "required":
             yield doc.error(path, f"{error.message}; add it")
         else:
@@ -160,11 +166,7 @@ def _field_errors(doc: SourceDoc) -> Iterator[SpecError]:
     for index, name in enumerate(data.get("required", [])):
         if name not in names:
             yield doc.error(("required", index), f"{name!r} is not a field; declared: {_ls(names)}")
-    for group_index, group in enumerate(data.get("unique", [])):
-        for index, name in enumerate(group):
-            if name not in names:
-                at = ("unique", group_index, index)
-                yield doc.error(at, f"{name!r} is not a field; declared: {_ls(names)}")
+    yield from _unique_errors(doc, names)
     yield from _list_errors(doc)
     for rel_name in data.get("relations", {}):
         if rel_name in data["fields"]:
@@ -176,6 +178,35 @@ def _field_errors(doc: SourceDoc) -> Iterator[SpecError]:
     if limits.get("default_limit", 0) > limits.get("max_limit", 100):
         at = ("list", "default_limit")
         yield doc.error(at, "default_limit is larger than max_limit; lower it")
+
+
+def _unique_errors(doc: SourceDoc, names: set[str]) -> Iterator[SpecError]:
+    for group_index, entry in enumerate(doc.data.get("unique", [])):
+        at: KeyPath = ("unique", group_index)
+        group = entry["fields"] if isinstance(entry, dict) else entry
+        if isinstance(entry, dict):
+            at = (*at, "fields")
+        for index, name in enumerate(group):
+            if name not in names:
+                yield doc.error((*at, index), f"{name!r} is not a field; declared: {_ls(names)}")
+        if isinstance(entry, dict) and entry.get("nulls") == "equal":
+            if all(_may_be_null(doc.data, name) for name in group if name in names):
+                yield doc.error(
+                    ("unique", group_index, "nulls"),
+                    "`nulls: equal` needs a field that is never null in the group (a required "
+                    "field without null); add one, or drop `nulls: equal`",
+                )
+
+
+def _may_be_null(data: dict[str, Any], name: str) -> bool:
+    """Whether a field's column may hold null: it admits null, or may be left out
+    without a default (as the IR's ``Field.stored_nullable``)."""
+    relation = data.get("relations", {}).get(name.removesuffix("_id"), {})
+    if name not in data["fields"]:
+        return bool(relation.get("nullable"))
+    schema = data["fields"][name]
+    nullable = isinstance(schema.get("type"), list) and "null" in schema["type"]
+    return nullable or not (name in data.get("required", []) or "default" in schema)
 
 
 # Which filter operators apply to which kind of field.

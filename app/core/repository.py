@@ -64,6 +64,9 @@ class Constraint:
     kind: str  # "unique" or "foreign_key"
     fields: tuple[str, ...]
     target: str | None = None
+    # The columns of an index that stands for a unique constraint over ``fields`` in
+    # some rows (SQLite's partial index of `nulls: equal`), when they are not all of them.
+    columns: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -775,5 +778,5 @@ def _mentions(message: str, constraint: Constraint, table: str) -> bool:
     if constraint.kind == "unique" and "UNIQUE constraint failed" in message:
         columns = message.split("UNIQUE constraint failed:", 1)[1]
         named_columns = {c.strip().removeprefix(f"{table}.") for c in columns.split(",")}
-        return named_columns == set(constraint.fields)
+        return named_columns == set(constraint.columns or constraint.fields)
     return bool(re.search(rf"\b{re.escape(constraint.name)}\b", message))

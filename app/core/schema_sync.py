@@ -32,6 +32,7 @@ from sqlalchemy.pool import NullPool
 from sqlalchemy.schema import AddConstraint, CreateColumn, CreateIndex
 
 from app.core.sqlite import in_memory
+from app.core.uniques import for_dialect, refuse_unsupported
 
 __all__ = ["SchemaDriftError", "sqlite_schema_is_current", "sync_schema"]
 
@@ -47,8 +48,10 @@ async def sync_schema(
 
     A SQLite file keeps ``fingerprint`` (the generated registry's, of the tables the
     models define) as its ``user_version``, for :func:`sqlite_schema_is_current`.
+    Models the database cannot keep raise :class:`~app.core.uniques.UnsupportedSchema`.
     """
     url = engine.url
+    refuse_unsupported(metadata, url.get_backend_name())
     if url.get_backend_name() == "sqlite" and not in_memory(url):
         return await asyncio.to_thread(_sync_sqlite_file, url, metadata, fingerprint)
     async with engine.begin() as connection:
@@ -109,6 +112,8 @@ def _sync_sqlite_file(url: URL, metadata: MetaData, fingerprint: int | None) -> 
 
 
 def _sync(connection: Connection, metadata: MetaData) -> list[str]:
+    dialect = connection.dialect
+    refuse_unsupported(metadata, dialect.name, dialect.server_version_info)
     inspector = inspect(connection)
     existing_tables = set(inspector.get_table_names())
     done = [
@@ -131,7 +136,7 @@ def _sync(connection: Connection, metadata: MetaData) -> list[str]:
             done.append(f"added column {table.name}.{column.name}")
         indexes = {i["name"] for i in inspector.get_indexes(table.name)}
         for index in table.indexes:
-            if index.name not in indexes:
+            if index.name not in indexes and for_dialect(index, connection.dialect.name):
                 connection.execute(CreateIndex(index))
     return done
 

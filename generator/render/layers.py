@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from generator.ir import Kind, Project, Resource
 from generator.render.common import header, quote_doc, resource_doc
+from generator.render.models import null_indexes
 
 __all__ = ["key_types", "render_repository", "render_service"]
 
@@ -46,6 +47,13 @@ def render_repository(resource: Resource, project: Project) -> str:
     ordering = ("-" if options.descending else "") + options.default_sort
     constraints = [
         f'        Constraint({cname!r}, "unique", {cols!r}),\n' for cname, cols in resource.unique
+    ]
+    # After the plain ones: SQLite names an index by its columns, which another may share.
+    constraints += [
+        f'        Constraint({index!r}, "unique", {cols!r}, columns={rest!r}),\n'
+        for cname, cols in resource.unique
+        if cname in resource.nulls_equal
+        for index, rest, _ in null_indexes(resource, cols)
     ]
     constraints += [
         f'        Constraint({f.foreign_key.constraint!r}, "foreign_key", ({f.name!r},), '

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import io
 import tokenize
+from itertools import combinations
 
 from generator.ir import Association, Field, Kind, Project, Resource
 from generator.naming import constraint_name
 from generator.render.common import header, quote_doc, resource_doc
 
-__all__ = ["associations_of", "render_model", "sort_indexes"]
+__all__ = ["associations_of", "null_indexes", "render_model", "sort_indexes"]
 
 _IMPORTS = """\
 from __future__ import annotations
@@ -47,6 +48,7 @@ from app.core.database import Base, ExactString, UTCDateTime, enum_column, utcno
 # start with "_").
 _SHADOWABLE = {
     "mapped_column": "sqlalchemy.orm",
+    "column": "sqlalchemy",
     "false": "sqlalchemy",
     "text": "sqlalchemy",
     "true": "sqlalchemy",
@@ -71,10 +73,7 @@ def render_model(resource: Resource, project: Project) -> str:
         "\n",
         f'    __tablename__ = "{resource.table}"\n',
     ]
-    table_args = [
-        f"        UniqueConstraint({', '.join(repr(c) for c in cols)}, name={name!r}),\n"
-        for name, cols in resource.unique
-    ]
+    table_args = _unique_args(resource)
     table_args += [
         f"        Index({name!r}, {', '.join(repr(c) for c in cols)}),\n"
         for name, cols in sort_indexes(resource)
@@ -107,12 +106,61 @@ def render_model(resource: Resource, project: Project) -> str:
         quote_doc(resource_doc(resource, "The stored table")),
         "\n",
         _IMPORTS,
+        "from sqlalchemy import and_, column\n" if resource.nulls_equal else "",
         aliases,
         enum_import,
         "\n\n",
     ]
     tables = [_association(association) for association in associations_of(resource, project)]
     return "".join([*prelude, body, *tables])
+
+
+def _unique_args(resource: Resource) -> list[str]:
+    """The table arguments of the resource's unique constraints.
+
+    Under ``nulls: equal`` a null counts as one value: PostgreSQL says so itself (NULLS
+    NOT DISTINCT, 15 and later). SQLite gets, beside the plain constraint (which holds
+    the rows with no null), a partial unique index per set of nullable fields that can
+    be null together: over the other fields, among the rows where those are null.
+    MySQL/MariaDB can do neither; the app refuses such a model there (see
+    app.core.uniques). The ``info`` tells Alembic's autogenerate the same as ``ddl_if``
+    tells ``create_all``: only on SQLite.
+    """
+    args = []
+    for name, cols in resource.unique:
+        listed = ", ".join(repr(c) for c in cols)
+        if name not in resource.nulls_equal:
+            args.append(f"        UniqueConstraint({listed}, name={name!r}),\n")
+            continue
+        args.append(
+            f"        UniqueConstraint({listed}, name={name!r}, "
+            "postgresql_nulls_not_distinct=True),\n"
+        )
+        for index, rest, nulls in null_indexes(resource, cols):
+            where = [f"column({c!r}).is_(None)" for c in nulls]
+            condition = where[0] if len(where) == 1 else f"and_({', '.join(where)})"
+            args.append(
+                f"        Index({index!r}, {', '.join(repr(c) for c in rest)}, unique=True, "
+                f'sqlite_where={condition}, info={{"dialects": ("sqlite",)}}'
+                ').ddl_if(dialect="sqlite"),\n'
+            )
+    return args
+
+
+def null_indexes(
+    resource: Resource, cols: tuple[str, ...]
+) -> list[tuple[str, tuple[str, ...], tuple[str, ...]]]:
+    """SQLite's partial unique indexes of a ``nulls: equal`` constraint over ``cols``:
+    (name, the fields it covers, the fields null in its rows), one per set of nullable
+    fields (a spec's group always has a field that is never null)."""
+    nullable = [c for c in cols if resource.field(c).stored_nullable]
+    out = []
+    for size in range(1, len(nullable) + 1):
+        for nulls in combinations(nullable, size):
+            rest = tuple(c for c in cols if c not in nulls)
+            out.append((constraint_name("uq", resource.table, (*rest, "where", *nulls, "null")),
+                        rest, nulls))  # fmt: skip
+    return out
 
 
 def _unshadow(body: str, names: list[str]) -> str:

@@ -11,7 +11,9 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    UniqueConstraint,
     Uuid,
+    column,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -22,7 +24,22 @@ class Document(Base):
     """A document, filed in a folder or loose."""
 
     __tablename__ = "documents"
-    __table_args__ = (Index("ix_documents_name_id", "name", "id"),)
+    __table_args__ = (
+        UniqueConstraint(
+            "name",
+            "folder_id",
+            name="uq_documents_name_folder_id",
+            postgresql_nulls_not_distinct=True,
+        ),
+        Index(
+            "uq_documents_name_where_folder_id_null",
+            "name",
+            unique=True,
+            sqlite_where=column("folder_id").is_(None),
+            info={"dialects": ("sqlite",)},
+        ).ddl_if(dialect="sqlite"),
+        Index("ix_documents_name_id", "name", "id"),
+    )
 
     id: Mapped[int] = mapped_column(
         BigInteger().with_variant(Integer(), "sqlite"), primary_key=True

@@ -25,6 +25,13 @@ class DocumentRepositoryBase(SQLRepository[Document]):
         expand=("folder",),
     )
     constraints = (
+        Constraint("uq_documents_name_folder_id", "unique", ("name", "folder_id")),
+        Constraint(
+            "uq_documents_name_where_folder_id_null",
+            "unique",
+            ("name", "folder_id"),
+            columns=("name",),
+        ),
         Constraint("fk_documents_folder_id_folders", "foreign_key", ("folder_id",), "Folder"),
     )
     relations = {
