@@ -216,12 +216,16 @@ class SQLRepository(Generic[ModelT]):
         statement = select(*table.c).where(table.c.id == bindparam("row_id", type_=table.c.id.type))
         if cls.soft_delete:
             statement = statement.where(table.c.deleted_at.is_(None))
-        if lock:  # SQLite's SQL has no FOR UPDATE: SQLAlchemy leaves it out there
-            statement = statement.with_for_update()
-        compiled = CompiledSelect.of(
-            statement, dialect, cls._row_type(), drivers=_DIRECT_WRITES if lock else None
-        )
-        cls._by_id[(dialect.name, True) if lock else dialect.name] = compiled
+        if not lock:
+            compiled = CompiledSelect.of(statement, dialect, cls._row_type())
+            cls._by_id[dialect.name] = compiled
+            return compiled
+        # In the transaction, so sent as writes are (a server driver keeps SQLAlchemy's
+        # execution, which opens the transaction); SQLite's SQL has no FOR UPDATE, which
+        # SQLAlchemy leaves out there.
+        statement = statement.with_for_update()
+        compiled = CompiledSelect.of(statement, dialect, cls._row_type(), drivers=_DIRECT_WRITES)
+        cls._by_id[(dialect.name, True)] = compiled
         return compiled
 
     def visible(self, statement: Select[Any], *, include_deleted: bool = False) -> Select[Any]:
