@@ -98,10 +98,28 @@ def test_patches_and_replacements_at_once_all_land_in_version_order(app: FastAPI
     assert _without_time(stored) == state
 
 
-def test_unversioned_writes_at_once_all_land_and_the_last_wins(app: FastAPI) -> None:
-    """Venues have no version: nothing to compare, so each write replaces what is there."""
+async def _deletes_and_patches(client: httpx.AsyncClient, url: str) -> list[httpx.Response]:
+    """Deletes and empty patches of ``url`` at once, one after the other; then a get."""
+    requests = [client.delete(url) if n % 2 else _patch(client, url, {}) for n in range(WRITERS)]
+    return [*await asyncio.gather(*requests), await client.get(url)]
 
-    async def scenario(client: httpx.AsyncClient) -> tuple[list[httpx.Response], Row]:
+
+def _one_delete_won(responses: list[httpx.Response]) -> None:
+    """Of :func:`_deletes_and_patches`' answers: one delete removed the row, the other
+    deletes found nothing (404), each patch came before it (200) or after (404)."""
+    deletes, patches, after = responses[1:-1:2], responses[0:-1:2], responses[-1]
+    assert sorted(r.status_code for r in deletes) == [204] + [404] * (len(deletes) - 1)
+    for response in [*patches, *deletes, after]:
+        if response.status_code not in (200, 204):
+            _problem(response, 404)
+    assert after.status_code == 404
+
+
+def test_unversioned_writes_at_once_all_land_and_the_last_wins(app: FastAPI) -> None:
+    """Venues have no version: nothing to compare, so each write replaces what is there;
+    and of deletes at once, one deletes it."""
+
+    async def scenario(client: httpx.AsyncClient) -> tuple[list[httpx.Response], Row, Any]:
         row = await _created(client, "/venues", {"name": "Hall", "city": "Lyon"})
         url = f"/venues/{row['id']}"
         writes: list[Awaitable[httpx.Response]] = []
@@ -111,47 +129,31 @@ def test_unversioned_writes_at_once_all_land_and_the_last_wins(app: FastAPI) -> 
             else:
                 writes.append(client.put(url, json={"name": f"Hall {n}", "city": f"City {n}"}))
         responses = await asyncio.gather(*writes)
-        return responses, (await client.get(url)).json()
+        stored = (await client.get(url)).json()
+        return responses, stored, await _deletes_and_patches(client, url)
 
-    responses, stored = run_against(app, scenario)
+    responses, stored, deleting = run_against(app, scenario)
     assert sorted(r.status_code for r in responses) == [200] * WRITERS
     answers = [_without_time(r.json()) for r in responses]
     # What remains is one write's answer, or a replacement's with a later patch's seats.
     assert any(
         {**answer, "seats": stored["seats"]} == _without_time(stored) for answer in answers
     ), stored
+    _one_delete_won(deleting)
 
 
 @pytest.mark.parametrize(
     ("path", "body"),
-    [
-        ("/events", {"name": "Doomed", "starts_at": START}),
-        ("/venues", {"name": "Doomed hall", "city": "Lyon"}),
-        ("/performers", {"name": "Doomed act"}),
-    ],
+    [("/events", {"name": "Doomed", "starts_at": START}), ("/performers", {"name": "Doomed"})],
 )
 def test_of_deletes_and_patches_at_once_one_delete_wins_and_the_rest_find_nothing(
     app: FastAPI, path: str, body: dict[str, Any]
 ) -> None:
-    async def scenario(client: httpx.AsyncClient) -> tuple[list[httpx.Response], int]:
+    async def scenario(client: httpx.AsyncClient) -> list[httpx.Response]:
         row = await _created(client, path, body)
-        url = f"{path}/{row['id']}"
-        requests: list[Awaitable[httpx.Response]] = []
-        for n in range(WRITERS):
-            requests.append(client.delete(url) if n % 2 else _patch(client, url, {}))
-        responses = await asyncio.gather(*requests)
-        return responses, (await client.get(url)).status_code
+        return await _deletes_and_patches(client, f"{path}/{row['id']}")
 
-    responses, after = run_against(app, scenario)
-    deletes, patches = responses[1::2], responses[0::2]
-    assert sorted(r.status_code for r in deletes) == [204] + [404] * (len(deletes) - 1)
-    for response in patches:  # before the delete, or after it
-        if response.status_code != 200:
-            _problem(response, 404)
-    for response in deletes:
-        if response.status_code == 404:
-            _problem(response, 404)
-    assert after == 404
+    _one_delete_won(run_against(app, scenario))
 
 
 def test_of_deletes_of_a_soft_deletable_row_at_once_one_wins(app: FastAPI) -> None:
