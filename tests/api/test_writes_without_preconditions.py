@@ -23,7 +23,7 @@ from app.main import create_app
 from tests.api.helpers import FIXTURES, MERGE_PATCH
 from tests.api.query_helpers import Row, run_against
 
-WRITERS = 40
+WRITERS = 50
 START = "2026-01-01T00:00:00Z"
 
 
