@@ -530,12 +530,15 @@ class SQLRepository(Generic[ModelT]):
         alone: bool,
     ) -> list[Any]:
         """The rows a compiled write returns: committed as it is made when ``alone`` and
-        the unit allows it, else in the request's transaction. A violated constraint is
-        the problem that names ``values``' fields."""
+        the unit allows it, else in the request's transaction (on SQLite ended at once
+        when ``alone``, see :meth:`UnitOfWork.end_alone`). A violated constraint is the
+        problem that names ``values``' fields."""
         try:
             rows = await self.unit.commit_alone(compiled, params) if alone else None
             if rows is None:
                 rows = await compiled.all(await self.unit.writing(), params)
+                if alone:
+                    await self.unit.end_alone()
         except IntegrityError as exc:
             raise self._integrity_problem(exc, values, deleting=False) from None
         except sqlite3.IntegrityError as exc:  # sent through aiosqlite itself

@@ -201,7 +201,6 @@ class ResourceService(Generic[ModelT, CreateT, UpdateT]):
             else:
                 return changed
             read = self._found(await self.repository.read_for_update(row_id), row_id)
-            alone = False  # in the transaction that holds the lock
         raise AssertionError("unreachable")  # the last attempt returned or raised
 
     def _merged(self, patch: UpdateT, row: Any) -> dict[str, Any]:

@@ -169,6 +169,24 @@ class UnitOfWork:
             return None
         return await compiled.all_committed(direct, params)
 
+    async def end_alone(self) -> None:
+        """After the write of a request that does nothing else (``alone``) was sent in
+        the transaction, :meth:`commit_alone` having declined it: on SQLite, commit it
+        and give the connection back at once. Left open to the end of the request,
+        the transaction would turn every other request's write that commits itself
+        to the pool's queue, where each would hold the transaction as long in turn."""
+        connection = self._connection
+        if self._direct_writes is None or self._session is not None or connection is None:
+            return
+        self._connection = None
+        try:
+            await connection.commit()
+        finally:
+            try:
+                await connection.close()
+            finally:
+                self._release_writes()
+
     async def commit(self) -> None:
         if self._session is not None:
             await self._session.commit()
@@ -190,9 +208,12 @@ class UnitOfWork:
                 if self._connection is not None:
                     await self._connection.close()
             finally:
-                if self._holds_writes and self._direct_writes is not None:
-                    self._direct_writes.release()
-                    self._holds_writes = False
+                self._release_writes()
+
+    def _release_writes(self) -> None:
+        if self._holds_writes and self._direct_writes is not None:
+            self._direct_writes.release()
+            self._holds_writes = False
 
     @classmethod
     @asynccontextmanager
