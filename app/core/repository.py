@@ -130,8 +130,9 @@ class SQLRepository(Generic[ModelT]):
     # The INSERT … RETURNING of each dialect and set of columns given, compiled at first use.
     _inserts: ClassVar[dict[tuple[str, frozenset[str]], CompiledSelect]]
     _inserts_directly: ClassVar[bool] = True
-    # The UPDATE … RETURNING of each dialect and set of columns changed, likewise.
-    _updates: ClassVar[dict[tuple[str, frozenset[str]], CompiledSelect]]
+    # The UPDATE … RETURNING of each dialect and set of columns changed (and whether it
+    # names the version read), likewise.
+    _updates: ClassVar[dict[tuple[str, frozenset[str], bool], CompiledSelect]]
     _updates_directly: ClassVar[bool] = True
 
     def __init__(self, session: AsyncSession | UnitOfWork) -> None:
@@ -537,7 +538,7 @@ class SQLRepository(Generic[ModelT]):
             rows = await self.unit.commit_alone(compiled, params) if alone else None
             if rows is None:
                 rows = await compiled.all(await self.unit.writing(), params)
-                if alone:
+                if alone and rows:  # else the caller answers a problem or tries again
                     await self.unit.end_alone()
         except IntegrityError as exc:
             raise self._integrity_problem(exc, values, deleting=False) from None
@@ -563,20 +564,25 @@ class SQLRepository(Generic[ModelT]):
         rows (not MariaDB/MySQL)."""
         return self._updates_directly and self.unit.dialect.update_returning
 
-    async def update_row(self, row: Any, values: Mapping[str, Any], *, alone: bool = False) -> Any:
+    async def update_row(
+        self, row: Any, values: Mapping[str, Any], *, alone: bool = False, checked: bool = True
+    ) -> Any:
         """Change ``row`` (as reads answer it) and answer it changed, as reads do: one
         UPDATE … RETURNING compiled once per set of columns, without the ORM, whose WHERE
-        names the version read (:class:`RowChanged` when another write came between, or
-        the row went, as the ORM's version check gives). ``alone``: as for
+        names the version read when ``checked`` (:class:`RowChanged` when another write
+        came between, as the ORM's version check gives), else only the row (values that
+        do not depend on the row read land on the row as it is then, versioned all the
+        same). :class:`RowChanged` too when the row went. ``alone``: as for
         :meth:`insert_row`."""
         dialect = self.unit.dialect
         columns = self._columns(values)
-        key = (dialect.name, frozenset(columns))
+        version = inspect(self.model).version_id_col
+        checked = checked and version is not None
+        key = (dialect.name, frozenset(columns), checked)
         compiled = self._updates.get(key) or self._compile_update(dialect, key)
         params = {f"v_{k}": v for k, v in columns.items()}
         params |= {"row_id": row.id, "row_updated_at": utcnow()}
-        version = inspect(self.model).version_id_col
-        if version is not None:
+        if checked:
             params["row_version"] = getattr(row, version.key)
         # A change that breaks a constraint may name only some of its fields: the error
         # shows the stored value of the others, not null.
@@ -587,7 +593,7 @@ class SQLRepository(Generic[ModelT]):
         return rows[0]
 
     @classmethod
-    def _compile_update(cls, dialect: Any, key: tuple[str, frozenset[str]]) -> CompiledSelect:
+    def _compile_update(cls, dialect: Any, key: tuple[str, frozenset[str], bool]) -> CompiledSelect:
         table = cls.model.__table__
         given: dict[str, Any] = {
             name: bindparam(f"v_{name}", type_=table.c[name].type) for name in sorted(key[1])
@@ -597,7 +603,8 @@ class SQLRepository(Generic[ModelT]):
         version = inspect(cls.model).version_id_col
         if version is not None:
             given[version.key] = version + 1
-            where.append(version == bindparam("row_version", type_=version.type))
+            if key[2]:
+                where.append(version == bindparam("row_version", type_=version.type))
         if cls.soft_delete:
             where.append(table.c.deleted_at.is_(None))
         statement = update(table).where(*where).values(given).returning(*table.c)

@@ -174,7 +174,7 @@ class ResourceService(Generic[ModelT, CreateT, UpdateT]):
             return await self._update_row(row_id, patch, if_match, alone and self._updates_alone)
         row = await self.to_change(row_id, if_match)
         patch = await self.before_update(row, patch)
-        values = self._merged(patch, row)
+        values, _ = self._merged(patch, row)
         with _precondition(if_match):
             row = await self.repository.update(row, values)
         await self.after_update(row)
@@ -183,17 +183,22 @@ class ResourceService(Generic[ModelT, CreateT, UpdateT]):
     async def _update_row(
         self, row_id: Any, patch: UpdateT, if_match: str | None, alone: bool
     ) -> ModelT:
-        """The patch applied without the ORM: one read, one UPDATE naming the version
-        read. When another write came between, the patch is applied again to the row
-        read anew, locked (:data:`WRITE_ATTEMPTS` times in all), and If-Match is
-        checked against that row: 412 when it names another version, 404 when the
-        row is gone, else a 409 (retry) when the write never lands."""
+        """The patch applied without the ORM: one read, one UPDATE. A patch whose values
+        do not depend on the row read (no object merged into a stored one) and that
+        names no If-Match is written to the row as it is then: no other write can make
+        it miss. Else the UPDATE names the version read, and when another write came
+        between, the patch is applied again to the row read anew, locked
+        (:data:`WRITE_ATTEMPTS` times in all), If-Match checked against that row: 412
+        when it names another version, 404 when the row is gone, else a 409 (retry)
+        when the write never lands."""
         read = await self.read(row_id)
         for attempt in range(1, WRITE_ATTEMPTS + 1):
             require_match(if_match, read)
+            values, merged = self._merged(patch, read)
+            checked = merged or if_match is not None
             try:
                 changed: ModelT = await self.repository.update_row(
-                    read, self._merged(patch, read), alone=alone
+                    read, values, alone=alone, checked=checked
                 )
             except RowChanged:
                 if attempt == WRITE_ATTEMPTS:
@@ -203,13 +208,16 @@ class ResourceService(Generic[ModelT, CreateT, UpdateT]):
             read = self._found(await self.repository.read_for_update(row_id), row_id)
         raise AssertionError("unreachable")  # the last attempt returned or raised
 
-    def _merged(self, patch: UpdateT, row: Any) -> dict[str, Any]:
-        """The columns a merge patch sets on ``row`` (objects merged into the stored ones)."""
+    def _merged(self, patch: UpdateT, row: Any) -> tuple[dict[str, Any], bool]:
+        """The columns a merge patch sets on ``row`` (objects merged into the stored
+        ones), and whether any was merged so (depends on the row read)."""
         values = patch.model_dump(exclude_unset=True)
+        merged = False
         for name in self.object_fields:
             if isinstance(values.get(name), dict):
                 values[name] = merge_patch(getattr(row, name), values[name])
-        return values
+                merged = True
+        return values, merged
 
     async def delete(self, row_id: Any, *, if_match: str | None = None) -> None:
         """Delete the row; 404 when it is gone already (another delete came first)."""

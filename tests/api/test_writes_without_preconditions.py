@@ -220,9 +220,7 @@ def _put_image(client: httpx.AsyncClient, url: str, headers: dict[str, str]) -> 
 
 
 _WRITES: dict[str, Write] = {
-    "patch": lambda client, url, headers: _patch(
-        client, url, {"height": 7} if url.startswith("/images") else {"capacity": 7}, **headers
-    ),
+    "patch": lambda client, url, headers: _patch(client, url, {"height": 7}, **headers),
     "put": _put_image,
     "delete": lambda client, url, headers: client.delete(url, headers=headers),
 }
@@ -232,30 +230,50 @@ _WRITES: dict[str, Write] = {
 def test_a_write_that_keeps_meeting_others_answers_409_retry_or_412_with_if_match(
     settings: Settings, method: str
 ) -> None:
-    """Images through the ORM (hooks), and events' patches without it: the custom code
-    changes the row's version just before each write, as a writer taking no lock would."""
+    """Images through the ORM (hooks): the custom code changes the row's version just
+    before each write, as a writer taking no lock would."""
     app = _app_with(settings, "meddling_writer")
 
     async def scenario(client: httpx.AsyncClient) -> list[tuple[httpx.Response, Row]]:
         answers = []
         image = await _image(client)
-        targets = [(f"/images/{image['id']}", {"x-event": str(image["event_id"])})]
-        if method == "patch" and settings.database.get_backend_name() != "mysql":
-            # Without the ORM (MariaDB/MySQL return no updated rows: their ORM path is
-            # the images').
-            event = await _created(client, "/events", {"name": "Meddled", "starts_at": START})
-            targets.append((f"/events/{event['id']}", {}))
-        for url, extra in targets:
-            for if_match in (None, '"1"'):
-                headers = dict(extra) | ({"if-match": if_match} if if_match else {})
-                response = await _WRITES[method](client, url, headers)
-                answers.append((response, (await client.get(url)).json()))
+        url = f"/images/{image['id']}"
+        for if_match in (None, '"1"'):
+            headers = {"x-event": str(image["event_id"])}
+            headers |= {"if-match": if_match} if if_match else {}
+            response = await _WRITES[method](client, url, headers)
+            answers.append((response, (await client.get(url)).json()))
         return answers
 
-    for n, (response, after) in enumerate(run_against(app, scenario)):
-        if n % 2 == 0:  # no If-Match: never 412; a conflict that stays is 409, retry
-            problem = _problem(response, 409)
-            assert "retry" in problem["detail"].lower(), problem
-        else:
-            _problem(response, 412)
+    (without, after_without), (with_if_match, after_with) = run_against(app, scenario)
+    problem = _problem(without, 409)  # never 412 without If-Match: 409, retry
+    assert "retry" in problem["detail"].lower(), problem
+    _problem(with_if_match, 412)
+    for after in (after_without, after_with):
         assert after["version"] == 1, after  # nothing changed, the meddling included
+
+
+@pytest.mark.dialects("sqlite", "postgresql")  # MariaDB/MySQL patch through the ORM
+def test_a_patch_without_the_orm_lands_on_the_row_as_it_is_or_answers_412(
+    settings: Settings,
+) -> None:
+    """Events' patches without the ORM, the version changed just before each write: a
+    patch without If-Match is written to the row as it is then; with If-Match it finds
+    another version, 412."""
+    app = _app_with(settings, "meddling_writer")
+
+    async def scenario(client: httpx.AsyncClient) -> list[tuple[httpx.Response, Row]]:
+        event = await _created(client, "/events", {"name": "Meddled", "starts_at": START})
+        url = f"/events/{event['id']}"
+        answers = []
+        for headers in ({"if-match": '"1"'}, {}):
+            response = await _patch(client, url, {"capacity": 7}, **headers)
+            answers.append((response, (await client.get(url)).json()))
+        return answers
+
+    (with_if_match, after_with), (without, after_without) = run_against(app, scenario)
+    _problem(with_if_match, 412)
+    assert (after_with["version"], after_with["capacity"]) == (1, 100)
+    assert without.status_code == 200, without.text
+    assert without.json() == after_without
+    assert (after_without["version"], after_without["capacity"]) == (3, 7)  # meddled, then ours
