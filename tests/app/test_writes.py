@@ -289,3 +289,27 @@ def test_a_change_alone_is_committed_as_it_is_made_on_sqlite(settings: Settings)
     sqlite = settings.database.get_backend_name() == "sqlite"
     assert during == (["After"] if sqlite else ["Before"])
     assert after == ["After"]
+
+
+@pytest.mark.dialects("sqlite", "postgresql")  # MariaDB/MySQL return no updated rows
+def test_a_change_alone_sent_in_the_transaction_is_committed_as_it_is_made_on_sqlite(
+    settings: Settings,
+) -> None:
+    """A change alone that could not commit in one trip (here: a retry, after the row
+    was read locked in the transaction) ends the transaction at once on SQLite, so that
+    other requests' writes do not queue behind it to the end of the request."""
+
+    async def work(database: AsyncDBPool) -> tuple[list[str], list[str]]:
+        async with UnitOfWork.opened(database) as unit:
+            created = await _service(unit).create(_data("Before"))
+        async with UnitOfWork.opened(database) as unit:
+            repository = EventRepositoryBase(unit)
+            read = await repository.read_for_update(created.id)
+            await repository.update_row(read, {"name": "After"}, alone=True)
+            during = await _committed_names(database)
+        return during, await _committed_names(database)
+
+    during, after = _run(settings, work)
+    sqlite = settings.database.get_backend_name() == "sqlite"
+    assert during == (["After"] if sqlite else ["Before"])
+    assert after == ["After"]
