@@ -23,7 +23,11 @@ MERGE_PATCH_JSON = "application/merge-patch+json"
 _ERRORS = {
     "400": ("BadRequest", "The request could not be read (malformed JSON or a bad cursor)."),
     "404": ("NotFound", "No such resource."),
-    "409": ("Conflict", "The change conflicts with stored data (a unique value, a reference)."),
+    "409": (
+        "Conflict",
+        "The change conflicts with stored data (a unique value, a reference), or kept "
+        "meeting other changes of the same row made at the same time: retry it.",
+    ),
     "412": (
         "PreconditionFailed",
         "If-Match does not name the row's current version: it changed since it was read.",
@@ -444,7 +448,8 @@ def _operation(op: str, resource: Resource, project: Project) -> dict[str, Any]:
         if resource.versioned:
             out["parameters"].append(_header(
                 "If-Match",
-                "The ETag the change was based on: 412, and nothing changed, when it is stale.",
+                "The ETag the change was based on: 412, and nothing changed, when it is "
+                "stale. Without it the change applies to the row as it is then.",
             ))  # fmt: skip
     if op in ("create", "replace"):
         out["requestBody"] = {

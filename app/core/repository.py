@@ -32,6 +32,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.sql.elements import BindParameter
 
 from app.core import keyset
+from app.core.conflict import RowChanged, stale
 from app.core.database import Base, utcnow
 from app.core.errors import Problem
 from app.core.query import Condition, Listing, ListQuery
@@ -44,6 +45,7 @@ __all__ = [
     "HasMany",
     "ManyToMany",
     "Page",
+    "RowChanged",
     "SQLRepository",
     "stale",
 ]
@@ -106,14 +108,6 @@ class ManyToMany:
 Relation = BelongsTo | HasMany | ManyToMany
 
 
-def stale(row_id: Any) -> Problem:
-    return Problem(
-        412,
-        f"The row {row_id} has changed since the version If-Match names; read it again.",
-        title="Precondition Failed",
-    )
-
-
 class SQLRepository(Generic[ModelT]):
     """All SQL for one table. It holds the session and never commits.
 
@@ -127,8 +121,9 @@ class SQLRepository(Generic[ModelT]):
     relations: ClassVar[Mapping[str, Relation]] = {}
     soft_delete: ClassVar[bool] = False
 
-    # The read by id of each dialect, compiled at its first use (see app.core.reader).
-    _by_id: ClassVar[dict[str, CompiledSelect]]
+    # The read by id of each dialect, compiled at its first use (see app.core.reader);
+    # keyed by (dialect, True) the read that locks the row (FOR UPDATE).
+    _by_id: ClassVar[dict[Any, CompiledSelect]]
     # The list statements of each shape of query, compiled at first use.
     _pages: ClassVar[dict[tuple[Any, ...], tuple[CompiledSelect, CompiledSelect | None]]]
     _compiles_pages: ClassVar[bool] = True
@@ -136,8 +131,9 @@ class SQLRepository(Generic[ModelT]):
     # The INSERT … RETURNING of each dialect and set of columns given, compiled at first use.
     _inserts: ClassVar[dict[tuple[str, frozenset[str]], CompiledSelect]]
     _inserts_directly: ClassVar[bool] = True
-    # The UPDATE … RETURNING of each dialect and set of columns changed, likewise.
-    _updates: ClassVar[dict[tuple[str, frozenset[str]], CompiledSelect]]
+    # The UPDATE … RETURNING of each dialect and set of columns changed (and whether it
+    # names the version read), likewise.
+    _updates: ClassVar[dict[tuple[str, frozenset[str], bool], CompiledSelect]]
     _updates_directly: ClassVar[bool] = True
 
     def __init__(self, session: AsyncSession | UnitOfWork) -> None:
@@ -179,6 +175,32 @@ class SQLRepository(Generic[ModelT]):
             return None
         return row
 
+    async def get_for_update(self, row_id: Any) -> ModelT | None:
+        """As :meth:`get`, the row locked until the transaction ends (SELECT … FOR
+        UPDATE; on SQLite, see :meth:`UnitOfWork.lock_rows`), read as it is now: no
+        other write through this app can come between this read and the change."""
+        self.unit.lock_rows()
+        row: ModelT | None = await self.session.get(
+            self.model, row_id, with_for_update=True, populate_existing=True
+        )
+        if self._reads_directly:
+            if row is not None and self.soft_delete and row.deleted_at is not None:  # type: ignore[attr-defined]
+                return None
+            return row
+        # A get of its own decides which rows are seen: it finds this one, locked,
+        # in the session (or reads it again its own way).
+        return await self.get(row_id)
+
+    async def read_for_update(self, row_id: Any) -> Any | None:
+        """As :meth:`read`, the row locked as :meth:`get_for_update` locks it, read in
+        the request's transaction (a change without the ORM tried again)."""
+        if not self._reads_directly:
+            return await self.get_for_update(row_id)
+        dialect = self.unit.dialect
+        compiled = self._by_id.get((dialect.name, True)) or self._compile_by_id(dialect, lock=True)
+        rows = await self.unit.fetch_locked(compiled, {"row_id": row_id})
+        return rows[0] if rows else None
+
     async def read(self, row_id: Any) -> Any | None:
         """The row to show, or None: a tuple with the columns as attributes, read with SQL
         compiled once per dialect, without the ORM. A repository that overrides
@@ -191,13 +213,21 @@ class SQLRepository(Generic[ModelT]):
         return rows[0] if rows else None
 
     @classmethod
-    def _compile_by_id(cls, dialect: Any) -> CompiledSelect:
+    def _compile_by_id(cls, dialect: Any, *, lock: bool = False) -> CompiledSelect:
         table = cls.model.__table__
         statement = select(*table.c).where(table.c.id == bindparam("row_id", type_=table.c.id.type))
         if cls.soft_delete:
             statement = statement.where(table.c.deleted_at.is_(None))
-        compiled = CompiledSelect.of(statement, dialect, cls._row_type())
-        cls._by_id[dialect.name] = compiled
+        if not lock:
+            compiled = CompiledSelect.of(statement, dialect, cls._row_type())
+            cls._by_id[dialect.name] = compiled
+            return compiled
+        # In the transaction, so sent as writes are (a server driver keeps SQLAlchemy's
+        # execution, which opens the transaction); SQLite's SQL has no FOR UPDATE, which
+        # SQLAlchemy leaves out there.
+        statement = statement.with_for_update()
+        compiled = CompiledSelect.of(statement, dialect, cls._row_type(), drivers=_DIRECT_WRITES)
+        cls._by_id[(dialect.name, True)] = compiled
         return compiled
 
     def visible(self, statement: Select[Any], *, include_deleted: bool = False) -> Select[Any]:
@@ -493,12 +523,15 @@ class SQLRepository(Generic[ModelT]):
         alone: bool,
     ) -> list[Any]:
         """The rows a compiled write returns: committed as it is made when ``alone`` and
-        the unit allows it, else in the request's transaction. A violated constraint is
-        the problem that names ``values``' fields."""
+        the unit allows it, else in the request's transaction (on SQLite ended at once
+        when ``alone``, see :meth:`UnitOfWork.end_alone`). A violated constraint is the
+        problem that names ``values``' fields."""
         try:
             rows = await self.unit.commit_alone(compiled, params) if alone else None
             if rows is None:
                 rows = await compiled.all(await self.unit.writing(), params)
+                if alone and rows:  # else the caller answers a problem or tries again
+                    await self.unit.end_alone()
         except IntegrityError as exc:
             raise self._integrity_problem(exc, values, deleting=False) from None
         except sqlite3.IntegrityError as exc:  # sent through aiosqlite itself
@@ -523,30 +556,36 @@ class SQLRepository(Generic[ModelT]):
         rows (not MariaDB/MySQL)."""
         return self._updates_directly and self.unit.dialect.update_returning
 
-    async def update_row(self, row: Any, values: Mapping[str, Any], *, alone: bool = False) -> Any:
+    async def update_row(
+        self, row: Any, values: Mapping[str, Any], *, alone: bool = False, checked: bool = True
+    ) -> Any:
         """Change ``row`` (as reads answer it) and answer it changed, as reads do: one
         UPDATE … RETURNING compiled once per set of columns, without the ORM, whose WHERE
-        names the version read (a 412 when another write came between, as the ORM's
-        version check gives). ``alone``: as for :meth:`insert_row`."""
+        names the version read when ``checked`` (:class:`RowChanged` when another write
+        came between, as the ORM's version check gives), else only the row (values that
+        do not depend on the row read land on the row as it is then, versioned all the
+        same). :class:`RowChanged` too when the row went. ``alone``: as for
+        :meth:`insert_row`."""
         dialect = self.unit.dialect
         columns = self._columns(values)
-        key = (dialect.name, frozenset(columns))
+        version = inspect(self.model).version_id_col
+        checked = checked and version is not None
+        key = (dialect.name, frozenset(columns), checked)
         compiled = self._updates.get(key) or self._compile_update(dialect, key)
         params = {f"v_{k}": v for k, v in columns.items()}
         params |= {"row_id": row.id, "row_updated_at": utcnow()}
-        version = inspect(self.model).version_id_col
-        if version is not None:
+        if checked:
             params["row_version"] = getattr(row, version.key)
         # A change that breaks a constraint may name only some of its fields: the error
         # shows the stored value of the others, not null.
         kept = {f: getattr(row, f) for c in self.constraints for f in c.fields if f not in values}
         rows = await self._write(compiled, params, {**kept, **values}, alone=alone)
         if not rows:  # changed (or deleted) since it was read
-            raise stale(row.id)
+            raise RowChanged(row.id)
         return rows[0]
 
     @classmethod
-    def _compile_update(cls, dialect: Any, key: tuple[str, frozenset[str]]) -> CompiledSelect:
+    def _compile_update(cls, dialect: Any, key: tuple[str, frozenset[str], bool]) -> CompiledSelect:
         table = cls.model.__table__
         given: dict[str, Any] = {
             name: bindparam(f"v_{name}", type_=table.c[name].type) for name in sorted(key[1])
@@ -556,7 +595,8 @@ class SQLRepository(Generic[ModelT]):
         version = inspect(cls.model).version_id_col
         if version is not None:
             given[version.key] = version + 1
-            where.append(version == bindparam("row_version", type_=version.type))
+            if key[2]:
+                where.append(version == bindparam("row_version", type_=version.type))
         if cls.soft_delete:
             where.append(table.c.deleted_at.is_(None))
         statement = update(table).where(*where).values(given).returning(*table.c)
@@ -616,9 +656,9 @@ class SQLRepository(Generic[ModelT]):
         try:
             await self.session.flush()
         except StaleDataError:
-            # Another transaction changed the row's version between our read and write;
-            # the row is expired now, so its id was taken before the flush.
-            raise stale(row_id[0] if row_id else None) from None
+            # Another transaction changed the row's version between our read and write
+            # (one that took no lock); the row is expired now, so its id was taken first.
+            raise RowChanged(row_id[0] if row_id else None) from None
         except IntegrityError as exc:
             # The request boundary rolls the whole transaction back.
             raise self._integrity_problem(exc, values, deleting=deleting) from None

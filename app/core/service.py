@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any, ClassVar, Generic, TypeVar
 
 from pydantic import BaseModel
 from sqlalchemy import ColumnElement
 
+from app.core.conflict import WRITE_ATTEMPTS, RowChanged, stale
 from app.core.context import RequestContext
 from app.core.database import Base
 from app.core.errors import Problem
@@ -53,6 +55,7 @@ class ResourceService(Generic[ModelT, CreateT, UpdateT]):
     # reads the row to change), is overridden: those are promised the ORM object.
     _updates_rows: ClassVar[bool] = True
     _updates_alone: ClassVar[bool] = True
+    _gets_directly: ClassVar[bool] = True
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -64,6 +67,7 @@ class ResourceService(Generic[ModelT, CreateT, UpdateT]):
             and cls.get is ResourceService.get
         )
         cls._updates_alone = cls.update is ResourceService.update
+        cls._gets_directly = cls.get is ResourceService.get
 
     def __init__(self, repository: SQLRepository[ModelT], context: RequestContext) -> None:
         self.repository = repository
@@ -133,50 +137,94 @@ class ResourceService(Generic[ModelT, CreateT, UpdateT]):
         await self.after_create(row)
         return row
 
-    async def replace(self, row_id: Any, data: CreateT, *, if_match: str | None = None) -> ModelT:
-        row = await self.get(row_id)
+    async def to_change(self, row_id: Any, if_match: str | None) -> ModelT:
+        """The row a replace, update or delete changes through the ORM, or a 404: read
+        as it is now and locked until the request ends (see
+        ``SQLRepository.get_for_update``), so that its hooks see it as it will be
+        changed, and no other write comes between (a 412 when ``if_match`` names
+        another version). A service with its own :meth:`get` is asked for it then."""
+        row = await self.repository.get_for_update(row_id)
+        if self._gets_directly:
+            row = self._found(row, row_id)
+        else:
+            row = await self.get(row_id)
         require_match(if_match, row)
+        return row
+
+    async def replace(self, row_id: Any, data: CreateT, *, if_match: str | None = None) -> ModelT:
+        """Replace the row as it is now (the last writer wins, unless If-Match)."""
+        row = await self.to_change(row_id, if_match)
         data = await self.before_replace(row, data)
         # A replacement: a field the body leaves out (and has no default) becomes null.
         values = dict.fromkeys(type(data).model_fields) | data.model_dump()
-        row = await self.repository.update(row, values)
+        with _precondition(if_match):
+            row = await self.repository.update(row, values)
         await self.after_replace(row)
         return row
 
     async def update(
         self, row_id: Any, patch: UpdateT, *, if_match: str | None = None, alone: bool = False
     ) -> ModelT:
-        """Apply a JSON merge patch. Without hooks to call, the row is read and changed
-        without the ORM (see ``SQLRepository.update_row``) and answered as reads answer
-        rows; else through the ORM, whose object the hooks get. ``alone``: as for
+        """Apply a JSON merge patch to the row as it is now. Without hooks to call, the
+        row is read and changed without the ORM (see :meth:`_update_row`) and answered
+        as reads answer rows; else through the ORM, the row locked (see
+        :meth:`to_change`), whose object the hooks get. ``alone``: as for
         :meth:`create` (the generated update endpoint)."""
         if self._updates_rows and self.repository.updates_rows():
-            read = await self.read(row_id)
-            require_match(if_match, read)
-            values = patch.model_dump(exclude_unset=True)
-            for name in self.object_fields:
-                if isinstance(values.get(name), dict):
-                    values[name] = merge_patch(getattr(read, name), values[name])
-            changed: ModelT = await self.repository.update_row(
-                read, values, alone=alone and self._updates_alone
-            )
-            return changed
-        row = await self.get(row_id)
-        require_match(if_match, row)
+            return await self._update_row(row_id, patch, if_match, alone and self._updates_alone)
+        row = await self.to_change(row_id, if_match)
         patch = await self.before_update(row, patch)
-        values = patch.model_dump(exclude_unset=True)
-        for name in self.object_fields:
-            if isinstance(values.get(name), dict):
-                values[name] = merge_patch(getattr(row, name), values[name])
-        row = await self.repository.update(row, values)
+        values, _ = self._merged(patch, row)
+        with _precondition(if_match):
+            row = await self.repository.update(row, values)
         await self.after_update(row)
         return row
 
+    async def _update_row(
+        self, row_id: Any, patch: UpdateT, if_match: str | None, alone: bool
+    ) -> ModelT:
+        """The patch applied without the ORM: one read, one UPDATE. A patch whose values
+        do not depend on the row read (no object merged into a stored one) and that
+        names no If-Match is written to the row as it is then: no other write can make
+        it miss. Else the UPDATE names the version read, and when another write came
+        between, the patch is applied again to the row read anew, locked
+        (:data:`WRITE_ATTEMPTS` times in all), If-Match checked against that row: 412
+        when it names another version, 404 when the row is gone, else a 409 (retry)
+        when the write never lands."""
+        read = await self.read(row_id)
+        for attempt in range(1, WRITE_ATTEMPTS + 1):
+            require_match(if_match, read)
+            values, merged = self._merged(patch, read)
+            checked = merged or if_match is not None
+            try:
+                changed: ModelT = await self.repository.update_row(
+                    read, values, alone=alone, checked=checked
+                )
+            except RowChanged:
+                if attempt == WRITE_ATTEMPTS:
+                    raise
+            else:
+                return changed
+            read = self._found(await self.repository.read_for_update(row_id), row_id)
+        raise AssertionError("unreachable")  # the last attempt returned or raised
+
+    def _merged(self, patch: UpdateT, row: Any) -> tuple[dict[str, Any], bool]:
+        """The columns a merge patch sets on ``row`` (objects merged into the stored
+        ones), and whether any was merged so (depends on the row read)."""
+        values = patch.model_dump(exclude_unset=True)
+        merged = False
+        for name in self.object_fields:
+            if isinstance(values.get(name), dict):
+                values[name] = merge_patch(getattr(row, name), values[name])
+                merged = True
+        return values, merged
+
     async def delete(self, row_id: Any, *, if_match: str | None = None) -> None:
-        row = await self.get(row_id)
-        require_match(if_match, row)
+        """Delete the row; 404 when it is gone already (another delete came first)."""
+        row = await self.to_change(row_id, if_match)
         await self.before_delete(row)
-        await self.repository.delete(row)
+        with _precondition(if_match):
+            await self.repository.delete(row)
         await self.after_delete(row)
 
     async def before_create(self, data: CreateT) -> CreateT:
@@ -204,6 +252,18 @@ class ResourceService(Generic[ModelT, CreateT, UpdateT]):
 
     async def after_delete(self, row: ModelT) -> None:
         del row
+
+
+@contextmanager
+def _precondition(if_match: str | None) -> Iterator[None]:
+    """A write through the ORM that met another (one that took no lock: the row was
+    locked when read) answers 412 when If-Match named the version read, else 409."""
+    try:
+        yield
+    except RowChanged as changed:
+        if if_match is None:
+            raise
+        raise stale(changed.row_id) from None
 
 
 def merge_patch(target: Any, patch: Any) -> Any:

@@ -78,13 +78,27 @@ class DirectConnection:
 
     The connection is taken from the pool once, and again if it was closed (the engine
     disposed, or the connection invalidated).
+
+    A transaction that reads a row it will change holds the connection's writes
+    (:meth:`hold`): SQLite has no ``SELECT … FOR UPDATE``, and Python's sqlite3 opens
+    no transaction for a read, so a write committed in one call could otherwise come
+    between that read and the write that follows it. While any transaction holds them,
+    such writes are left to the pool (answering None), where they wait their turn.
     """
 
-    __slots__ = ("_driver", "_engine")
+    __slots__ = ("_driver", "_engine", "_holders")
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
         self._driver: aiosqlite.Connection | None = None
+        self._holders = 0
+
+    def hold(self) -> None:
+        """Keep writes that commit themselves out until :meth:`release`."""
+        self._holders += 1
+
+    def release(self) -> None:
+        self._holders -= 1
 
     async def _connection(self) -> aiosqlite.Connection:
         driver = self._driver
@@ -105,7 +119,10 @@ class DirectConnection:
     async def fetch_committed(self, sql: str, args: Sequence[Any]) -> list[Any] | None:
         """The rows of a write, then COMMIT, in one call on the connection's thread; a
         failed statement is rolled back there, so that nothing of it stays. None, having
-        sent nothing, when a transaction is open on the connection (someone holds it)."""
+        sent nothing, when a transaction is open on the connection (someone holds it),
+        or one that will write holds the writes (see :meth:`hold`)."""
+        if self._holders:
+            return None
         driver: Any = await self._connection()
 
         def write() -> list[Any] | None:

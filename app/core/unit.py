@@ -42,6 +42,7 @@ class UnitOfWork:
         "_direct_reads",
         "_direct_writes",
         "_engine",
+        "_holds_writes",
         "_session",
         "_sessionmaker",
         "_write_engine",
@@ -66,6 +67,7 @@ class UnitOfWork:
         # transaction, and a write that commits itself.
         self._direct_reads = direct_reads
         self._direct_writes = direct_writes
+        self._holds_writes = False
 
     @classmethod
     def of(cls, session: AsyncSession) -> UnitOfWork:
@@ -138,6 +140,22 @@ class UnitOfWork:
             await session.flush()
         return await session.connection()
 
+    def lock_rows(self) -> None:
+        """Before this unit reads a row it will change. A server locks the row itself
+        (the read says FOR UPDATE); SQLite has no row locks, and its transaction takes
+        the file's write lock only at its first write: until the unit ends, other
+        requests' writes that commit themselves wait for the transaction's connection
+        (see :meth:`DirectConnection.hold`), so that none comes between the read and
+        the write."""
+        if self._direct_writes is not None and not self._holds_writes:
+            self._direct_writes.hold()
+            self._holds_writes = True
+
+    async def fetch_locked(self, compiled: CompiledSelect, params: Mapping[str, Any]) -> list[Any]:
+        """The rows of one compiled read that locks them (FOR UPDATE), in the transaction."""
+        self.lock_rows()
+        return await compiled.all(await self.writing(), params)
+
     async def commit_alone(
         self, compiled: CompiledSelect, params: Mapping[str, Any]
     ) -> list[Any] | None:
@@ -150,6 +168,24 @@ class UnitOfWork:
         if direct is None or not compiled.sql or touched:
             return None
         return await compiled.all_committed(direct, params)
+
+    async def end_alone(self) -> None:
+        """After the write of a request that does nothing else (``alone``) was sent in
+        the transaction, :meth:`commit_alone` having declined it: on SQLite, commit it
+        and give the connection back at once. Left open to the end of the request,
+        the transaction would turn every other request's write that commits itself
+        to the pool's queue, where each would hold the transaction as long in turn."""
+        connection = self._connection
+        if self._direct_writes is None or self._session is not None or connection is None:
+            return
+        self._connection = None
+        try:
+            await connection.commit()
+        finally:
+            try:
+                await connection.close()
+            finally:
+                self._release_writes()
 
     async def commit(self) -> None:
         if self._session is not None:
@@ -168,8 +204,16 @@ class UnitOfWork:
             if self._session is not None:
                 await self._session.close()
         finally:
-            if self._connection is not None:
-                await self._connection.close()
+            try:
+                if self._connection is not None:
+                    await self._connection.close()
+            finally:
+                self._release_writes()
+
+    def _release_writes(self) -> None:
+        if self._holds_writes and self._direct_writes is not None:
+            self._direct_writes.release()
+            self._holds_writes = False
 
     @classmethod
     @asynccontextmanager

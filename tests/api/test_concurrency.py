@@ -3,7 +3,8 @@
 Events, images and performers are versioned: every write increments ``version`` and the
 ETag is that number, quoted. Venues opt out (``versioned: false``). The last tests send
 many writes at once through one app, with an async client: of the writes that name the
-same version, exactly one wins, and increments retried on 412 lose nothing.
+same version, exactly one wins, and increments retried on 412 lose nothing. Writes that
+send no If-Match are tested in ``test_writes_without_preconditions.py``.
 """
 
 from __future__ import annotations

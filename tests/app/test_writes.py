@@ -231,7 +231,12 @@ def test_rows_changed_without_the_orm_are_the_orms(settings: Settings) -> None:
     assert plain.created_at == first.created_at
 
 
-def test_a_change_to_a_row_changed_since_it_was_read_is_a_412(settings: Settings) -> None:
+def test_a_change_to_a_row_changed_since_it_was_read_is_a_409_to_retry(
+    settings: Settings,
+) -> None:
+    """The repository's write names the version it read; the service retries it (and
+    answers 412 only for an If-Match), a caller of the repository gets a 409."""
+
     async def work(database: AsyncDBPool) -> tuple[Problem, list[tuple[Any, ...]]]:
         async with UnitOfWork.opened(database) as unit:
             created = await _service(unit).create(_data("Raced"))
@@ -247,7 +252,8 @@ def test_a_change_to_a_row_changed_since_it_was_read_is_a_412(settings: Settings
     if not _direct(settings):
         pytest.skip("MariaDB and MySQL return no updated rows: the ORM changes them")
     problem, stored = _run(settings, work)
-    assert problem.status == 412
+    assert problem.status == 409
+    assert "retry" in (problem.detail or "")
     assert [(row[3], row[7]) for row in stored] == [(5, 2)]  # the second change was kept
 
 
@@ -276,6 +282,30 @@ def test_a_change_alone_is_committed_as_it_is_made_on_sqlite(settings: Settings)
             created = await _service(unit).create(_data("Before"))
         async with UnitOfWork.opened(database) as unit:
             await _service(unit).update(created.id, _patch(name="After"), alone=True)
+            during = await _committed_names(database)
+        return during, await _committed_names(database)
+
+    during, after = _run(settings, work)
+    sqlite = settings.database.get_backend_name() == "sqlite"
+    assert during == (["After"] if sqlite else ["Before"])
+    assert after == ["After"]
+
+
+@pytest.mark.dialects("sqlite", "postgresql")  # MariaDB/MySQL return no updated rows
+def test_a_change_alone_sent_in_the_transaction_is_committed_as_it_is_made_on_sqlite(
+    settings: Settings,
+) -> None:
+    """A change alone that could not commit in one trip (here: a retry, after the row
+    was read locked in the transaction) ends the transaction at once on SQLite, so that
+    other requests' writes do not queue behind it to the end of the request."""
+
+    async def work(database: AsyncDBPool) -> tuple[list[str], list[str]]:
+        async with UnitOfWork.opened(database) as unit:
+            created = await _service(unit).create(_data("Before"))
+        async with UnitOfWork.opened(database) as unit:
+            repository = EventRepositoryBase(unit)
+            read = await repository.read_for_update(created.id)
+            await repository.update_row(read, {"name": "After"}, alone=True)
             during = await _committed_names(database)
         return during, await _committed_names(database)
 
