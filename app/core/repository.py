@@ -38,6 +38,7 @@ from app.core.database import Base, utcnow
 from app.core.errors import Problem
 from app.core.query import Condition, Listing, ListQuery
 from app.core.reader import CompiledSelect, row_type
+from app.core.softdelete import LIVE, apply_on_delete, live_parent, referrers, soft_parents
 from app.core.unit import UnitOfWork
 
 __all__ = [
@@ -483,6 +484,7 @@ class SQLRepository(Generic[ModelT]):
         dialect = self.unit.dialect
         if not self._inserts_directly or not dialect.insert_returning:
             return await self.insert(values)
+        await self.require_live_parents(values)
         columns = self._columns(values)
         for name, default in _python_defaults(self.model.__table__):
             if name not in columns:
@@ -536,6 +538,7 @@ class SQLRepository(Generic[ModelT]):
         UPDATE … RETURNING compiled once per set of columns, without the ORM, whose WHERE
         names the version read (a 412 when another write came between, as the ORM's
         version check gives). ``alone``: as for :meth:`insert_row`."""
+        await self.require_live_parents(values, row)
         dialect = self.unit.dialect
         columns = self._columns(values)
         key = (dialect.name, frozenset(columns))
@@ -573,6 +576,7 @@ class SQLRepository(Generic[ModelT]):
         return compiled
 
     async def insert(self, values: Mapping[str, Any]) -> ModelT:
+        await self.require_live_parents(values)
         row: ModelT = self.model(**self._columns(values))
         self.session.add(row)
         await self._flush(values)
@@ -595,6 +599,7 @@ class SQLRepository(Generic[ModelT]):
         )
 
     async def update(self, row: ModelT, values: Mapping[str, Any]) -> ModelT:
+        await self.require_live_parents(values, row)
         # A patch that breaks a constraint may name only some of its fields: the error
         # shows the stored value of the others, not null.
         kept = {f: getattr(row, f) for c in self.constraints for f in c.fields if f not in values}
@@ -606,11 +611,45 @@ class SQLRepository(Generic[ModelT]):
 
     async def delete(self, row: ModelT) -> None:
         if self.soft_delete:
-            row.deleted_at = row.updated_at = utcnow()  # type: ignore[attr-defined]
+            row_id, now = row.id, utcnow()  # type: ignore[attr-defined]
+            row.deleted_at = row.updated_at = now  # type: ignore[attr-defined]
+            # The row first: its lock makes a concurrent write naming it as a parent
+            # wait, then see it deleted (see require_live_parents).
             await self._flush({}, row=row)
+            await self._apply_on_delete(row_id, now)
             return
         await self.session.delete(row)
         await self._flush({}, deleting=True, row=row)
+
+    async def _apply_on_delete(self, row_id: Any, now: datetime) -> None:
+        """The ``on_delete`` of every relation to this soft-deleted row (nothing to do,
+        and no query, for a table nothing refers to)."""
+        table = self.model.__table__
+        if not referrers(table):
+            return
+        try:
+            await apply_on_delete(self.session, table, [row_id], now)
+        except IntegrityError as exc:  # a row deleted here is still referred to
+            raise self._integrity_problem(exc, {}, deleting=True) from None
+
+    async def require_live_parents(self, values: Mapping[str, Any], row: Any = None) -> None:
+        """Refuse, as for a missing row (422), ``values`` that name a soft-deleted row
+        as a parent: a new one, or a new one for ``row``. One lookup by id per parent
+        named, and only where the parent's resource is soft-deletable."""
+        for name, parent in soft_parents(self.model.__table__):
+            value = values.get(name)
+            if value is None or (row is not None and getattr(row, name) == value):
+                continue
+            if not await live_parent(await self.unit.writing(), parent, value):
+                target = next(
+                    (
+                        c.target
+                        for c in self.constraints
+                        if c.kind == "foreign_key" and c.fields == (name,)
+                    ),
+                    parent.name,
+                )
+                raise validation_like(f"No {target} matches {name}={_show(value)}.", (name,))
 
     def _columns(self, values: Mapping[str, Any]) -> dict[str, Any]:
         """Values as stored, so that the row answers what a read gives back on every
@@ -786,5 +825,5 @@ def _mentions(message: str, constraint: Constraint, table: str) -> bool:
     if constraint.kind == "unique" and "UNIQUE constraint failed" in message:
         columns = message.split("UNIQUE constraint failed:", 1)[1]
         named_columns = {c.strip().removeprefix(f"{table}.") for c in columns.split(",")}
-        return named_columns == set(constraint.fields)
+        return named_columns - {LIVE} == set(constraint.fields)
     return bool(re.search(rf"\b{re.escape(constraint.name)}\b", message))

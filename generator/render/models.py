@@ -6,10 +6,10 @@ import io
 import tokenize
 
 from generator.ir import Association, Field, Kind, Project, Resource
-from generator.naming import constraint_name
+from generator.naming import LIVE_COLUMN, constraint_name
 from generator.render.common import header, quote_doc, resource_doc
 
-__all__ = ["associations_of", "render_model", "sort_indexes"]
+__all__ = ["associations_of", "render_model", "sort_indexes", "unique_key"]
 
 _IMPORTS = """\
 from __future__ import annotations
@@ -22,12 +22,14 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Column,
+    Computed,
     Date,
     Double,
-    Column,
     ForeignKey,
     Index,
     Integer,
+    SmallInteger,
     Table,
     UniqueConstraint,
     Uuid,
@@ -38,6 +40,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.database import Base, ExactString, UTCDateTime, enum_column, utcnow
+from app.core.softdelete import live_flag
 """
 
 # The lowercase names a model's class body refers to, and the module each comes from. A
@@ -52,6 +55,7 @@ _SHADOWABLE = {
     "true": "sqlalchemy",
     "enum_column": "app.core.database",
     "utcnow": "app.core.database",
+    "live_flag": "app.core.softdelete",
     "uuid4": "uuid",
     "date": "datetime",
     "datetime": "datetime",
@@ -71,10 +75,7 @@ def render_model(resource: Resource, project: Project) -> str:
         "\n",
         f'    __tablename__ = "{resource.table}"\n',
     ]
-    table_args = [
-        f"        UniqueConstraint({', '.join(repr(c) for c in cols)}, name={name!r}),\n"
-        for name, cols in resource.unique
-    ]
+    table_args = [unique_key(name, cols, resource) for name, cols in resource.unique]
     table_args += [
         f"        Index({name!r}, {', '.join(repr(c) for c in cols)}),\n"
         for name, cols in sort_indexes(resource)
@@ -101,6 +102,13 @@ def render_model(resource: Resource, project: Project) -> str:
             "    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)\n"
             '    """When the row was deleted; deleted rows are left out of every read."""\n'
         )
+    if resource.soft_delete and resource.unique:
+        lines.append(
+            f"    {LIVE_COLUMN}: Mapped[int | None] = mapped_column(SmallInteger(), "
+            "Computed(live_flag()))\n"
+            '    """1 while the row is not deleted, null once it is: on MariaDB/MySQL, which\n'
+            '    have no partial index, unique keys end with it (nulls never collide)."""\n'
+        )
     body = _unshadow("".join(lines), shadowed)
     prelude = [
         header(resource.spec_path),
@@ -113,6 +121,24 @@ def render_model(resource: Resource, project: Project) -> str:
     ]
     tables = [_association(association) for association in associations_of(resource, project)]
     return "".join([*prelude, body, *tables])
+
+
+def unique_key(name: str, columns: tuple[str, ...], resource: Resource) -> str:
+    """One ``unique:`` group (or ``x-unique`` field) as an item of ``__table_args__``.
+
+    A soft-deletable resource's values are unique among its live rows only, so that a
+    deleted row's value can be taken again: a partial unique index where the database
+    has them (PostgreSQL, SQLite), which the ``live`` column (1 while live, else null)
+    ends for MariaDB/MySQL, where the condition is ignored and nulls never collide.
+    """
+    listed = ", ".join(repr(c) for c in columns)
+    if not resource.soft_delete:
+        return f"        UniqueConstraint({listed}, name={name!r}),\n"
+    live = "text('deleted_at IS NULL')"
+    return (
+        f"        Index({name!r}, {listed}, {LIVE_COLUMN!r}, unique=True, "
+        f"postgresql_where={live}, sqlite_where={live}),\n"
+    )
 
 
 def _unshadow(body: str, names: list[str]) -> str:
