@@ -66,7 +66,8 @@ def _live_flag_postgresql(element: LiveFlag, compiler: SQLCompiler, **kw: Any) -
 
 
 def live_flag() -> LiveFlag:
-    """The expression of the ``live`` column (``Computed(live_flag())``)."""
+    """The expression of the ``live`` column, ``Computed(live_flag(), persisted=True)``:
+    stored, since PostgreSQL indexes no virtual column."""
     return LiveFlag()
 
 

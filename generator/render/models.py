@@ -105,7 +105,7 @@ def render_model(resource: Resource, project: Project) -> str:
     if resource.soft_delete and resource.unique:
         lines.append(
             f"    {LIVE_COLUMN}: Mapped[int | None] = mapped_column(SmallInteger(), "
-            "Computed(live_flag()))\n"
+            "Computed(live_flag(), persisted=True))\n"
             '    """1 while the row is not deleted, null once it is: on MariaDB/MySQL, which\n'
             '    have no partial index, unique keys end with it (nulls never collide)."""\n'
         )
