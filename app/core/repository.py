@@ -179,25 +179,27 @@ class SQLRepository(Generic[ModelT]):
             return None
         return row
 
-    async def read(self, row_id: Any) -> Any | None:
+    async def read(self, row_id: Any, *, include_deleted: bool = False) -> Any | None:
         """The row to show, or None: a tuple with the columns as attributes, read with SQL
         compiled once per dialect, without the ORM. A repository that overrides
-        :meth:`get` (to add its own row rules) is read through it instead."""
+        :meth:`get` (to add its own row rules) is read through it instead.
+        ``include_deleted``: a soft-deleted row too (nested lists of it ask for it)."""
         if not self._reads_directly:
             return await self.get(row_id)
         dialect = self.unit.dialect
-        compiled = self._by_id.get(dialect.name) or self._compile_by_id(dialect)
+        key = f"{dialect.name}:any" if include_deleted else dialect.name
+        compiled = self._by_id.get(key) or self._compile_by_id(dialect, key)
         rows = await self.unit.fetch(compiled, {"row_id": row_id})
         return rows[0] if rows else None
 
     @classmethod
-    def _compile_by_id(cls, dialect: Any) -> CompiledSelect:
+    def _compile_by_id(cls, dialect: Any, key: str) -> CompiledSelect:
         table = cls.model.__table__
         statement = select(*table.c).where(table.c.id == bindparam("row_id", type_=table.c.id.type))
-        if cls.soft_delete:
+        if cls.soft_delete and key == dialect.name:
             statement = statement.where(table.c.deleted_at.is_(None))
         compiled = CompiledSelect.of(statement, dialect, cls._row_type())
-        cls._by_id[dialect.name] = compiled
+        cls._by_id[key] = compiled
         return compiled
 
     def visible(self, statement: Select[Any], *, include_deleted: bool = False) -> Select[Any]:

@@ -18,7 +18,17 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Column, ColumnElement, SmallInteger, Table, bindparam, delete, select, update
+from sqlalchemy import (
+    Column,
+    ColumnElement,
+    Select,
+    SmallInteger,
+    Table,
+    bindparam,
+    delete,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -126,7 +136,9 @@ async def apply_on_delete(
                 row_id
                 for chunk in _chunks(ids)
                 for row_id in await session.scalars(
-                    select(child.c.id).where(column.in_(chunk), child.c.deleted_at.is_(None))
+                    _locking(
+                        select(child.c.id).where(column.in_(chunk), child.c.deleted_at.is_(None))
+                    )
                 )
             ]
             for chunk in _chunks(live):
@@ -142,8 +154,15 @@ async def apply_on_delete(
                 found = select(child.c[column.key]).where(column.in_(chunk))
                 if referrer.soft:
                     found = found.where(child.c.deleted_at.is_(None))
-                if (await session.execute(found.limit(1))).first() is not None:
+                if (await session.execute(_locking(found.limit(1)))).first() is not None:
                     raise Problem(409, "Other rows still refer to this one; delete them first.")
+
+
+def _locking(statement: Select[Any]) -> Select[Any]:
+    """``statement`` reading the newest committed rows, with a shared lock on them: on
+    MariaDB/MySQL a plain read sees the transaction's first snapshot, which may predate
+    a row that a concurrent write, which this delete waited for, made to refer."""
+    return statement.with_for_update(read=True)
 
 
 def _touched(table: Table, now: datetime) -> Mapping[str, Any]:

@@ -402,3 +402,22 @@ def _migration_database(dialect: str, tmp_path: Path) -> Iterator[str]:
         yield database.url_string
     finally:
         database.drop()
+
+
+def test_include_deleted_lists_what_went_with_a_deleted_warehouse(stock: httpx2.Client) -> None:
+    deleted = _warehouse(stock, "GONE")["id"]
+    zones = [_create(stock, "/zones", name=f"Z{i}", warehouse_id=deleted) for i in range(2)]
+    _create(stock, "/skus", code="S", warehouse_id=deleted)
+    _delete(stock, f"/warehouses/{deleted}")
+
+    nested = _every(stock, f"/warehouses/{deleted}/zones")
+
+    assert [z["id"] for z in nested] == [z["id"] for z in zones]
+    assert all(z["deleted_at"] is not None for z in nested)
+    assert _every(stock, f"/warehouses/{deleted}/skus") == []  # their key was cleared
+    missing = stock.get(f"/warehouses/{MISSING}/zones", params={"include_deleted": "true"})
+    assert_problem(missing, 404)
+    assert_problem(stock.get(f"/warehouses/{deleted}/zones"), 404)
+    # Carriers are not soft-deleted: the parameter is not offered for them.
+    answer = stock.get(f"/warehouses/{deleted}/carriers", params={"include_deleted": "true"})
+    assert_problem(answer, 422)
