@@ -26,8 +26,10 @@ class VenueRepositoryBase(SQLRepository[Venue]):
         max_limit=100,
         key_types={"name": SafeText, "city": SafeText, "id": PositiveInt64},
         expand=("events",),
+        soft_delete=True,
     )
     constraints = (Constraint("uq_venues_name", "unique", ("name",)),)
     relations = {
         "events": HasMany(Event, "venue_id"),
     }
+    soft_delete = True
