@@ -9,6 +9,7 @@ from collections.abc import Iterable
 
 __all__ = [
     "FIXED_SCHEMAS",
+    "LIVE_COLUMN",
     "RESERVED_FIELDS",
     "SCHEMA_FAMILY",
     "SHARED_MODULE",
@@ -29,6 +30,10 @@ RESERVED_FIELDS = frozenset(
      "from_orm", "mro", "parse_file", "parse_raw", "register", "schema_json",
      "update_forward_refs", "bool", "float", "int", "list", "str"}
 )  # fmt: skip
+
+# The generated column of a soft-deletable table with unique keys (1 while the row is live,
+# null once deleted; app.core.softdelete.LIVE): such a resource cannot have a field of its name.
+LIVE_COLUMN = "live"
 
 # Schema names the contract uses besides the enums: the API's own, and each resource's family.
 FIXED_SCHEMAS = ("Problem", "ValidationError", "Health", "Readiness")

@@ -22,7 +22,7 @@ from generator.errors import SpecError, SpecErrors
 from generator.hardening import harden
 from generator.ir import INT64_MAX, INT64_MIN
 from generator.load import KeyPath, SourceDoc
-from generator.naming import is_reserved_field, pluralize, snake_case
+from generator.naming import LIVE_COLUMN, is_reserved_field, pluralize, snake_case
 
 __all__ = ["field_type", "spec_format_schema", "validate_specs"]
 
@@ -158,6 +158,9 @@ def _field_errors(doc: SourceDoc) -> Iterator[SpecError]:
         at: KeyPath = ("fields", name)
         if is_reserved_field(name):
             yield doc.error(at, f"{name!r} is reserved (server-managed or internal); rename it")
+        elif name == LIVE_COLUMN and data.get("soft_delete"):
+            message = f"{name!r} is reserved in a soft-deletable resource (unique keys use it)"
+            yield doc.error(at, f"{message}; rename it")
         elif "__" in name:
             message = f"{name!r}: a double underscore separates a filter's field and operator"
             yield doc.error(at, f"{message} (?name__gte=); rename it")

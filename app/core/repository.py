@@ -37,6 +37,7 @@ from app.core.database import Base, utcnow
 from app.core.errors import Problem
 from app.core.query import Condition, Listing, ListQuery
 from app.core.reader import CompiledSelect, row_type
+from app.core.softdelete import LIVE, apply_on_delete, live_parent, referrers, soft_parents
 from app.core.unit import UnitOfWork
 
 __all__ = [
@@ -201,33 +202,39 @@ class SQLRepository(Generic[ModelT]):
         rows = await self.unit.fetch_locked(compiled, {"row_id": row_id})
         return rows[0] if rows else None
 
-    async def read(self, row_id: Any) -> Any | None:
+    async def read(self, row_id: Any, *, include_deleted: bool = False) -> Any | None:
         """The row to show, or None: a tuple with the columns as attributes, read with SQL
         compiled once per dialect, without the ORM. A repository that overrides
-        :meth:`get` (to add its own row rules) is read through it instead."""
+        :meth:`get` (to add its own row rules) is read through it instead.
+        ``include_deleted``: a soft-deleted row too (nested lists of it ask for it)."""
         if not self._reads_directly:
             return await self.get(row_id)
         dialect = self.unit.dialect
-        compiled = self._by_id.get(dialect.name) or self._compile_by_id(dialect)
+        key = (dialect.name, "any") if include_deleted else dialect.name
+        compiled = self._by_id.get(key) or self._compile_by_id(dialect, key=key)
         rows = await self.unit.fetch(compiled, {"row_id": row_id})
         return rows[0] if rows else None
 
     @classmethod
-    def _compile_by_id(cls, dialect: Any, *, lock: bool = False) -> CompiledSelect:
+    def _compile_by_id(cls, dialect: Any, *, key: Any = None, lock: bool = False) -> CompiledSelect:
+        """The read by id, compiled for ``dialect`` and kept under ``key``: the dialect's
+        name for the live row, ``(name, "any")`` for a soft-deleted one too, and
+        ``(name, True)`` for the live row locked (``lock``)."""
+        key = (dialect.name, True) if lock else key or dialect.name
         table = cls.model.__table__
         statement = select(*table.c).where(table.c.id == bindparam("row_id", type_=table.c.id.type))
-        if cls.soft_delete:
+        if cls.soft_delete and key != (dialect.name, "any"):
             statement = statement.where(table.c.deleted_at.is_(None))
         if not lock:
             compiled = CompiledSelect.of(statement, dialect, cls._row_type())
-            cls._by_id[dialect.name] = compiled
+            cls._by_id[key] = compiled
             return compiled
         # In the transaction, so sent as writes are (a server driver keeps SQLAlchemy's
         # execution, which opens the transaction); SQLite's SQL has no FOR UPDATE, which
         # SQLAlchemy leaves out there.
         statement = statement.with_for_update()
         compiled = CompiledSelect.of(statement, dialect, cls._row_type(), drivers=_DIRECT_WRITES)
-        cls._by_id[(dialect.name, True)] = compiled
+        cls._by_id[key] = compiled
         return compiled
 
     def visible(self, statement: Select[Any], *, include_deleted: bool = False) -> Select[Any]:
@@ -505,6 +512,7 @@ class SQLRepository(Generic[ModelT]):
         dialect = self.unit.dialect
         if not self._inserts_directly or not dialect.insert_returning:
             return await self.insert(values)
+        await self.require_live_parents(values)
         columns = self._columns(values)
         for name, default in _python_defaults(self.model.__table__):
             if name not in columns:
@@ -566,6 +574,7 @@ class SQLRepository(Generic[ModelT]):
         do not depend on the row read land on the row as it is then, versioned all the
         same). :class:`RowChanged` too when the row went. ``alone``: as for
         :meth:`insert_row`."""
+        await self.require_live_parents(values, row)
         dialect = self.unit.dialect
         columns = self._columns(values)
         version = inspect(self.model).version_id_col
@@ -605,6 +614,7 @@ class SQLRepository(Generic[ModelT]):
         return compiled
 
     async def insert(self, values: Mapping[str, Any]) -> ModelT:
+        await self.require_live_parents(values)
         row: ModelT = self.model(**self._columns(values))
         self.session.add(row)
         await self._flush(values)
@@ -627,6 +637,7 @@ class SQLRepository(Generic[ModelT]):
         )
 
     async def update(self, row: ModelT, values: Mapping[str, Any]) -> ModelT:
+        await self.require_live_parents(values, row)
         # A patch that breaks a constraint may name only some of its fields: the error
         # shows the stored value of the others, not null.
         kept = {f: getattr(row, f) for c in self.constraints for f in c.fields if f not in values}
@@ -638,11 +649,45 @@ class SQLRepository(Generic[ModelT]):
 
     async def delete(self, row: ModelT) -> None:
         if self.soft_delete:
-            row.deleted_at = row.updated_at = utcnow()  # type: ignore[attr-defined]
+            row_id, now = row.id, utcnow()  # type: ignore[attr-defined]
+            row.deleted_at = row.updated_at = now  # type: ignore[attr-defined]
+            # The row first: its lock makes a concurrent write naming it as a parent
+            # wait, then see it deleted (see require_live_parents).
             await self._flush({}, row=row)
+            await self._apply_on_delete(row_id, now)
             return
         await self.session.delete(row)
         await self._flush({}, deleting=True, row=row)
+
+    async def _apply_on_delete(self, row_id: Any, now: datetime) -> None:
+        """The ``on_delete`` of every relation to this soft-deleted row (nothing to do,
+        and no query, for a table nothing refers to)."""
+        table = self.model.__table__
+        if not referrers(table):
+            return
+        try:
+            await apply_on_delete(self.session, table, [row_id], now)
+        except IntegrityError as exc:  # a row deleted here is still referred to
+            raise self._integrity_problem(exc, {}, deleting=True) from None
+
+    async def require_live_parents(self, values: Mapping[str, Any], row: Any = None) -> None:
+        """Refuse, as for a missing row (422), ``values`` that name a soft-deleted row
+        as a parent: a new one, or a new one for ``row``. One lookup by id per parent
+        named, and only where the parent's resource is soft-deletable."""
+        for name, parent in soft_parents(self.model.__table__):
+            value = values.get(name)
+            if value is None or (row is not None and getattr(row, name) == value):
+                continue
+            if not await live_parent(await self.unit.writing(), parent, value):
+                target = next(
+                    (
+                        c.target
+                        for c in self.constraints
+                        if c.kind == "foreign_key" and c.fields == (name,)
+                    ),
+                    parent.name,
+                )
+                raise validation_like(f"No {target} matches {name}={_show(value)}.", (name,))
 
     def _columns(self, values: Mapping[str, Any]) -> dict[str, Any]:
         """Values as stored, so that the row answers what a read gives back on every
@@ -818,5 +863,5 @@ def _mentions(message: str, constraint: Constraint, table: str) -> bool:
     if constraint.kind == "unique" and "UNIQUE constraint failed" in message:
         columns = message.split("UNIQUE constraint failed:", 1)[1]
         named_columns = {c.strip().removeprefix(f"{table}.") for c in columns.split(",")}
-        return named_columns == set(constraint.columns or constraint.fields)
+        return named_columns - {LIVE} == set(constraint.columns or constraint.fields)
     return bool(re.search(rf"\b{re.escape(constraint.name)}\b", message))

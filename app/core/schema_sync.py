@@ -160,7 +160,11 @@ def _add_column(connection: Connection, table: Table, column: Column[object]) ->
             )
     dialect = connection.dialect
     table_name = dialect.identifier_preparer.format_table(table)
-    definition = CreateColumn(column).compile(dialect=dialect)
+    definition = str(CreateColumn(column).compile(dialect=dialect))
+    if dialect.name == "sqlite" and column.computed is not None and column.computed.persisted:
+        # SQLite adds no STORED column to a table that has rows; a VIRTUAL one answers
+        # the same values (the soft-deleted tables' ``live``, which an index can cover).
+        definition = definition.replace(" STORED", " VIRTUAL")
     ddl = f"ALTER TABLE {table_name} ADD COLUMN {definition}"
     connection.exec_driver_sql(ddl)
     for constraint in column.foreign_keys:

@@ -81,9 +81,11 @@ class ResourceService(Generic[ModelT, CreateT, UpdateT]):
         row: ModelT = self._found(await self.repository.get(row_id), row_id)
         return row
 
-    async def read(self, row_id: Any) -> Any:
-        """The row to show (its columns as attributes, read without the ORM), or a 404."""
-        return self._found(await self.repository.read(row_id), row_id)
+    async def read(self, row_id: Any, *, include_deleted: bool = False) -> Any:
+        """The row to show (its columns as attributes, read without the ORM), or a 404;
+        a soft-deleted one too with ``include_deleted``."""
+        row = await self.repository.read(row_id, include_deleted=include_deleted)
+        return self._found(row, row_id)
 
     def _found(self, row: Any, row_id: Any) -> Any:
         if row is None:

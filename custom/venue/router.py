@@ -15,7 +15,7 @@ from custom.event.repository import EventRepository
 from generated.event.expanded import EventExpanded, EventPage
 from generated.event.models import Event
 from generated.registry import CONTRACT_PATH
-from generated.venue.models import Venue
+from generated.venue.repository import VenueRepositoryBase
 
 router = APIRouter(prefix="/venues", tags=["Venue"])
 # Pages of events, written as EventPage would write them (straight from the rows read).
@@ -58,7 +58,7 @@ async def list_venue_upcoming_events(
     session: SessionDep,
     venue_id: Annotated[int, Path(ge=1, le=INT64_MAX)],
 ) -> Response:
-    if await session.get(Venue, venue_id) is None:
+    if await VenueRepositoryBase(session).read(venue_id) is None:  # missing, or deleted
         raise Problem(404, f"No Venue has the id {venue_id}.")
     events = EventRepository(session)
     # The scope binds the cursor to this venue's list, as for a generated nested route.

@@ -33,6 +33,10 @@ class VenueExpanded(SchemaModel):
     """
     created_at: AwareDatetime
     updated_at: AwareDatetime
+    deleted_at: AwareDatetime | None
+    """
+    When the row was deleted (only listed with ?include_deleted=true).
+    """
     events: list[event.EventRead] | MISSING = MISSING
     """
     The related Event rows, with ?expand=events.

@@ -7,14 +7,17 @@ from datetime import date, datetime
 
 from sqlalchemy import (
     BigInteger,
+    Computed,
     Date,
     Index,
     Integer,
-    UniqueConstraint,
+    SmallInteger,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.database import Base, ExactString, UTCDateTime, utcnow
+from app.core.softdelete import live_flag
 
 
 class Venue(Base):
@@ -22,7 +25,14 @@ class Venue(Base):
 
     __tablename__ = "venues"
     __table_args__ = (
-        UniqueConstraint("name", name="uq_venues_name"),
+        Index(
+            "uq_venues_name",
+            "name",
+            "live",
+            unique=True,
+            postgresql_where=text("deleted_at IS NULL"),
+            sqlite_where=text("deleted_at IS NULL"),
+        ),
         Index("ix_venues_name_id", "name", "id"),
         Index("ix_venues_city_id", "city", "id"),
         Index("ix_venues_seats_id", "seats", "id"),
@@ -40,3 +50,8 @@ class Venue(Base):
     """When the venue opened, if known."""
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    """When the row was deleted; deleted rows are left out of every read."""
+    live: Mapped[int | None] = mapped_column(SmallInteger(), Computed(live_flag(), persisted=True))
+    """1 while the row is not deleted, null once it is: on MariaDB/MySQL, which
+    have no partial index, unique keys end with it (nulls never collide)."""

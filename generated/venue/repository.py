@@ -34,8 +34,10 @@ class VenueRepositoryBase(SQLRepository[Venue]):
             "id": PositiveInt64,
         },
         expand=("events",),
+        soft_delete=True,
     )
     constraints = (Constraint("uq_venues_name", "unique", ("name",)),)
     relations = {
         "events": HasMany(Event, "venue_id"),
     }
+    soft_delete = True

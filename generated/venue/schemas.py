@@ -76,3 +76,7 @@ class VenueRead(SchemaModel):
     """
     created_at: AwareDatetime
     updated_at: AwareDatetime
+    deleted_at: AwareDatetime | None
+    """
+    When the row was deleted (only listed with ?include_deleted=true).
+    """

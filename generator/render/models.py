@@ -7,10 +7,10 @@ import tokenize
 from itertools import combinations
 
 from generator.ir import Association, Field, Kind, Project, Resource
-from generator.naming import constraint_name
+from generator.naming import LIVE_COLUMN, constraint_name
 from generator.render.common import header, quote_doc, resource_doc
 
-__all__ = ["associations_of", "null_indexes", "render_model", "sort_indexes"]
+__all__ = ["associations_of", "null_indexes", "render_model", "sort_indexes", "unique_key"]
 
 _IMPORTS = """\
 from __future__ import annotations
@@ -23,12 +23,14 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Column,
+    Computed,
     Date,
     Double,
-    Column,
     ForeignKey,
     Index,
     Integer,
+    SmallInteger,
     Table,
     UniqueConstraint,
     Uuid,
@@ -39,6 +41,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.database import Base, ExactString, UTCDateTime, enum_column, utcnow
+from app.core.softdelete import live_flag
 """
 
 # The lowercase names a model's class body refers to, and the module each comes from. A
@@ -54,6 +57,7 @@ _SHADOWABLE = {
     "true": "sqlalchemy",
     "enum_column": "app.core.database",
     "utcnow": "app.core.database",
+    "live_flag": "app.core.softdelete",
     "uuid4": "uuid",
     "date": "datetime",
     "datetime": "datetime",
@@ -100,6 +104,13 @@ def render_model(resource: Resource, project: Project) -> str:
             "    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)\n"
             '    """When the row was deleted; deleted rows are left out of every read."""\n'
         )
+    if resource.soft_delete and resource.unique:
+        lines.append(
+            f"    {LIVE_COLUMN}: Mapped[int | None] = mapped_column(SmallInteger(), "
+            "Computed(live_flag(), persisted=True))\n"
+            '    """1 while the row is not deleted, null once it is: on MariaDB/MySQL, which\n'
+            '    have no partial index, unique keys end with it (nulls never collide)."""\n'
+        )
     body = _unshadow("".join(lines), shadowed)
     prelude = [
         header(resource.spec_path),
@@ -119,25 +130,21 @@ def _unique_args(resource: Resource) -> list[str]:
     """The table arguments of the resource's unique constraints.
 
     Under ``nulls: equal`` a null counts as one value: PostgreSQL says so itself (NULLS
-    NOT DISTINCT, 15 and later). SQLite gets, beside the plain constraint (which holds
-    the rows with no null), a partial unique index per set of nullable fields that can
-    be null together: over the other fields, among the rows where those are null.
-    MySQL/MariaDB can do neither; the app refuses such a model there (see
-    app.core.uniques). The ``info`` tells Alembic's autogenerate the same as ``ddl_if``
-    tells ``create_all``: only on SQLite.
+    NOT DISTINCT, 15 and later). SQLite gets, beside the plain key (which holds the rows
+    with no null), a partial unique index per set of nullable fields that can be null
+    together: over the other fields, among the rows where those are null (and live, on a
+    soft-deletable resource). MySQL/MariaDB can do neither; the app refuses such a model
+    there (see app.core.uniques). The ``info`` tells Alembic's autogenerate the same as
+    ``ddl_if`` tells ``create_all``: only on SQLite.
     """
     args = []
     for name, cols in resource.unique:
-        listed = ", ".join(repr(c) for c in cols)
+        args.append(unique_key(name, cols, resource))
         if name not in resource.nulls_equal:
-            args.append(f"        UniqueConstraint({listed}, name={name!r}),\n")
             continue
-        args.append(
-            f"        UniqueConstraint({listed}, name={name!r}, "
-            "postgresql_nulls_not_distinct=True),\n"
-        )
         for index, rest, nulls in null_indexes(resource, cols):
             where = [f"column({c!r}).is_(None)" for c in nulls]
+            where += ["column('deleted_at').is_(None)"] if resource.soft_delete else []
             condition = where[0] if len(where) == 1 else f"and_({', '.join(where)})"
             args.append(
                 f"        Index({index!r}, {', '.join(repr(c) for c in rest)}, unique=True, "
@@ -161,6 +168,25 @@ def null_indexes(
             out.append((constraint_name("uq", resource.table, (*rest, "where", *nulls, "null")),
                         rest, nulls))  # fmt: skip
     return out
+
+
+def unique_key(name: str, columns: tuple[str, ...], resource: Resource) -> str:
+    """One ``unique:`` group (or ``x-unique`` field) as an item of ``__table_args__``.
+
+    A soft-deletable resource's values are unique among its live rows only, so that a
+    deleted row's value can be taken again: a partial unique index where the database
+    has them (PostgreSQL, SQLite), which the ``live`` column (1 while live, else null)
+    ends for MariaDB/MySQL, where the condition is ignored and nulls never collide.
+    """
+    listed = ", ".join(repr(c) for c in columns)
+    nulls = ", postgresql_nulls_not_distinct=True" if name in resource.nulls_equal else ""
+    if not resource.soft_delete:
+        return f"        UniqueConstraint({listed}, name={name!r}{nulls}),\n"
+    live = "text('deleted_at IS NULL')"
+    return (
+        f"        Index({name!r}, {listed}, {LIVE_COLUMN!r}, unique=True{nulls}, "
+        f"postgresql_where={live}, sqlite_where={live}),\n"
+    )
 
 
 def _unshadow(body: str, names: list[str]) -> str:

@@ -332,6 +332,14 @@ def _bulk_create(resource: Resource) -> str:
     )
 
 
+def _nested_parent(resource: Resource, target: Resource, key: str) -> str:
+    """The read of a nested list's parent: a 404 when it is missing or deleted, unless
+    both are soft-deletable and ``?include_deleted=true`` asks for deleted rows too."""
+    if resource.soft_delete and target.soft_delete:
+        return f"        await service.read({key}, include_deleted=query.include_deleted)\n"
+    return f"        await service.read({key})\n"
+
+
 def _nested(resource: Resource, relation: Relation, project: Project) -> str:
     target = project.resource(relation.target)
     key = id_parameter(resource)
@@ -347,7 +355,7 @@ def _nested(resource: Resource, relation: Relation, project: Project) -> str:
             f"        scope = ({relation.name!r}, {key})\n",
             f"        query = {_nested_listing(relation)}"
             ".parse(request.query_params, scope=scope)\n",
-            f"        await service.read({key})\n",
+            _nested_parent(resource, target, key),
             f"        linked = service.repository.linked({relation.name!r}, {key})\n",
             "        page = await related.page(query, linked)\n",
             "        expanded = await related.expand(page.rows, query.expand)\n",

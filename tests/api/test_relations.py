@@ -1,8 +1,9 @@
 """Relations: what a delete does to the rows that refer to it, nested lists, links, expand.
 
 Event has_many Image (cascade), belongs_to Venue (restrict) and many_to_many Performer;
-Image belongs_to Performer (set_null). ``?expand=`` loads related rows with one query
-per relation, whatever the number of rows: the statement count below proves it.
+Image belongs_to Performer (set_null). Venues and images are soft-deleted. ``?expand=``
+loads related rows with one query per relation, whatever the number of rows: the
+statement count below proves it.
 """
 
 from __future__ import annotations
@@ -110,6 +111,58 @@ def test_a_venue_with_events_cannot_be_deleted(client: TestClient) -> None:
     assert client.delete(f"/venues/{venue['id']}").status_code == 204
     assert_problem(client.get(f"/venues/{venue['id']}"), 404)
     assert _get(client, f"/events/{events[0]['id']}")["venue_id"] is None
+
+
+def test_a_deleted_venue_is_kept_but_takes_no_events(client: TestClient) -> None:
+    """Venues are soft-deleted: kept for the record, and no parent of any event."""
+    gone = _venue(client, "Old Hall")["id"]
+    live = _venue(client, "New Hall")["id"]
+    event = create_event(client, name="Gig", venue_id=live)
+    assert client.delete(f"/venues/{gone}").status_code == 204
+    kept = listed(client, "/venues", {"include_deleted": "true"})
+    assert [(v["id"], v["deleted_at"] is not None) for v in kept] == [(live, False), (gone, True)]
+
+    patch = {"content-type": "application/merge-patch+json"}
+    for venue_id in (gone, MISSING):  # refused alike
+        writes = [
+            ("post", "/events", {"name": "New", "starts_at": "2030-01-01T00:00:00Z",
+                                 "venue_id": venue_id}, {}, "/venue_id"),
+            ("put", f"/events/{event['id']}", {"name": "Gig", "starts_at": event["starts_at"],
+                                               "venue_id": venue_id}, {}, "/venue_id"),
+            ("patch", f"/events/{event['id']}", {"venue_id": venue_id}, patch, "/venue_id"),
+            ("post", "/events/bulk", [{"name": "B", "starts_at": "2030-01-01T00:00:00Z",
+                                       "venue_id": venue_id}], {}, "/0/venue_id"),
+        ]  # fmt: skip
+        for (method, path, body, headers, pointer), check in each_case(writes):
+            with check:
+                answer = client.request(method, path, json=body, headers=headers)
+                problem = assert_problem(answer, 422, pointers=(pointer,))
+                assert f"venue_id={venue_id}" in problem["detail"]
+        for path in (f"/venues/{venue_id}/events", f"/venues/{venue_id}/upcoming-events"):
+            assert_problem(client.get(path), 404)
+    assert _get(client, f"/events/{event['id']}") == event
+    assert ids(listed(client, "/events", {})) == [event["id"]]
+
+
+def test_a_deleted_venues_name_can_be_given_again(client: TestClient) -> None:
+    first = _venue(client, "Hall")
+    assert client.delete(f"/venues/{first['id']}").status_code == 204
+
+    again = _venue(client, "Hall")
+
+    assert_problem(client.post("/venues", json={"name": "Hall", "city": "Oslo"}), 409,
+                   pointers=("/name",))  # fmt: skip
+    other = _venue(client, "Other")
+    renamed = client.patch(f"/venues/{other['id']}", json={"name": "Hall"},
+                           headers={"content-type": "application/merge-patch+json"})  # fmt: skip
+    assert_problem(renamed, 409, pointers=("/name",))
+    assert client.delete(f"/venues/{again['id']}").status_code == 204
+    assert _venue(client, "Hall")["name"] == "Hall"
+    names = [
+        (v["name"], v["deleted_at"] is None)
+        for v in listed(client, "/venues", {"include_deleted": "true", "sort": "id"})
+    ]
+    assert names == [("Hall", False), ("Hall", False), ("Other", True), ("Hall", True)]
 
 
 def test_deleting_a_performer_forgets_it_on_images(client: TestClient) -> None:

@@ -7,10 +7,21 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import BigInteger, Column, Integer, MetaData, String, Table, text
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Computed,
+    Integer,
+    MetaData,
+    SmallInteger,
+    String,
+    Table,
+    text,
+)
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from app.core.schema_sync import SchemaDriftError, sqlite_schema_is_current, sync_schema
+from app.core.softdelete import live_flag
 
 
 def _tables(*extra: Column[object]) -> MetaData:
@@ -58,6 +69,21 @@ def test_adds_optional_and_defaulted_columns_to_a_filled_table(engine: AsyncEngi
     done = asyncio.run(sync_schema(engine, newer))
     assert done == ["added column things.note", "added column things.size"]
     assert asyncio.run(_rows(engine)) == [(1, "kept", None, 7)]
+
+
+def test_adds_a_stored_generated_column_to_a_filled_table(engine: AsyncEngine) -> None:
+    """The ``live`` column a soft-deletable table gets with its unique keys (SQLite adds
+    it as a virtual column: it cannot add a stored one to a table that has rows)."""
+
+    def deleted() -> Column[object]:
+        return Column("deleted_at", String(30), nullable=True)
+
+    asyncio.run(sync_schema(engine, _tables(deleted())))
+    asyncio.run(_insert(engine))
+    live: Column[object] = Column("live", SmallInteger(), Computed(live_flag(), persisted=True))
+    done = asyncio.run(sync_schema(engine, _tables(deleted(), live)))
+    assert done == ["added column things.live"]
+    assert asyncio.run(_rows(engine)) == [(1, "kept", None, 1)]
 
 
 def test_refuses_a_required_column_without_default_on_rows(engine: AsyncEngine) -> None:

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.generator.support import spec_errors
+from generator.pipeline import load_project
+from tests.generator.support import spec_errors, write_specs
 
 # (file, line, key, a fragment the message must contain)
 Expected = tuple[str, int, str, str]
@@ -283,6 +284,16 @@ def test_reserved_field_name(tmp_path: Path, name: str) -> None:
     errors = spec_errors(tmp_path, {"x.yaml": text})
     assert [(e.file, e.line, e.key) for e in errors] == [(X, 4, f"fields.{name}")]
     assert f"{name!r} is reserved" in errors[0].message
+
+
+def test_live_is_reserved_in_a_soft_deletable_resource_only(tmp_path: Path) -> None:
+    """Its unique keys end with the generated column ``live`` on MariaDB/MySQL."""
+    text = "resource: Thing\nfields:\n  live: {type: boolean}\n"
+    errors = spec_errors(tmp_path, {"x.yaml": text + "soft_delete: true\n"})
+    assert [(e.file, e.line, e.key) for e in errors] == [(X, 3, "fields.live")]
+    assert "'live' is reserved in a soft-deletable resource" in errors[0].message
+    write_specs(tmp_path, {"x.yaml": text})
+    assert [r.name for r in load_project(tmp_path).resources] == ["Thing"]
 
 
 def test_unknown_type_says_which_types_exist(tmp_path: Path) -> None:

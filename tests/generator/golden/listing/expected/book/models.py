@@ -8,9 +8,11 @@ from datetime import datetime
 from sqlalchemy import (
     BigInteger,
     Column,
+    Computed,
     ForeignKey,
     Index,
     Integer,
+    SmallInteger,
     Table,
     Uuid,
     text,
@@ -18,6 +20,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.database import Base, ExactString, UTCDateTime, enum_column, utcnow
+from app.core.softdelete import live_flag
 from generated.book.enums import BookGenre
 
 
@@ -26,6 +29,15 @@ class Book(Base):
 
     __tablename__ = "books"
     __table_args__ = (
+        Index(
+            "uq_books_title_author_id",
+            "title",
+            "author_id",
+            "live",
+            unique=True,
+            postgresql_where=text("deleted_at IS NULL"),
+            sqlite_where=text("deleted_at IS NULL"),
+        ),
         Index("ix_books_title_id", "title", "id"),
         Index("ix_books_pages_id", "pages", "id"),
         Index("ix_books_created_at_id", "created_at", "id"),
@@ -54,6 +66,9 @@ class Book(Base):
     __mapper_args__ = {"version_id_col": version}
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
     """When the row was deleted; deleted rows are left out of every read."""
+    live: Mapped[int | None] = mapped_column(SmallInteger(), Computed(live_flag(), persisted=True))
+    """1 while the row is not deleted, null once it is: on MariaDB/MySQL, which
+    have no partial index, unique keys end with it (nulls never collide)."""
 
 
 books_shelves = Table(

@@ -43,6 +43,7 @@ class BookRepositoryBase(SQLRepository[Book]):
         soft_delete=True,
     )
     constraints = (
+        Constraint("uq_books_title_author_id", "unique", ("title", "author_id")),
         Constraint("fk_books_author_id_authors", "foreign_key", ("author_id",), "Author"),
     )
     relations = {
