@@ -22,7 +22,11 @@ PROBLEM_JSON = "application/problem+json"
 MERGE_PATCH_JSON = "application/merge-patch+json"
 
 _ERRORS = {
-    "400": ("BadRequest", "The request could not be read (malformed JSON or a bad cursor)."),
+    "400": (
+        "BadRequest",
+        "The request could not be read: malformed JSON, a key given twice in one JSON object "
+        "(the detail names it and where), or a cursor this list did not answer.",
+    ),
     "404": ("NotFound", "No such resource."),
     "409": ("Conflict", "The change conflicts with stored data (a unique value, a reference)."),
     "412": (
