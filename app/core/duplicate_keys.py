@@ -39,13 +39,15 @@ _DECODER = json.JSONDecoder(object_pairs_hook=_Members)
 
 
 def refuse_duplicate_keys(body: bytes) -> None:
-    """Answer 400 when an object of the JSON ``body`` has a key twice; a body that is
-    not JSON is left to the validation that follows, which says why."""
+    """Answer 400 when an object of the JSON ``body`` has a key twice.
+
+    Called once pydantic's parser has read the body; a body this check cannot parse
+    (orjson's and the standard library's limits differ from it) is left as it is."""
     if _no_key_twice(body):
         return
     try:
         document = _DECODER.decode(body.decode("utf-8"))
-    except (ValueError, RecursionError):  # not JSON: refused as such afterwards
+    except (ValueError, RecursionError):
         return
     found = _first_duplicate(document)
     if found is not None:
