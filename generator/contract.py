@@ -511,7 +511,7 @@ def _filter_parameters(resource: Resource) -> list[dict[str, Any]]:
             if operator == "is_null":
                 schema = {"type": "boolean"}
             elif operator == "in":
-                items = in_item_schema(base)
+                items = in_item_schema(base, _enum_values(resource, declared.field))
                 schema = {"type": "array", "items": items, "minItems": 1, "maxItems": 100}
             elif operator in ("contains", "icontains"):
                 schema = {"type": "string", "minLength": 1, "not": {"pattern": "\u0000"}}
@@ -562,6 +562,11 @@ def _filter_value_schema(resource: Resource, name: str) -> dict[str, Any]:
     if isinstance(kept.get("type"), list):
         kept["type"] = next(t for t in kept["type"] if t != "null")
     return kept
+
+
+def _enum_values(resource: Resource, name: str) -> tuple[str, ...]:
+    known = {field.name: field for field in resource.fields}
+    return known[name].enum_values if name in known else ()
 
 
 def _sort_parameter(resource: Resource) -> dict[str, Any]:

@@ -41,14 +41,18 @@ def in_text(field: str, escapes: bool) -> str:
 _ESCAPED_CHARACTER = "(?:[^\\u0000,\\\\]|\\\\[,\\\\])"
 
 
-def in_item_schema(value: dict[str, Any]) -> dict[str, Any]:
+def in_item_schema(value: dict[str, Any], enum: tuple[str, ...] = ()) -> dict[str, Any]:
     """The schema of one ``__in`` item as sent, for a value of schema ``value``.
 
     A plain string's length counts an escape as the one character it stands for, so
     that the pattern says exactly what the server takes. A string with a pattern or
     format of its own keeps it, and may not hold a bare comma or a stray backslash.
-    Other values (numbers, dates, uuids, enums) cannot hold a comma or a backslash.
+    An enum (``enum``, its values) whose values hold one is listed as its values are
+    written. Other values (numbers, dates, uuids) cannot hold a comma or a backslash.
     """
+    if any("," in v or "\\" in v for v in enum):
+        written = [v.replace("\\", "\\\\").replace(",", "\\,") for v in enum]
+        return {"type": "string", "enum": written}
     if value.get("type") != "string" or "enum" in value:
         return value
     if value.get("pattern") == NO_NUL_PATTERN:

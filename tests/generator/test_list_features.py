@@ -85,6 +85,12 @@ def test_in_items_describe_values_as_written() -> None:
     assert in_item_schema(own) == {
         "allOf": [own, {"pattern": "^(?:[^\\u0000,\\\\]|\\\\[,\\\\])*$"}]
     }
+    genre = {"$ref": "#/components/schemas/Genre"}
+    assert in_item_schema(genre, ("rock, pop", "a\\b", "jazz")) == {
+        "type": "string",
+        "enum": ["rock\\, pop", "a\\\\b", "jazz"],
+    }
+    assert in_item_schema(genre, ("rock", "jazz")) is genre
     for kept in (
         {"type": "string", "format": "date-time"},
         {"type": "string", "enum": ["a", "b"]},
