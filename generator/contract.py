@@ -6,6 +6,7 @@ from typing import Any
 
 import yaml
 
+from generator.contract_query import ARRAY_STYLE, CURSOR_SCHEMA, in_item_schema, in_text
 from generator.ir import INT64_MAX, Field, Kind, Project, Relation, Resource
 
 __all__ = [
@@ -21,7 +22,11 @@ PROBLEM_JSON = "application/problem+json"
 MERGE_PATCH_JSON = "application/merge-patch+json"
 
 _ERRORS = {
-    "400": ("BadRequest", "The request could not be read (malformed JSON or a bad cursor)."),
+    "400": (
+        "BadRequest",
+        "The request could not be read: malformed JSON, a key given twice in one JSON object "
+        "(the detail names it and where), or a cursor this list did not answer.",
+    ),
     "404": ("NotFound", "No such resource."),
     "409": (
         "Conflict",
@@ -488,9 +493,9 @@ def _expand_parameter(resource: Resource) -> dict[str, Any]:
         "name": "expand",
         "in": "query",
         "required": False,
-        "description": "Related rows to include, loaded in one query per relation.",
-        "style": "form",
-        "explode": False,
+        "description": "Related rows to include, loaded in one query per relation: repeat the "
+        "parameter (?expand=a&expand=b) or separate the names by commas (?expand=a,b).",
+        **ARRAY_STYLE,
         "schema": {
             "type": "array",
             "items": {"type": "string", "enum": names},
@@ -511,22 +516,27 @@ def _filter_parameters(resource: Resource) -> list[dict[str, Any]]:
             if operator == "is_null":
                 schema = {"type": "boolean"}
             elif operator == "in":
-                schema = {"type": "array", "items": base, "minItems": 1, "maxItems": 100}
+                items = in_item_schema(base, _enum_values(resource, declared.field))
+                schema = {"type": "array", "items": items, "minItems": 1, "maxItems": 100}
             elif operator in ("contains", "icontains"):
                 schema = {"type": "string", "minLength": 1, "not": {"pattern": "\u0000"}}
                 if "maxLength" in base:
                     schema["maxLength"] = base["maxLength"]
             else:
                 schema = base
+            if operator == "in":  # the escapes are said where a value may hold a comma
+                text = in_text(declared.field, escapes=schema["items"] is not base)
+            else:
+                text = _FILTER_TEXT[operator].format(field=declared.field)
             parameter = {
                 "name": name,
                 "in": "query",
                 "required": False,
-                "description": _FILTER_TEXT[operator].format(field=declared.field),
+                "description": text,
                 "schema": schema,
             }
             if operator == "in":
-                parameter.update(style="form", explode=False)
+                parameter.update(ARRAY_STYLE)
             out.append(parameter)
     return out
 
@@ -538,7 +548,6 @@ _FILTER_TEXT = {
     "lte": "Rows whose {field} is at most this value.",
     "gt": "Rows whose {field} is above this value.",
     "gte": "Rows whose {field} is at least this value.",
-    "in": "Rows whose {field} is one of these comma-separated values.",
     "contains": "Rows whose {field} contains this text (case counts).",
     "icontains": "Rows whose {field} contains this text, ignoring case.",
     "is_null": "true: rows without a {field}; false: rows with one.",
@@ -560,12 +569,20 @@ def _filter_value_schema(resource: Resource, name: str) -> dict[str, Any]:
     return kept
 
 
+def _enum_values(resource: Resource, name: str) -> tuple[str, ...]:
+    known = {field.name: field for field in resource.fields}
+    return known[name].enum_values if name in known else ()
+
+
 def _sort_parameter(resource: Resource) -> dict[str, Any]:
     options = resource.list_options
     keys = [f"{sign}{name}" for name in options.sort for sign in ("", "-")]
     default = ("-" if options.descending else "") + options.default_sort
-    description = f"Comma-separated fields, - for descending (default {default}); "
-    description += "the id always breaks ties."
+    description = (
+        f"Fields to sort by, - for descending (default {default}): repeat the parameter "
+        "(?sort=a&sort=-b) or separate the fields by commas (?sort=a,-b); the id always "
+        "breaks ties."
+    )
     nullable = resource.nullable_sort()
     if nullable:
         description += (
@@ -577,8 +594,7 @@ def _sort_parameter(resource: Resource) -> dict[str, Any]:
         "in": "query",
         "required": False,
         "description": description,
-        "style": "form",
-        "explode": False,
+        **ARRAY_STYLE,
         "schema": {
             "type": "array",
             "items": {"type": "string", "enum": keys},
@@ -610,8 +626,9 @@ def _list_parameters(resource: Resource, nested: Relation | None = None) -> list
             "in": "query",
             "required": False,
             "description": "The next_cursor of the previous page, asked with the same sort and "
-            "filters; omit it for the first page.",
-            "schema": {"type": "string", "maxLength": 2048},
+            "filters; omit it for the first page. A cursor this list did not answer, or one "
+            "answered for another sort or other filters, answers 400.",
+            "schema": dict(CURSOR_SCHEMA),
         },
         _sort_parameter(resource),
         {

@@ -41,8 +41,8 @@ def acceptance_overrides(project: Project) -> list[dict[str, Any]]:
     """Per-operation ``positive_data_acceptance`` settings, in schemathesis' config shape.
 
     Three refusals of schema-valid requests are documented and depend on data that no
-    schema can describe: a list answers 400 to a cursor no page answered (any string
-    is schema-valid); a write with a reference answers 422 when the referenced row
+    schema can describe: a list answers 400 to a cursor no page answered (any text of a
+    cursor's shape is schema-valid); a write with a reference answers 422 when the referenced row
     does not exist (any positive id is schema-valid, and the stateful phase deletes
     parents whose ids its links still carry); and a change whose If-Match names
     another version than the row's answers 412.

@@ -9,6 +9,7 @@ import orjson
 from pydantic import BaseModel, TypeAdapter, ValidationError
 from starlette.requests import Request
 
+from app.core.duplicate_keys import refuse_duplicate_keys
 from app.core.errors import Problem, validation_problem
 from app.core.types import INT64_MAX, INT64_MIN
 
@@ -27,7 +28,7 @@ async def read_body(request: Request, model: type[ModelT], media_types: tuple[st
 
     Strict JSON validation follows the contract's types exactly: ``true`` is not an
     integer and ``5`` is not a date-time, while ``2.0`` is the integer 2, as in JSON
-    Schema. Answers 415, 413, 400 or 422 problems.
+    Schema. Answers 415, 413, 400 (malformed JSON, a key twice in an object) or 422 problems.
     """
     return await _read(request, model.model_validate_json, media_types)
 
@@ -45,10 +46,15 @@ async def _read(request: Request, validate: Callable[..., T], media_types: tuple
         raise Problem(415, f"Send the body as {allowed}.", headers={"Accept": allowed})
     limit: int = getattr(request.app.state, "max_body_bytes", DEFAULT_MAX_BODY_BYTES)
     body = await _read_limited(request, limit)
+    # A key given twice is refused once the body is known to be JSON (the parser keeps
+    # the last value: which one was meant?), before any of its values counts.
     try:
-        return validate(body, strict=True)
+        value = validate(body, strict=True)
     except ValidationError as exc:
         errors = exc.errors(include_url=False)
+    else:
+        refuse_duplicate_keys(body)
+        return value
     unreadable = [str(e["msg"]) for e in errors if e["type"] == "json_invalid"]
     if unreadable:
         # The parser's reason (a syntax error, a lone surrogate, invalid UTF-8, or one of
@@ -56,6 +62,7 @@ async def _read(request: Request, validate: Callable[..., T], media_types: tuple
         reason = unreadable[0].removeprefix("Invalid JSON: ")
         raise Problem(400, f"The body could not be parsed as JSON: {reason}.",
                       title="Malformed JSON")  # fmt: skip
+    refuse_duplicate_keys(body)
     if any(e["type"] == "model_type" and not e["loc"] for e in errors):
         raise Problem(422, "The body must be a JSON object.")
     if any(e["type"] == "list_type" and not e["loc"] for e in errors):

@@ -13,7 +13,11 @@ from pydantic import TypeAdapter, ValidationError
 
 from app.core.errors import Problem
 
-__all__ = ["CursorCodec", "Ordering"]
+__all__ = ["CURSOR_PATTERN", "CursorCodec", "Ordering"]
+
+# What every cursor looks like, as the contract's pattern says: base64url without
+# padding, whose length is never 4k+1. Text of this shape may still be no cursor (400).
+CURSOR_PATTERN = "^(?:[A-Za-z0-9_-]{4})*[A-Za-z0-9_-]{2,4}$"
 
 
 class CursorCodec:

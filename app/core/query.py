@@ -23,6 +23,7 @@ from starlette.datastructures import QueryParams
 
 from app.core.cursor import CursorCodec
 from app.core.errors import parameter_problem
+from app.core.query_values import split_escaped, split_plain
 
 __all__ = ["MAX_CURSOR_LENGTH", "OPERATORS", "Condition", "Filter", "ListQuery", "Listing"]
 
@@ -126,6 +127,7 @@ class Listing:
         fixed |= {"expand"} if self.expandable else set()
         fixed |= {"include_deleted"} if soft_delete else set()
         self.parameters = frozenset(fixed | set(self.filters))
+        self.arrays = _arrays(self.parameters, self.filters)
 
     @classmethod
     def from_schemas(
@@ -145,6 +147,7 @@ class Listing:
         narrowed.filters = {k: f for k, f in self.filters.items() if f.field != field}
         dropped = set(self.filters) - set(narrowed.filters)
         narrowed.parameters = self.parameters - dropped
+        narrowed.arrays = _arrays(narrowed.parameters, narrowed.filters)
         return narrowed
 
     def parse(self, params: QueryParams | Mapping[str, str], *, scope: Any = None) -> ListQuery:
@@ -156,7 +159,14 @@ class Listing:
         conditions: list[Condition] = []
         seen: set[str] = set()
         items = params.multi_items() if isinstance(params, QueryParams) else params.items()
+        arrays: dict[str, list[str]] = {}  # every occurrence of each array-valued parameter
         for key, raw in items:
+            if key in self.arrays:
+                if "\x00" in raw:
+                    errors.append(_error(key, "must not contain the NUL character"))
+                else:
+                    arrays.setdefault(key, []).append(raw)
+                continue
             if key in seen:
                 errors.append(_error(key, "is given more than once"))
                 continue
@@ -173,32 +183,22 @@ class Listing:
                     detail = f"String should have at most {self.max_cursor_length} characters"
                     errors.append(_error(key, detail))
                 cursor = raw
-            elif key == "sort":
-                order = self._order(raw, errors)
             elif key == "count":
                 count = _boolean(raw, key, errors)
             elif key == "include_deleted" and self.soft_delete:
                 include_deleted = _boolean(raw, key, errors)
-            elif key == "expand" and self.expandable:
-                expand = self._expand(raw, errors)
             elif key in self.filters:
-                found = self.filters[key]
-                operator = found.operator
-                values = raw.split(",") if operator == "in" else [raw]
-                if found.temporal and operator != "is_null" and any(map(_NUMBER.fullmatch, values)):
-                    detail = f"must be an ISO 8601 date or date-time (got {raw[:100]!r})"
-                    errors.append(_error(key, detail))
-                    continue
-                try:
-                    value = found.adapter.validate_python(values if operator == "in" else raw)
-                except ValidationError as exc:
-                    message = exc.errors()[0]["msg"]
-                    errors.append(_error(key, f"{message} (got {raw[:100]!r})"))
-                    continue
-                conditions.append(Condition(found.field, operator, value))
+                self._condition(key, [raw], conditions, errors)
             else:
                 allowed = ", ".join(sorted(self.parameters))
                 errors.append(_error(key, f"is not a parameter of this list (it takes: {allowed})"))
+        for key, raws in arrays.items():
+            if key == "sort":
+                order = self._order(raws, errors)
+            elif key == "expand":
+                expand = self._expand(raws, errors)
+            else:
+                self._condition(key, raws, conditions, errors)
         if errors:
             raise parameter_problem(errors)
         return ListQuery(
@@ -212,24 +212,49 @@ class Listing:
             scope=scope,
         )
 
+    def _condition(
+        self, key: str, raws: list[str], conditions: list[Condition], errors: list[dict[str, str]]
+    ) -> None:
+        """The condition of one filter parameter (every occurrence of an ``__in``)."""
+        found = self.filters[key]
+        operator = found.operator
+        raw = ",".join(raws)  # as the client may have written it, for the messages
+        try:
+            values = split_escaped(raws) if operator == "in" else raws
+        except ValueError as exc:
+            errors.append(_error(key, f"{exc} (got {raw[:100]!r})"))
+            return
+        if found.temporal and operator != "is_null" and any(map(_NUMBER.fullmatch, values)):
+            detail = f"must be an ISO 8601 date or date-time (got {raw[:100]!r})"
+            errors.append(_error(key, detail))
+            return
+        try:
+            value = found.adapter.validate_python(values if operator == "in" else values[0])
+        except ValidationError as exc:
+            message = exc.errors()[0]["msg"]
+            errors.append(_error(key, f"{message} (got {raw[:100]!r})"))
+            return
+        conditions.append(Condition(found.field, operator, value))
+
     def expansions(self, params: QueryParams) -> tuple[str, ...]:
         """The ``?expand=`` of a get, which takes no other query parameter."""
         errors: list[dict[str, str]] = []
         expand: tuple[str, ...] = ()
-        seen = False
+        raws: list[str] = []
         for key, raw in params.multi_items():
-            if key == "expand" and self.expandable and not seen and "\x00" not in raw:
-                seen = True
-                expand = self._expand(raw, errors)
+            if key == "expand" and self.expandable and "\x00" not in raw:
+                raws.append(raw)  # repeated or comma-separated, or both
             else:
-                errors.append(_error(key, "is not a parameter of this operation, or repeated"))
+                errors.append(_error(key, "is not a parameter of this operation"))
+        if raws:
+            expand = self._expand(raws, errors)
         if errors:
             raise parameter_problem(errors)
         return expand
 
-    def _order(self, raw: str, errors: list[dict[str, str]]) -> tuple[tuple[str, bool], ...]:
+    def _order(self, raws: list[str], errors: list[dict[str, str]]) -> tuple[tuple[str, bool], ...]:
         keys: list[tuple[str, bool]] = []
-        parts = raw.split(",")
+        parts = split_plain(raws)
         most = 2 * len(self.sortable)  # each field, each way: the contract's maxItems
         if len(parts) > most:
             errors.append(_error("sort", f"List should have at most {most} items"))
@@ -244,8 +269,8 @@ class Listing:
                 keys.append((name, part.startswith("-")))
         return _with_id(tuple(keys))
 
-    def _expand(self, raw: str, errors: list[dict[str, str]]) -> tuple[str, ...]:
-        names = tuple(raw.split(","))
+    def _expand(self, raws: list[str], errors: list[dict[str, str]]) -> tuple[str, ...]:
+        names = tuple(split_plain(raws))
         unknown = [repr(n) for n in names if n not in self.expandable]
         if unknown:
             allowed = ", ".join(self.expandable)
@@ -255,6 +280,12 @@ class Listing:
             errors.append(_error("expand", "names a relation more than once"))
             return ()
         return names
+
+
+def _arrays(parameters: frozenset[str], filters: Mapping[str, Filter]) -> frozenset[str]:
+    """The parameters that take several values: repeated, comma-separated, or both."""
+    ins = {key for key, found in filters.items() if found.operator == "in"}
+    return frozenset(({"sort", "expand"} & parameters) | ins)
 
 
 def _with_id(keys: tuple[tuple[str, bool], ...]) -> tuple[tuple[str, bool], ...]:

@@ -12,7 +12,9 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.testclient import TestClient
 
 from app.config import Settings
+from app.core.cursor import CURSOR_PATTERN
 from app.core.query import Listing
+from app.core.query_values import ESCAPED_CHARACTER
 from app.core.registry import ResourceBinding
 from app.core.repository import HasMany, SQLRepository
 from app.main import create_app
@@ -263,7 +265,7 @@ def _bound_repository(route: ServedRoute) -> type[Any] | None:
 
 
 def _array(items: dict[str, Any], **bounds: Any) -> dict[str, Any]:
-    return {"required": False, "style": "form", "explode": False,
+    return {"required": False, "style": "form", "explode": True,
             "schema": {"type": "array", "items": items, **bounds}}  # fmt: skip
 
 
@@ -273,7 +275,8 @@ def _listing_facts(listing: Listing) -> dict[tuple[str, str], dict[str, Any]]:
     schemas: dict[str, dict[str, Any]] = {
         "limit": {"type": "integer", "minimum": 1, "maximum": listing.max_limit,
                   "default": listing.default_limit},
-        "cursor": {"type": "string", "maxLength": listing.max_cursor_length},
+        "cursor": {"type": "string", "maxLength": listing.max_cursor_length,
+                   "pattern": CURSOR_PATTERN},
         "count": {"type": "boolean", "default": False},
     }  # fmt: skip
     if listing.soft_delete:
@@ -283,8 +286,9 @@ def _listing_facts(listing: Listing) -> dict[tuple[str, str], dict[str, Any]]:
         schemas[name] = _schema_facts(schema, schema)
     facts: dict[tuple[str, str], dict[str, Any]] = {}
     for name, schema in schemas.items():
-        if schema.get("type") == "array":  # ?field__in=a,b
-            facts[("query", name)] = _array(schema["items"], **_without_items(schema))
+        if schema.get("type") == "array":  # ?field__in=a&field__in=b, or a,b
+            items = _as_written(schema["items"])
+            facts[("query", name)] = _array(items, **_without_items(schema))
         else:
             facts[("query", name)] = {"required": False, "schema": schema}
     string = {"type": "string"}
@@ -295,6 +299,16 @@ def _listing_facts(listing: Listing) -> dict[tuple[str, str], dict[str, Any]]:
         facts[("query", "expand")] = _expand_facts(listing)
     assert {name for _, name in facts} == listing.parameters
     return facts
+
+
+def _as_written(value: dict[str, Any]) -> dict[str, Any]:
+    """An ``__in`` item of free text as the client writes it: with its escapes, each
+    counted as the one character it stands for (app.core.query_values)."""
+    if value.get("type") != "string" or value.get("pattern") != "^[^\\u0000]*$":
+        return value
+    least, most = value.get("minLength", 0), value.get("maxLength", "")
+    kept = {k: v for k, v in value.items() if k not in ("pattern", "minLength", "maxLength")}
+    return {**kept, "pattern": f"^{ESCAPED_CHARACTER}{{{least},{most}}}$"}
 
 
 def _without_items(schema: dict[str, Any]) -> dict[str, Any]:

@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 
+from generator.contract_query import in_item_schema
+from generator.hardening import NO_NUL_PATTERN
 from generator.ir import Filter
 from generator.pipeline import Generated, render_project
 from tests.generator.support import GOLDEN, render, write_specs
@@ -55,17 +57,48 @@ def test_every_filter_operator_is_a_query_parameter(paths: dict[str, Any]) -> No
         "genre", "genre__ne", "genre__in", "title__contains", "subtitle__is_null",
         "expand", "include_deleted",
     ]  # fmt: skip
-    # Values have the field's schema; `in` takes comma-separated values.
+    # Values have the field's schema; `in` takes repeated keys (and commas, as it says).
     assert parameters["pages__gte", "query"]["schema"] == {
         "type": "integer",
         "minimum": 1,
         "maximum": 100000,
     }
     listed = parameters["genre__in", "query"]
-    assert (listed["style"], listed["explode"]) == ("form", False)
+    assert (listed["style"], listed["explode"]) == ("form", True)
     assert listed["schema"]["items"] == {"$ref": "#/components/schemas/BookGenre"}
     assert parameters["subtitle__is_null", "query"]["schema"] == {"type": "boolean"}
     assert parameters["title__contains", "query"]["schema"]["maxLength"] == 200
+
+
+def test_in_items_describe_values_as_written() -> None:
+    """An ``__in`` item's schema is the text the server reads as one value: a plain
+    string's escapes count as one character; a string with a pattern of its own may hold
+    no bare comma; values that cannot hold a comma keep their schema."""
+    plain = {"type": "string", "minLength": 1, "maxLength": 30, "pattern": NO_NUL_PATTERN}
+    assert in_item_schema(plain) == {
+        "type": "string",
+        "pattern": "^(?:[^\\u0000,\\\\]|\\\\[,\\\\]){1,30}$",
+    }
+    assert in_item_schema({"type": "string", "pattern": NO_NUL_PATTERN})["pattern"].endswith(
+        "{0,}$"
+    )
+    own = {"type": "string", "pattern": "^[a-z,]+$", "not": {"pattern": "\\u0000"}}
+    assert in_item_schema(own) == {
+        "allOf": [own, {"pattern": "^(?:[^\\u0000,\\\\]|\\\\[,\\\\])*$"}]
+    }
+    genre = {"$ref": "#/components/schemas/Genre"}
+    assert in_item_schema(genre, ("rock, pop", "a\\b", "jazz")) == {
+        "type": "string",
+        "enum": ["rock\\, pop", "a\\\\b", "jazz"],
+    }
+    assert in_item_schema(genre, ("rock", "jazz")) is genre
+    for kept in (
+        {"type": "string", "format": "date-time"},
+        {"type": "string", "enum": ["a", "b"]},
+        {"type": "integer", "minimum": 1},
+        {"$ref": "#/components/schemas/BookGenre"},
+    ):
+        assert in_item_schema(kept) is kept
 
 
 def test_sort_takes_the_declared_fields_both_ways(paths: dict[str, Any]) -> None:
