@@ -20,7 +20,7 @@ from tests.support.grid import Position
 _IDS = [p.name for p in POSITIONS]
 
 UNDECLARED = {
-    "address": {"street": "1 Main St", "zip": "69001", "floor": {"n": 2}},
+    "address": {"street": "1 Main St", "zip": "69001", "floor": {"n": 2**70}},
     "lines": [{"sku": "A1", "qty": 1, "note": "gift"}, {"sku": "B2", "tags": [None]}],
 }
 FREE_FORM = {"extra": {"k\x00ey": "va\x00lue", "big": 2**70, "deep": [{"small": -(2**65)}]}}
