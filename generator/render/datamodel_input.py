@@ -118,9 +118,11 @@ def _renamed_memo(schema: Any, owner: dict[str, str]) -> Renamed:
     renamed = _renamed(schema, owner, text)
     if _NULLABLE_OBJECT.search(text):
         renamed = nullable_models(renamed)
-    # A field's object says nothing of other properties when the spec did not: open, as
-    # the contract's JSON Schema means (the schemas themselves say `false`).
-    made = _described(_open_objects(renamed))
+    if _may_leave_open(text):
+        # A field's object says nothing of other properties when the spec did not: open,
+        # as the contract's JSON Schema means (the schemas themselves say `false`).
+        renamed = _open_objects(renamed)
+    made = _described(renamed)
     if len(_RENAMED) >= _RENAMED_LIMIT:
         _RENAMED.clear()
     _RENAMED[text] = made
@@ -210,6 +212,14 @@ def nullable_models(schema: Any) -> Any:
     inner["type"] = rest[0] if len(rest) == 1 else rest
     outer = {k: v for k, v in out.items() if k in _ANNOTATIONS}
     return {**outer, "anyOf": [inner, {"type": "null"}]}
+
+
+def _may_leave_open(text: bytes) -> bool:
+    """Whether a schema's JSON text may hold an object that says nothing of other
+    properties: more objects than ``additionalProperties`` (most schemas have one object,
+    which says ``false``, and are not walked)."""
+    objects = max(text.count(b'"object"'), text.count(b'"properties"'))
+    return objects > text.count(b'"additionalProperties"')
 
 
 def _open_objects(schema: Any) -> Any:
