@@ -16,6 +16,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from generator.errors import SpecError
+from generator.hardening import harden
 from generator.ir import SharedModel
 from generator.load import KeyPath
 from generator.naming import generated_schema_names
@@ -147,6 +148,9 @@ class SharedSchemas:
             schema = self.rewrite(target.path, target.pointer, node, openapi30=openapi30,
                                   inlining=frozenset({target}))  # fmt: skip
             schema = upgrade_schema(schema) if openapi30 else schema
+            # Bounds and NUL refusal, as for a resource's own fields: what the runtime
+            # parses and stores is what the contract admits.
+            schema = harden(schema)
             models.setdefault(name, SharedModel(name, schema, target.path))
         return tuple(models[name] for name in sorted(models))
 

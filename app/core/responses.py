@@ -22,6 +22,7 @@ from typing import Annotated, Any, Union, get_args, get_origin
 
 import orjson
 from pydantic import MISSING, AwareDatetime, BaseModel, RootModel
+from pydantic_core import to_json
 from starlette.responses import Response
 
 __all__ = [
@@ -50,7 +51,13 @@ def json_response(
 
 def json_bytes_response(body: Any, *, status_code: int = 200) -> Response:
     """A plain JSON document (dicts, lists, scalars) as a response."""
-    return Response(orjson.dumps(body), status_code=status_code, media_type="application/json")
+    try:
+        content = orjson.dumps(body)
+    except orjson.JSONEncodeError:
+        # An integer past 64 bits, which a free-form JSON field holds whole: pydantic's
+        # writer takes it (slower, so only for the rare document that needs it).
+        content = to_json(body)
+    return Response(content, status_code=status_code, media_type="application/json")
 
 
 class Related:

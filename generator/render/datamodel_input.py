@@ -90,9 +90,6 @@ def renamed_input(
     schemas = contract["components"]["schemas"]
     renamed = {f"{owner[name]}.{name}": _renamed_memo(s, owner) for name, s in schemas.items()
                if name in owner}  # fmt: skip
-    for model in project.shared:
-        key = f"{SHARED_MODULE}.{model.name}"
-        renamed[key] = _described(_open_objects(renamed[key].value))
     document = {
         "openapi": contract["openapi"],
         "info": contract["info"],
@@ -112,14 +109,20 @@ def _renamed_memo(schema: Any, owner: dict[str, str]) -> Renamed:
     try:
         text = orjson.dumps(schema, option=orjson.OPT_PASSTHROUGH_DATETIME)
     except orjson.JSONEncodeError:
-        return _described(nullable_models(_rewrite_refs(schema, owner)))
+        return _described(_open_objects(nullable_models(_rewrite_refs(schema, owner))))
     known = _RENAMED.get(text)
     if known is not None and all(
         owner.get(name.rsplit(".", 1)[-1]) == name.rsplit(".", 1)[0] for name in known.refs
     ):
         return known
     renamed = _renamed(schema, owner, text)
-    made = _described(nullable_models(renamed) if _NULLABLE_OBJECT.search(text) else renamed)
+    if _NULLABLE_OBJECT.search(text):
+        renamed = nullable_models(renamed)
+    if _may_leave_open(text):
+        # A field's object says nothing of other properties when the spec did not: open,
+        # as the contract's JSON Schema means (the schemas themselves say `false`).
+        renamed = _open_objects(renamed)
+    made = _described(renamed)
     if len(_RENAMED) >= _RENAMED_LIMIT:
         _RENAMED.clear()
     _RENAMED[text] = made
@@ -209,6 +212,14 @@ def nullable_models(schema: Any) -> Any:
     inner["type"] = rest[0] if len(rest) == 1 else rest
     outer = {k: v for k, v in out.items() if k in _ANNOTATIONS}
     return {**outer, "anyOf": [inner, {"type": "null"}]}
+
+
+def _may_leave_open(text: bytes) -> bool:
+    """Whether a schema's JSON text may hold an object that says nothing of other
+    properties: more objects than ``additionalProperties`` (most schemas have one object,
+    which says ``false``, and are not walked)."""
+    objects = max(text.count(b'"object"'), text.count(b'"properties"'))
+    return objects > text.count(b'"additionalProperties"')
 
 
 def _open_objects(schema: Any) -> Any:

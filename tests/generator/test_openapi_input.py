@@ -13,7 +13,8 @@ from typing import Any
 
 import pytest
 
-from generator.ir import Kind, Project, Resource
+from generator.hardening import NO_NUL_PATTERN
+from generator.ir import INT64_MAX, Kind, Project, Resource
 from generator.normalize import upgrade_schema
 from generator.pipeline import load_project, project_contract
 from tests.generator.support import GOLDEN, render, write_specs
@@ -116,8 +117,9 @@ def test_shared_models_are_in_the_contract_as_written(
     assert {"ProductCreate", "ProductRead", "CategoryPage"} <= set(schemas)
     money = schemas["Money"]
     assert money["properties"]["currency"] == {"$ref": "#/components/schemas/Currency"}
+    # As written, with the bounds and the NUL refusal a resource's own field gets.
     assert money["properties"]["amount"] == {
-        "type": "integer", "format": "int64", "minimum": 0,
+        "type": "integer", "format": "int64", "minimum": 0, "maximum": INT64_MAX,
         "description": "In cents (or the currency's minor unit).", "examples": [1999],
     }  # fmt: skip
     assert money["additionalProperties"] is False
@@ -125,7 +127,7 @@ def test_shared_models_are_in_the_contract_as_written(
         "type": "string", "description": "An ISO 4217 code.", "enum": ["EUR", "USD", "GBP"],
     }  # fmt: skip
     assert schemas["Dimensions"]["properties"]["note"] == {
-        "type": ["string", "null"], "maxLength": 200,
+        "type": ["string", "null"], "maxLength": 200, "pattern": NO_NUL_PATTERN,
     }  # fmt: skip
     assert schemas["Error"]["properties"]["code"]["examples"] == ["not_found"]
 
@@ -301,7 +303,9 @@ def test_shared_models_of_a_project(library: Project) -> None:
     shared = {model.name: model for model in library.shared}
     assert sorted(shared) == ["Cover", "Genre", "Place"]
     # A pointer into a schema is no name: the schema it reaches is copied in place.
-    assert shared["Place"].schema["properties"]["city"] == {"type": "string", "maxLength": 80}
+    assert shared["Place"].schema["properties"]["city"] == {
+        "type": "string", "maxLength": 80, "pattern": NO_NUL_PATTERN,
+    }  # fmt: skip
     assert shared["Place"].source == "specs/shared.json"
     assert shared["Cover"].source == "specs/covers/cover.yaml"
     contract = project_contract(library)

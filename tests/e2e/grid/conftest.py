@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -76,30 +77,28 @@ def _wait_until_serving(process: subprocess.Popen[bytes], client: httpx.Client, 
     pytest.fail(f"the grid app did not answer in {STARTUP_SECONDS}s:\n{log.read_text()}")
 
 
-@pytest.fixture(scope="session", params=DIALECTS)
-def grid(
-    request: pytest.FixtureRequest, grid_root: Path, grid_contract: dict[str, Any]
-) -> Iterator[Grid]:
-    """The grid app on one database, for every test of the session that asks for it."""
-    dialect: str = request.param
+@contextmanager
+def served_grid(root: Path, dialect: str, name: str = "grid") -> Iterator[httpx.Client]:
+    """The grid app of ``root`` served on a database of its own on ``dialect`` (skipped
+    when the environment names no such server); a client of it. ``name`` tells the
+    SQLite file and the log apart."""
     database: ServerDatabase | None = None
     if dialect == "sqlite":
-        url = f"sqlite+aiosqlite:///{grid_root / 'grid.db'}"
+        url = f"sqlite+aiosqlite:///{root / f'{name}.db'}"
     else:
         server = server_url(dialect)
         if server is None:
             pytest.skip(skip_reason(dialect))
-        database = ServerDatabase(server, prefix="specbase_grid")
+        database = ServerDatabase(server, prefix=f"specbase_{name}")
         database.create()
         url = database.url_string
     port = _free_port()
-    env = {**os.environ, "PYTHONPATH": str(grid_root), "DATABASE_URL": url,
-           "ENVIRONMENT": "LOCAL"}  # fmt: skip
-    log = grid_root / f"uvicorn-{dialect}.log"
+    env = {**os.environ, "PYTHONPATH": str(root), "DATABASE_URL": url, "ENVIRONMENT": "LOCAL"}
+    log = root / f"uvicorn-{name}-{dialect}.log"
     with log.open("wb") as output:
         process = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "app.main:app", "--port", str(port)],
-            cwd=grid_root,
+            cwd=root,
             env=env,
             stdout=output,
             stderr=subprocess.STDOUT,
@@ -107,7 +106,7 @@ def grid(
     try:
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
             _wait_until_serving(process, client, log)
-            yield Grid(grid_root, grid_contract, client, dialect)
+            yield client
     finally:
         process.terminate()
         try:
@@ -117,3 +116,13 @@ def grid(
             process.wait()
         if database is not None:
             database.drop()
+
+
+@pytest.fixture(scope="session", params=DIALECTS)
+def grid(
+    request: pytest.FixtureRequest, grid_root: Path, grid_contract: dict[str, Any]
+) -> Iterator[Grid]:
+    """The grid app on one database, for every test of the session that asks for it."""
+    dialect: str = request.param
+    with served_grid(grid_root, dialect) as client:
+        yield Grid(grid_root, grid_contract, client, dialect)

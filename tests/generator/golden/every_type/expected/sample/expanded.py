@@ -23,6 +23,9 @@ class Address(SchemaModel):
     An object with properties, optional (so null when read).
     """
 
+    model_config = ConfigDict(
+        extra="allow",
+    )
     street: Annotated[str | MISSING, Field(max_length=80, pattern="^[^\\u0000]*$")] = MISSING
     city: Annotated[str | MISSING, Field(pattern="^[^\\u0000]*$")] = MISSING
 

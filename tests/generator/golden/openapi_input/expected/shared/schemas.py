@@ -33,7 +33,7 @@ class Dimensions(SchemaModel):
     width: Annotated[float, Field(ge=0.0)]
     height: Annotated[float, Field(ge=0.0)]
     depth: Annotated[float, Field(ge=0.0)]
-    note: Annotated[str | MISSING | None, Field(max_length=200)] = MISSING
+    note: Annotated[str | MISSING | None, Field(max_length=200, pattern="^[^\\u0000]*$")] = MISSING
 
 
 class Error(SchemaModel):
@@ -44,8 +44,8 @@ class Error(SchemaModel):
     model_config = ConfigDict(
         extra="allow",
     )
-    code: Annotated[str, Field(examples=["not_found"])]
-    message: str
+    code: Annotated[str, Field(examples=["not_found"], pattern="^[^\\u0000]*$")]
+    message: Annotated[str, Field(pattern="^[^\\u0000]*$")]
 
 
 class Money(SchemaModel):
@@ -56,7 +56,7 @@ class Money(SchemaModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    amount: Annotated[int, Field(examples=[1999], ge=0)]
+    amount: Annotated[int, Field(examples=[1999], ge=0, le=9223372036854775807)]
     """
     In cents (or the currency's minor unit).
     """
