@@ -14,8 +14,8 @@ from tests.e2e.grid.conftest import served_grid
 from tests.support.fuzzing import fuzz_without_failure
 
 # The coverage phase's cases do not depend on --max-examples; those of the fuzzing and
-# stateful phases do. A call to a server database costs more: fewer there.
-EXAMPLES = {"sqlite": 3, "postgresql": 2, "mysql": 2}
+# stateful phases do.
+EXAMPLES = {"sqlite": 3, "postgresql": 3, "mysql": 3}
 # Invalid data is refused before any query, alike on every database: SQLite takes it
 # (the larger part of the coverage phase), the servers take valid data, which reaches them.
 MODES = {"sqlite": "all", "postgresql": "positive", "mysql": "positive"}
