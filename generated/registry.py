@@ -31,9 +31,6 @@ RESOURCES: tuple[ResourceBinding, ...] = (
         spec="specs/event.yaml",
         operations=frozenset({"list", "get", "create", "replace", "update", "delete"}),
         routes=(
-            RouteSpec(
-                frozenset({"DELETE", "GET", "PATCH", "PUT"}), "/events/bulk", "method_not_allowed"
-            ),
             RouteSpec(frozenset({"GET"}), "/events", "list_events"),
             RouteSpec(frozenset({"GET"}), "/events/{event_id}", "get_event"),
             RouteSpec(frozenset({"POST"}), "/events", "create_event"),

@@ -1,8 +1,10 @@
 """Finding ``custom/`` extensions by convention, and refusing the ones that do not fit.
 
 ``custom/<resource>/repository.py`` may subclass the generated repository,
-``custom/<resource>/service.py`` the generated service, and any module of the
-package may define ``router`` (an ``APIRouter``) to mount extra routes.
+``custom/<resource>/service.py`` the generated service, any module of the
+package may define ``router`` (an ``APIRouter``) to mount extra routes, and
+``custom/hooks.py`` may list ``REQUEST_HOOKS`` to run before every operation
+(:mod:`app.core.hooks`).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Any
 
 from fastapi import APIRouter
 
+from app.core.hooks import HookError, RequestHook, check_hooks
 from app.core.registry import ResourceBinding
 from app.core.service import HOOK_NAMES
 
@@ -37,6 +40,7 @@ class Override:
 class CustomExtensions:
     overrides: dict[str, Override] = field(default_factory=dict)
     routers: list[tuple[str, APIRouter]] = field(default_factory=list)
+    hooks: tuple[RequestHook, ...] = ()
 
     def repository_for(self, binding: ResourceBinding) -> type[Any]:
         override = self.overrides.get(binding.module)
@@ -73,6 +77,11 @@ def discover(package: str | None, bindings: Sequence[ResourceBinding]) -> Custom
         router = getattr(module, "router", None)
         if isinstance(router, APIRouter):
             found.routers.append((info.name, router))
+        if short == "hooks" and hasattr(module, "REQUEST_HOOKS"):
+            try:
+                found.hooks = check_hooks(info.name, module.REQUEST_HOOKS)
+            except HookError as exc:
+                raise ExtensionError(str(exc)) from None
     return found
 
 

@@ -1,6 +1,10 @@
-"""FastAPI routers, one module per resource, bound to injected classes at startup."""
+"""The operations of each resource, one module per resource: plain endpoints
+(``async def (request) -> Response``) that the runtime's own router serves
+(:mod:`app.core.operations`), bound to the (possibly custom) classes at start-up."""
 
 from __future__ import annotations
+
+import re
 
 from generator.contract import id_parameter, operation_id
 from generator.ir import Kind, Project, Relation, Resource
@@ -8,25 +12,23 @@ from generator.render.common import header, quote_doc, resource_doc
 
 __all__ = ["render_router", "route_specs"]
 
-# No `from __future__ import annotations` here: FastAPI reads the endpoints' annotations,
-# and the aliases they use are local to build_router.
 _IMPORTS = """\
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import Mapping
 from typing import Annotated, Any
-from uuid import UUID
 
-from fastapi import APIRouter, Depends, Path, Request, Response
 from pydantic import Field, TypeAdapter
+from starlette.requests import Request
+from starlette.responses import Response
 
 from app.core.body import JSON_BODY, MERGE_PATCH_BODY, read_body, read_items
 from app.core.context import RequestContext
 from app.core.deps import request_unit
-from app.core.errors import NOT_ALLOWED, method_not_allowed
 from app.core.etag import etag, not_modified
-from app.core.params import refuse_undeclared_query
-from app.core.routing import OperationRoute
+from app.core.operations import Operation
+from app.core.params import PathValue, refuse_undeclared_query
 from app.core.responses import RowWriter, json_bytes_response, with_related
-from app.core.types import INT64_MAX
+from app.core.types import ROW_ID, UUID_ID
+from app.core.unit import UnitOfWork
 """
 
 
@@ -67,30 +69,26 @@ def render_router(resource: Resource, project: Project) -> str:
         else "",
         f"_BULK_READ = TypeAdapter(list[{name}Read])\n" if resource.bulk_max else "",
         _writers(resource, project),
+        "# The path parameters the operations read.\n",
+        *_path_values(resource, project),
         "\n\n",
-        "def build_router(\n",
+        "def build_operations(\n",
         f"    repository_class: type[{name}RepositoryBase] = {name}RepositoryBase,\n",
         f"    service_class: type[{name}ServiceBase] = {name}ServiceBase,\n",
         "    related: Mapping[str, type[Any]] | None = None,\n",
-        ") -> APIRouter:\n",
+        ") -> list[Operation]:\n",
         quote_doc(
             f"The operations of {name}, bound to the (possibly custom) classes given;\n"
             "    ``related`` names the repository class of each resource nested routes list.",
             "    ",
         ),
         "\n",
-        "    # One dependency, async (FastAPI runs a plain def in a worker thread): the\n",
-        "    # request's database work (a session made on first use, committed before the\n",
-        "    # response is sent), and the service.\n",
-        f"    async def get_service(request: Request) -> AsyncIterator[{name}ServiceBase]:\n",
-        "        async with request_unit(request) as unit:\n",
-        "            yield service_class(repository_class(unit), RequestContext(request))\n\n",
-        f'    Service = Annotated[{name}ServiceBase, Depends(get_service, scope="function")]\n',
-        f"    {_id_alias('RowId', resource)}\n",
+        f"    def service_for(unit: UnitOfWork, request: Request) -> {name}ServiceBase:\n",
+        "        return service_class(repository_class(unit), RequestContext(request))\n\n",
         "    listing = repository_class.listing\n",
         ""
         if _nested_targets(resource, project)
-        else "    del related  # no nested route lists another resource\n",
+        else "    del related  # no nested operation lists another resource\n",
         *(
             f"    {_related_class(t)}: type[{t.name}RepositoryBase] = "
             f"(related or {{}}).get({t.name!r}, {t.name}RepositoryBase)\n"
@@ -102,16 +100,7 @@ def render_router(resource: Resource, project: Project) -> str:
             for r in resource.relations
             if r.kind != "belongs_to" and project.resource(r.target).has("list")
         ),
-        f'    router = APIRouter(prefix="{resource.path}", tags=[{name!r}],'
-        " route_class=OperationRoute)\n",
     ]
-    if resource.bulk_max is not None:
-        parts.append(
-            "\n    # Before the item routes, which would take /bulk for an id.\n"
-            '    router.add_api_route("/bulk", method_not_allowed("POST"), '
-            'methods=["GET", "PUT", "PATCH", "DELETE"],\n'
-            "                         name=NOT_ALLOWED, include_in_schema=False)\n"
-        )
     for operation in resource.operations:
         parts.append("\n")
         parts.append(_OPERATIONS[operation](resource))
@@ -121,8 +110,43 @@ def render_router(resource: Resource, project: Project) -> str:
     for relation in resource.relations:
         if relation.kind != "belongs_to":
             parts.append(_nested(resource, relation, project))
-    parts.append("\n    return router\n")
+    parts.append("\n    return [\n")
+    statuses = _statuses(resource)
+    for methods, path, op in route_specs(resource, project):
+        names = _PARAMETER.findall(path)
+        values = ", ".join(f"_{name.upper()}" for name in names) + ("," if len(names) == 1 else "")
+        for method in methods:
+            parts.append(
+                f"        Operation({op!r}, {method!r}, {path!r}, {op}, "
+                f"{statuses.get(op, 200)}, ({values})),\n"
+            )
+    parts.append("    ]\n")
     return "".join(parts)
+
+
+_PARAMETER = re.compile(r"\{(\w+)\}")
+
+
+def _statuses(resource: Resource) -> dict[str, int]:
+    """The success status of each operation that does not answer 200."""
+    statuses = {operation_id(op, resource): 201 for op in ("create", "bulk_create")}
+    statuses[operation_id("delete", resource)] = 204
+    for relation in resource.relations:
+        if relation.kind == "many_to_many":
+            for verb in ("link", "unlink"):
+                statuses[f"{verb}_{resource.module}_{relation.name}"] = 204
+    return statuses
+
+
+def _path_values(resource: Resource, project: Project) -> list[str]:
+    """A reader (``app.core.params.PathValue``) of each path parameter, by its name."""
+    values = {id_parameter(resource): resource}
+    for relation in resource.relations:
+        if relation.kind == "many_to_many":
+            target = project.resource(relation.target)
+            values[f"{target.module}_id"] = target
+    adapters = {key: "UUID_ID" if r.id_kind is Kind.UUID else "ROW_ID" for key, r in values.items()}
+    return [f"_{key.upper()} = PathValue({key!r}, {adapters[key]})\n" for key in sorted(adapters)]
 
 
 # The HTTP method and the path (after the resource's own) of each operation's route.
@@ -134,18 +158,14 @@ _ROUTES = {
     "update": ("PATCH", "/{key}"),
     "delete": ("DELETE", "/{key}"),
 }
-# The name FastAPI gives the route answering 405 for other methods of /bulk
-# (app.core.errors.NOT_ALLOWED).
-_NOT_ALLOWED = "method_not_allowed"
 
 
 def route_specs(resource: Resource, project: Project) -> list[tuple[tuple[str, ...], str, str]]:
-    """``(methods, path, name)`` of every route ``build_router`` makes, in its order: the
-    registry lists them so that the app routes to a resource before importing it."""
+    """``(methods, path, name)`` of every operation ``build_operations`` makes, in its
+    order: the registry lists them so that the app routes to a resource before importing
+    it."""
     base, key = resource.path, id_parameter(resource)
     routes: list[tuple[tuple[str, ...], str, str]] = []
-    if resource.bulk_max is not None:
-        routes.append((("DELETE", "GET", "PATCH", "PUT"), f"{base}/bulk", _NOT_ALLOWED))
     for operation in resource.operations:
         method, path = _ROUTES[operation]
         name = operation_id(operation, resource)
@@ -212,10 +232,20 @@ def _nested_targets(resource: Resource, project: Project) -> list[Resource]:
     ]
 
 
-def _id_alias(alias: str, resource: Resource) -> str:
-    if resource.id_kind is Kind.UUID:
-        return f"{alias} = Annotated[UUID, Path()]"
-    return f"{alias} = Annotated[int, Path(ge=1, le=INT64_MAX)]"
+def _read_id(resource: Resource) -> str:
+    """The line of a handler that reads the row id from the path."""
+    key = id_parameter(resource)
+    return f"        {key} = _{key.upper()}(request)\n"
+
+
+def _handler(op: str) -> str:
+    return f"    async def {op}(request: Request) -> Response:\n"
+
+
+_OPEN = (
+    "        async with request_unit(request) as unit:\n"
+    "            service = service_for(unit, request)\n"
+)
 
 
 def _etag(resource: Resource, row: str = "row") -> str:
@@ -233,51 +263,44 @@ def _if_match(resource: Resource) -> str:
 def _list(resource: Resource) -> str:
     op = operation_id("list", resource)
     return (
-        f'    @router.get("", operation_id="{op}")\n'
-        f"    async def {op}(request: Request, service: Service) -> Response:\n"
-        "        query = listing.parse(request.query_params)\n"
-        "        page = await service.list(query)\n"
-        "        expanded = await service.expand(page.rows, query.expand)\n"
-        f"        return {_writer(resource)}.page_response(page, expanded)\n"
+        _handler(op) + "        query = listing.parse(request.query_params)\n" + _OPEN + ""
+        "            page = await service.list(query)\n"
+        "            expanded = await service.expand(page.rows, query.expand)\n"
+        f"            return {_writer(resource)}.page_response(page, expanded)\n"
     )
 
 
 def _get(resource: Resource) -> str:
     key, op, shown = id_parameter(resource), operation_id("get", resource), _writer(resource)
-    lines = [
-        f'    @router.get("/{{{key}}}", operation_id="{op}")\n',
-        f"    async def {op}(request: Request, service: Service, {key}: RowId) -> Response:\n",
-    ]
+    lines = [_handler(op), _read_id(resource)]
     if resource.relations:
         lines.append("        expand = listing.expansions(request.query_params)\n")
     else:
         lines.append("        refuse_undeclared_query(request)\n")
-    lines.append(f"        row = await service.read({key})\n")
+    lines += [_OPEN, f"            row = await service.read({key})\n"]
     if resource.relations:
         lines += [
-            "        if expand:  # the row with its relations: no entity tag covers both\n",
-            "            expanded = await service.expand([row], expand)\n",
-            f"            return {shown}.response(with_related(row, expanded))\n",
+            "            if expand:  # the row with its relations: no entity tag covers both\n",
+            "                expanded = await service.expand([row], expand)\n",
+            f"                return {shown}.response(with_related(row, expanded))\n",
         ]
     if resource.versioned:
         lines += [
-            '        if not_modified(request.headers.get("if-none-match"), row):\n',
-            '            return Response(status_code=304, headers={"ETag": etag(row)})\n',
+            '            if not_modified(request.headers.get("if-none-match"), row):\n',
+            '                return Response(status_code=304, headers={"ETag": etag(row)})\n',
         ]
-    lines.append(f"        return {shown}.response(row{_headers(resource)})\n")
+    lines.append(f"            return {shown}.response(row{_headers(resource)})\n")
     return "".join(lines)
 
 
 def _create(resource: Resource) -> str:
     op, name = operation_id("create", resource), resource.name
     return (
-        f'    @router.post("", operation_id="{op}", status_code=201)\n'
-        f"    async def {op}(request: Request, service: Service) -> Response:\n"
-        "        refuse_undeclared_query(request)\n"
-        f"        data = await read_body(request, {name}Create, JSON_BODY)\n"
-        "        row = await service.create(data, alone=True)  # no other database work here\n"
-        f'        headers = {{"Location": f"{resource.path}/{{row.id}}"{_etag(resource)}}}\n'
-        f"        return {_writer(resource, 'read')}.response(row, status_code=201, "
+        _handler(op) + "        refuse_undeclared_query(request)\n"
+        f"        data = await read_body(request, {name}Create, JSON_BODY)\n" + _OPEN + ""
+        "            row = await service.create(data, alone=True)  # no other database work\n"
+        f'            headers = {{"Location": f"{resource.path}/{{row.id}}"{_etag(resource)}}}\n'
+        f"            return {_writer(resource, 'read')}.response(row, status_code=201, "
         "headers=headers)\n"
     )
 
@@ -285,50 +308,45 @@ def _create(resource: Resource) -> str:
 def _replace(resource: Resource) -> str:
     key, op, name = id_parameter(resource), operation_id("replace", resource), resource.name
     return (
-        f'    @router.put("/{{{key}}}", operation_id="{op}")\n'
-        f"    async def {op}(request: Request, service: Service, {key}: RowId) -> Response:\n"
-        "        refuse_undeclared_query(request)\n"
-        f"        data = await read_body(request, {name}Create, JSON_BODY)\n"
-        f"        row = await service.replace({key}, data{_if_match(resource)})\n"
-        f"        return {_writer(resource, 'read')}.response(row{_headers(resource)})\n"
+        _handler(op) + _read_id(resource) + "        refuse_undeclared_query(request)\n"
+        f"        data = await read_body(request, {name}Create, JSON_BODY)\n" + _OPEN + ""
+        f"            row = await service.replace({key}, data{_if_match(resource)})\n"
+        f"            return {_writer(resource, 'read')}.response(row{_headers(resource)})\n"
     )
 
 
 def _update(resource: Resource) -> str:
     key, op, name = id_parameter(resource), operation_id("update", resource), resource.name
     return (
-        f'    @router.patch("/{{{key}}}", operation_id="{op}")\n'
-        f"    async def {op}(request: Request, service: Service, {key}: RowId) -> Response:\n"
-        "        refuse_undeclared_query(request)\n"
-        f"        patch = await read_body(request, {name}Update, MERGE_PATCH_BODY)\n"
-        "        # No other database work here: the change may commit as it is made.\n"
-        f"        row = await service.update({key}, patch{_if_match(resource)}, alone=True)\n"
-        f"        return {_writer(resource, 'read')}.response(row{_headers(resource)})\n"
+        _handler(op) + _read_id(resource) + "        refuse_undeclared_query(request)\n"
+        f"        patch = await read_body(request, {name}Update, MERGE_PATCH_BODY)\n" + _OPEN + ""
+        "            # No other database work here: the change may commit as it is made.\n"
+        f"            row = await service.update({key}, patch{_if_match(resource)}, alone=True)\n"
+        f"            return {_writer(resource, 'read')}.response(row{_headers(resource)})\n"
     )
 
 
 def _delete(resource: Resource) -> str:
     key, op = id_parameter(resource), operation_id("delete", resource)
     return (
-        f'    @router.delete("/{{{key}}}", operation_id="{op}", status_code=204)\n'
-        f"    async def {op}(request: Request, service: Service, {key}: RowId) -> Response:\n"
-        "        refuse_undeclared_query(request)\n"
-        f"        await service.delete({key}{_if_match(resource)})\n"
-        "        return Response(status_code=204)\n"
+        _handler(op)
+        + _read_id(resource)
+        + "        refuse_undeclared_query(request)\n"
+        + _OPEN
+        + f"            await service.delete({key}{_if_match(resource)})\n"
+        "            return Response(status_code=204)\n"
     )
 
 
 def _bulk_create(resource: Resource) -> str:
     op = operation_id("bulk_create", resource)
     return (
-        f'    @router.post("/bulk", operation_id="{op}", status_code=201)\n'
-        f"    async def {op}(request: Request, service: Service) -> Response:\n"
-        "        refuse_undeclared_query(request)\n"
-        "        items = await read_items(request, _BULK, JSON_BODY)\n"
-        "        rows = await service.create_many(items)\n"
-        "        created = _BULK_READ.validate_python(rows)\n"
-        '        body = {"items": _BULK_READ.dump_python(created, mode="json")}\n'
-        "        return json_bytes_response(body, status_code=201)\n"
+        _handler(op) + "        refuse_undeclared_query(request)\n"
+        "        items = await read_items(request, _BULK, JSON_BODY)\n" + _OPEN + ""
+        "            rows = await service.create_many(items)\n"
+        "            created = _BULK_READ.validate_python(rows)\n"
+        '            body = {"items": _BULK_READ.dump_python(created, mode="json")}\n'
+        "            return json_bytes_response(body, status_code=201)\n"
     )
 
 
@@ -336,55 +354,45 @@ def _nested_parent(resource: Resource, target: Resource, key: str) -> str:
     """The read of a nested list's parent: a 404 when it is missing or deleted, unless
     both are soft-deletable and ``?include_deleted=true`` asks for deleted rows too."""
     if resource.soft_delete and target.soft_delete:
-        return f"        await service.read({key}, include_deleted=query.include_deleted)\n"
-    return f"        await service.read({key})\n"
+        return f"            await service.read({key}, include_deleted=query.include_deleted)\n"
+    return f"            await service.read({key})\n"
 
 
 def _nested(resource: Resource, relation: Relation, project: Project) -> str:
     target = project.resource(relation.target)
     key = id_parameter(resource)
-    base = f"/{{{key}}}/{relation.name}"
     lines = []
     if target.has("list"):
         op = f"list_{resource.module}_{relation.name}"
         lines += [
             "\n",
-            f'    @router.get("{base}", operation_id="{op}")\n',
-            f"    async def {op}(request: Request, service: Service, {key}: RowId) -> Response:\n",
-            f"        related = {_related_class(target)}(service.repository.unit)\n",
+            _handler(op),
+            _read_id(resource),
             f"        scope = ({relation.name!r}, {key})\n",
             f"        query = {_nested_listing(relation)}"
             ".parse(request.query_params, scope=scope)\n",
+            _OPEN,
+            f"            related = {_related_class(target)}(unit)\n",
             _nested_parent(resource, target, key),
-            f"        linked = service.repository.linked({relation.name!r}, {key})\n",
-            "        page = await related.page(query, linked)\n",
-            "        expanded = await related.expand(page.rows, query.expand)\n",
-            f"        return {_writer(target)}.page_response(page, expanded)\n",
+            f"            linked = service.repository.linked({relation.name!r}, {key})\n",
+            "            page = await related.page(query, linked)\n",
+            "            expanded = await related.expand(page.rows, query.expand)\n",
+            f"            return {_writer(target)}.page_response(page, expanded)\n",
         ]
     if relation.kind == "many_to_many":
         other = f"{target.module}_id"
         link = f"{resource.module}_{relation.name}"
-        lines += [
-            "\n",
-            f"    {_id_alias('OtherId', target)}\n",
-            "\n",
-            f'    @router.put("{base}/{{{other}}}", operation_id="link_{link}", status_code=204)\n',
-            f"    async def link_{link}(\n",
-            f"        request: Request, service: Service, {key}: RowId, {other}: OtherId\n",
-            "    ) -> Response:\n",
-            "        refuse_undeclared_query(request)\n",
-            f"        await service.link({relation.name!r}, {key}, {other})\n",
-            "        return Response(status_code=204)\n",
-            "\n",
-            f'    @router.delete(\n        "{base}/{{{other}}}", operation_id="unlink_{link}", '
-            "status_code=204\n    )\n",
-            f"    async def unlink_{link}(\n",
-            f"        request: Request, service: Service, {key}: RowId, {other}: OtherId\n",
-            "    ) -> Response:\n",
-            "        refuse_undeclared_query(request)\n",
-            f"        await service.unlink({relation.name!r}, {key}, {other})\n",
-            "        return Response(status_code=204)\n",
-        ]
+        for verb, call in (("link", "link"), ("unlink", "unlink")):
+            lines += [
+                "\n",
+                _handler(f"{verb}_{link}"),
+                _read_id(resource),
+                f"        {other} = _{other.upper()}(request)\n",
+                "        refuse_undeclared_query(request)\n",
+                _OPEN,
+                f"            await service.{call}({relation.name!r}, {key}, {other})\n",
+                "            return Response(status_code=204)\n",
+            ]
     return "".join(lines)
 
 
