@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from generator.contract import id_parameter, operation_id
-from generator.ir import Kind, Project, Relation, Resource
+from generator.ir import Kind, Operation, OperationKind, Project, Relation, Resource
 from generator.render.common import header, quote_doc, resource_doc
 
 __all__ = ["render_router", "route_specs"]
@@ -105,19 +104,18 @@ def render_router(resource: Resource, project: Project) -> str:
         f'    router = APIRouter(prefix="{resource.path}", tags=[{name!r}],'
         " route_class=OperationRoute)\n",
     ]
-    if resource.bulk_max is not None:
+    bulk = resource.endpoint(OperationKind.BULK_CREATE)
+    if bulk is not None:
         parts.append(
             "\n    # Before the item routes, which would take /bulk for an id.\n"
-            '    router.add_api_route("/bulk", method_not_allowed("POST"), '
+            f'    router.add_api_route("{_route(bulk, resource)}", method_not_allowed("POST"), '
             'methods=["GET", "PUT", "PATCH", "DELETE"],\n'
             "                         name=NOT_ALLOWED, include_in_schema=False)\n"
         )
-    for operation in resource.operations:
-        parts.append("\n")
-        parts.append(_OPERATIONS[operation](resource))
-    if resource.bulk_max is not None:
-        parts.append("\n")
-        parts.append(_bulk_create(resource))
+    for operation in resource.endpoints:
+        if operation.kind in _OPERATIONS:
+            parts.append("\n")
+            parts.append(_OPERATIONS[operation.kind](resource, operation))
     for relation in resource.relations:
         if relation.kind != "belongs_to":
             parts.append(_nested(resource, relation, project))
@@ -125,45 +123,39 @@ def render_router(resource: Resource, project: Project) -> str:
     return "".join(parts)
 
 
-# The HTTP method and the path (after the resource's own) of each operation's route.
-_ROUTES = {
-    "list": ("GET", ""),
-    "get": ("GET", "/{key}"),
-    "create": ("POST", ""),
-    "replace": ("PUT", "/{key}"),
-    "update": ("PATCH", "/{key}"),
-    "delete": ("DELETE", "/{key}"),
-}
 # The name FastAPI gives the route answering 405 for other methods of /bulk
 # (app.core.errors.NOT_ALLOWED).
 _NOT_ALLOWED = "method_not_allowed"
 
 
-def route_specs(resource: Resource, project: Project) -> list[tuple[tuple[str, ...], str, str]]:
+def route_specs(resource: Resource) -> list[tuple[tuple[str, ...], str, str]]:
     """``(methods, path, name)`` of every route ``build_router`` makes, in its order: the
-    registry lists them so that the app routes to a resource before importing it."""
-    base, key = resource.path, id_parameter(resource)
+    registry lists them so that the app routes to a resource before importing it.
+
+    A route's name is its handler's, as FastAPI names it; before the operations comes
+    the guard answering 405 at the bulk create's path (which the item routes would take
+    for an id), for the methods those answer.
+    """
     routes: list[tuple[tuple[str, ...], str, str]] = []
-    if resource.bulk_max is not None:
-        routes.append((("DELETE", "GET", "PATCH", "PUT"), f"{base}/bulk", _NOT_ALLOWED))
-    for operation in resource.operations:
-        method, path = _ROUTES[operation]
-        name = operation_id(operation, resource)
-        routes.append(((method,), base + path.replace("{key}", f"{{{key}}}"), name))
-    if resource.bulk_max is not None:
-        routes.append((("POST",), f"{base}/bulk", operation_id("bulk_create", resource)))
-    for relation in resource.relations:
-        if relation.kind == "belongs_to":
-            continue
-        nested = f"{base}/{{{key}}}/{relation.name}"
-        target = project.resource(relation.target)
-        if target.has("list"):
-            routes.append((("GET",), nested, f"list_{resource.module}_{relation.name}"))
-        if relation.kind == "many_to_many":
-            link, other = f"{resource.module}_{relation.name}", f"{target.module}_id"
-            routes.append((("PUT",), f"{nested}/{{{other}}}", f"link_{link}"))
-            routes.append((("DELETE",), f"{nested}/{{{other}}}", f"unlink_{link}"))
+    bulk = resource.endpoint(OperationKind.BULK_CREATE)
+    if bulk is not None:
+        routes.append((("DELETE", "GET", "PATCH", "PUT"), bulk.path, _NOT_ALLOWED))
+    routes += [((op.method,), op.path, op.handler) for op in resource.endpoints]
     return routes
+
+
+def _route(operation: Operation, resource: Resource) -> str:
+    """An operation's path in the router, whose prefix is the resource's path."""
+    return operation.path.removeprefix(resource.path)
+
+
+def _decorator(operation: Operation, resource: Resource) -> str:
+    """The line that makes a handler the route of ``operation``."""
+    status = "" if operation.status == 200 else f", status_code={operation.status}"
+    return (
+        f"    @router.{operation.method.lower()}"
+        f'("{_route(operation, resource)}", operation_id="{operation.id}"{status})\n'
+    )
 
 
 def _writer(resource: Resource, model: str = "shown") -> str:
@@ -230,11 +222,11 @@ def _if_match(resource: Resource) -> str:
     return ', if_match=request.headers.get("if-match")' if resource.versioned else ""
 
 
-def _list(resource: Resource) -> str:
-    op = operation_id("list", resource)
+def _list(resource: Resource, operation: Operation) -> str:
+    op = operation.handler
     return (
-        f'    @router.get("", operation_id="{op}")\n'
-        f"    async def {op}(request: Request, service: Service) -> Response:\n"
+        _decorator(operation, resource)
+        + f"    async def {op}(request: Request, service: Service) -> Response:\n"
         "        query = listing.parse(request.query_params)\n"
         "        page = await service.list(query)\n"
         "        expanded = await service.expand(page.rows, query.expand)\n"
@@ -242,10 +234,10 @@ def _list(resource: Resource) -> str:
     )
 
 
-def _get(resource: Resource) -> str:
-    key, op, shown = id_parameter(resource), operation_id("get", resource), _writer(resource)
+def _get(resource: Resource, operation: Operation) -> str:
+    key, op, shown = operation.parameters[0].name, operation.handler, _writer(resource)
     lines = [
-        f'    @router.get("/{{{key}}}", operation_id="{op}")\n',
+        _decorator(operation, resource),
         f"    async def {op}(request: Request, service: Service, {key}: RowId) -> Response:\n",
     ]
     if resource.relations:
@@ -268,11 +260,11 @@ def _get(resource: Resource) -> str:
     return "".join(lines)
 
 
-def _create(resource: Resource) -> str:
-    op, name = operation_id("create", resource), resource.name
+def _create(resource: Resource, operation: Operation) -> str:
+    op, name = operation.handler, resource.name
     return (
-        f'    @router.post("", operation_id="{op}", status_code=201)\n'
-        f"    async def {op}(request: Request, service: Service) -> Response:\n"
+        _decorator(operation, resource)
+        + f"    async def {op}(request: Request, service: Service) -> Response:\n"
         "        refuse_undeclared_query(request)\n"
         f"        data = await read_body(request, {name}Create, JSON_BODY)\n"
         "        row = await service.create(data, alone=True)  # no other database work here\n"
@@ -282,11 +274,11 @@ def _create(resource: Resource) -> str:
     )
 
 
-def _replace(resource: Resource) -> str:
-    key, op, name = id_parameter(resource), operation_id("replace", resource), resource.name
+def _replace(resource: Resource, operation: Operation) -> str:
+    key, op, name = operation.parameters[0].name, operation.handler, resource.name
     return (
-        f'    @router.put("/{{{key}}}", operation_id="{op}")\n'
-        f"    async def {op}(request: Request, service: Service, {key}: RowId) -> Response:\n"
+        _decorator(operation, resource)
+        + f"    async def {op}(request: Request, service: Service, {key}: RowId) -> Response:\n"
         "        refuse_undeclared_query(request)\n"
         f"        data = await read_body(request, {name}Create, JSON_BODY)\n"
         f"        row = await service.replace({key}, data{_if_match(resource)})\n"
@@ -294,11 +286,11 @@ def _replace(resource: Resource) -> str:
     )
 
 
-def _update(resource: Resource) -> str:
-    key, op, name = id_parameter(resource), operation_id("update", resource), resource.name
+def _update(resource: Resource, operation: Operation) -> str:
+    key, op, name = operation.parameters[0].name, operation.handler, resource.name
     return (
-        f'    @router.patch("/{{{key}}}", operation_id="{op}")\n'
-        f"    async def {op}(request: Request, service: Service, {key}: RowId) -> Response:\n"
+        _decorator(operation, resource)
+        + f"    async def {op}(request: Request, service: Service, {key}: RowId) -> Response:\n"
         "        refuse_undeclared_query(request)\n"
         f"        patch = await read_body(request, {name}Update, MERGE_PATCH_BODY)\n"
         "        # No other database work here: the change may commit as it is made.\n"
@@ -307,22 +299,22 @@ def _update(resource: Resource) -> str:
     )
 
 
-def _delete(resource: Resource) -> str:
-    key, op = id_parameter(resource), operation_id("delete", resource)
+def _delete(resource: Resource, operation: Operation) -> str:
+    key, op = operation.parameters[0].name, operation.handler
     return (
-        f'    @router.delete("/{{{key}}}", operation_id="{op}", status_code=204)\n'
-        f"    async def {op}(request: Request, service: Service, {key}: RowId) -> Response:\n"
+        _decorator(operation, resource)
+        + f"    async def {op}(request: Request, service: Service, {key}: RowId) -> Response:\n"
         "        refuse_undeclared_query(request)\n"
         f"        await service.delete({key}{_if_match(resource)})\n"
         "        return Response(status_code=204)\n"
     )
 
 
-def _bulk_create(resource: Resource) -> str:
-    op = operation_id("bulk_create", resource)
+def _bulk_create(resource: Resource, operation: Operation) -> str:
+    op = operation.handler
     return (
-        f'    @router.post("/bulk", operation_id="{op}", status_code=201)\n'
-        f"    async def {op}(request: Request, service: Service) -> Response:\n"
+        _decorator(operation, resource)
+        + f"    async def {op}(request: Request, service: Service) -> Response:\n"
         "        refuse_undeclared_query(request)\n"
         "        items = await read_items(request, _BULK, JSON_BODY)\n"
         "        rows = await service.create_many(items)\n"
@@ -342,14 +334,18 @@ def _nested_parent(resource: Resource, target: Resource, key: str) -> str:
 
 def _nested(resource: Resource, relation: Relation, project: Project) -> str:
     target = project.resource(relation.target)
-    key = id_parameter(resource)
-    base = f"/{{{key}}}/{relation.name}"
+    ops = {
+        op.kind: op
+        for op in resource.endpoints
+        if op.relation is not None and op.relation.name == relation.name
+    }
     lines = []
-    if target.has("list"):
-        op = f"list_{resource.module}_{relation.name}"
+    listing = ops.get(OperationKind.LIST_RELATED)
+    if listing is not None:
+        key, op = listing.parameters[0].name, listing.handler
         lines += [
             "\n",
-            f'    @router.get("{base}", operation_id="{op}")\n',
+            _decorator(listing, resource),
             f"    async def {op}(request: Request, service: Service, {key}: RowId) -> Response:\n",
             f"        related = {_related_class(target)}(service.repository.unit)\n",
             f"        scope = ({relation.name!r}, {key})\n",
@@ -361,24 +357,23 @@ def _nested(resource: Resource, relation: Relation, project: Project) -> str:
             "        expanded = await related.expand(page.rows, query.expand)\n",
             f"        return {_writer(target)}.page_response(page, expanded)\n",
         ]
-    if relation.kind == "many_to_many":
-        other = f"{target.module}_id"
-        link = f"{resource.module}_{relation.name}"
+    link, unlink = ops.get(OperationKind.LINK), ops.get(OperationKind.UNLINK)
+    if link is not None and unlink is not None:
+        key, other = (parameter.name for parameter in link.parameters)
         lines += [
             "\n",
             f"    {_id_alias('OtherId', target)}\n",
             "\n",
-            f'    @router.put("{base}/{{{other}}}", operation_id="link_{link}", status_code=204)\n',
-            f"    async def link_{link}(\n",
+            _decorator(link, resource),
+            f"    async def {link.handler}(\n",
             f"        request: Request, service: Service, {key}: RowId, {other}: OtherId\n",
             "    ) -> Response:\n",
             "        refuse_undeclared_query(request)\n",
             f"        await service.link({relation.name!r}, {key}, {other})\n",
             "        return Response(status_code=204)\n",
             "\n",
-            f'    @router.delete(\n        "{base}/{{{other}}}", operation_id="unlink_{link}", '
-            "status_code=204\n    )\n",
-            f"    async def unlink_{link}(\n",
+            _decorator(unlink, resource),
+            f"    async def {unlink.handler}(\n",
             f"        request: Request, service: Service, {key}: RowId, {other}: OtherId\n",
             "    ) -> Response:\n",
             "        refuse_undeclared_query(request)\n",
@@ -389,10 +384,11 @@ def _nested(resource: Resource, relation: Relation, project: Project) -> str:
 
 
 _OPERATIONS = {
-    "list": _list,
-    "get": _get,
-    "create": _create,
-    "replace": _replace,
-    "update": _update,
-    "delete": _delete,
+    OperationKind.LIST: _list,
+    OperationKind.GET: _get,
+    OperationKind.CREATE: _create,
+    OperationKind.REPLACE: _replace,
+    OperationKind.UPDATE: _update,
+    OperationKind.DELETE: _delete,
+    OperationKind.BULK_CREATE: _bulk_create,
 }
