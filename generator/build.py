@@ -6,8 +6,10 @@ Every storage and naming decision is made here, once, so that renderers only pri
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
+from generator.build_operations import build_operations
 from generator.hardening import NO_NUL_PATTERN, URI_PATTERN, contract_field_schema
 from generator.ir import (
     ALL_OPERATIONS,
@@ -49,7 +51,16 @@ def build_project(docs: list[SourceDoc], shared: Sequence[SharedModel] = ()) -> 
         _build_resource(specs[name], specs, tuple(sorted(children[name])), taken)
         for name in sorted(specs)
     )
-    return Project(resources, shared=tuple(shared))
+    return _with_operations(Project(resources, shared=tuple(shared)))
+
+
+def _with_operations(project: Project) -> Project:
+    """The project with the HTTP operations of every resource (``Resource.endpoints``)."""
+    resources = tuple(
+        replace(resource, endpoints=build_operations(resource, project))
+        for resource in project.resources
+    )
+    return replace(project, resources=resources)
 
 
 def _enum_class(resource: str, field: str, taken: set[str]) -> str:

@@ -18,8 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from generator.contract import operation_id
-from generator.ir import Project
+from generator.ir import OperationKind, Project
 
 __all__ = [
     "PHASES",
@@ -35,6 +34,10 @@ PHASES = "examples,coverage,fuzzing,stateful"
 # rate limiting. Not 401/403 (the API has no authentication), and not 5xx, which
 # not_a_server_error reports on its own.
 _ACCEPTED = ("2xx", "3xx", "404", "409", "429")
+_LISTS = frozenset((OperationKind.LIST, OperationKind.LIST_RELATED))
+# The writes whose body may name a row that does not exist.
+_WRITES = frozenset((OperationKind.CREATE, OperationKind.REPLACE, OperationKind.UPDATE,
+                     OperationKind.BULK_CREATE))  # fmt: skip
 
 
 def acceptance_overrides(project: Project) -> list[dict[str, Any]]:
@@ -49,26 +52,20 @@ def acceptance_overrides(project: Project) -> list[dict[str, Any]]:
     """
     extra: dict[str, set[str]] = {}
     for resource in project.resources:
-        lists = [operation_id("list", resource)] if resource.has("list") else []
-        lists += [
-            f"list_{resource.module}_{relation.name}"
-            for relation in resource.relations
-            if relation.kind != "belongs_to" and project.resource(relation.target).has("list")
-        ]
-        for op_id in lists:
-            extra.setdefault(op_id, set()).add("400")
-        if any(field.foreign_key is not None for field in resource.fields):
-            writes = [op for op in ("create", "replace", "update") if resource.has(op)]
-            writes += ["bulk_create"] if resource.bulk_max is not None else []
-            for op in writes:
-                extra.setdefault(operation_id(op, resource), set()).add("422")
-        if resource.versioned:
-            # A stale If-Match is schema-valid; the answer is 412 and nothing changes.
-            for op in ("replace", "update", "delete"):
-                if resource.has(op):
-                    extra.setdefault(operation_id(op, resource), set()).add("412")
+        references = any(field.foreign_key is not None for field in resource.fields)
+        for op in resource.endpoints:
+            statuses = extra.setdefault(op.id, set())
+            if op.kind in _LISTS:
+                statuses.add("400")
+            if references and op.kind in _WRITES:
+                statuses.add("422")
+            if 412 in op.errors:
+                # A stale If-Match is schema-valid; the answer is 412 and nothing changes.
+                statuses.add("412")
     groups: dict[tuple[str, ...], list[str]] = {}
     for op_id, statuses in sorted(extra.items()):
+        if not statuses:
+            continue
         groups.setdefault(tuple(sorted(statuses)), []).append(op_id)
     return [
         {

@@ -16,12 +16,16 @@ __all__ = [
     "INT64_MAX",
     "INT64_MIN",
     "Association",
+    "Body",
     "Column",
     "Field",
     "Filter",
     "ForeignKey",
     "Kind",
     "ListOptions",
+    "Operation",
+    "OperationKind",
+    "PathParameter",
     "Project",
     "Relation",
     "Resource",
@@ -167,9 +171,17 @@ class Resource:
     nulls_equal: tuple[str, ...] = ()
     # What `generate` tells the user about this spec, each line naming its file and line.
     warnings: tuple[str, ...] = ()
+    # Every HTTP operation, in route order: what the contract, the router, the registry
+    # and the fuzz configuration print (``operations`` only names the declared CRUD ones).
+    endpoints: tuple[Operation, ...] = ()
 
     def has(self, operation: str) -> bool:
+        """Whether the spec declares this CRUD operation (``list``, ``get``, ...)."""
         return operation in self.operations
+
+    def endpoint(self, kind: str) -> Operation | None:
+        """The operation of a kind a resource has at most once (the CRUD six, bulk create)."""
+        return next((op for op in self.endpoints if op.kind == kind), None)
 
     def field(self, name: str) -> Field:
         return next(f for f in self.fields if f.name == name)
@@ -224,3 +236,68 @@ class Project:
                 if association is not None:
                     found.setdefault(association.owner, {})[association.table] = association
         return found
+
+
+class OperationKind(StrEnum):
+    """What an operation does, which decides how its handler and its contract entry read."""
+
+    LIST = "list"
+    GET = "get"
+    CREATE = "create"
+    REPLACE = "replace"
+    UPDATE = "update"
+    DELETE = "delete"
+    BULK_CREATE = "bulk_create"
+    LIST_RELATED = "list_related"  # the rows of a has-many or many-to-many relation
+    LINK = "link"  # make a many-to-many pair
+    UNLINK = "unlink"
+
+
+@dataclass(frozen=True)
+class PathParameter:
+    """A parameter of an operation's path, ``{event_id}``: always required."""
+
+    name: str
+    schema: dict[str, Any]
+    description: str
+
+
+@dataclass(frozen=True)
+class Body:
+    """What a request carries: a component schema, in any of ``media_types``.
+
+    A bulk create's body is a list of ``schema`` (its length bounded by the resource's
+    ``bulk_max``).
+    """
+
+    schema: str
+    media_types: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One HTTP operation of a resource, decided once by the build stage.
+
+    Everything that names or places it is here, so that no printer derives it: the
+    contract, the router (its decorators and handler names), the registry's route list
+    and the fuzz configuration. ``kind`` says which behaviour the handler has, and which
+    query and header parameters the contract adds (a list's filters, If-Match); an
+    operation declared in a spec (an action) is one more kind with the same fields.
+    ``resource`` is the name of the resource it belongs to (``Project.resource`` finds
+    it), ``relation`` the relation a nested list or a link goes through. A bulk create
+    takes a list of ``body.schema`` and answers ``{"items": [response, ...]}``.
+    """
+
+    id: str  # the operationId: links and generated clients refer to it
+    kind: OperationKind
+    method: str  # upper case: "GET", "POST", ...
+    path: str  # the full path, with the router's prefix: /events/{event_id}/performers
+    resource: str
+    handler: str  # the name of the endpoint function in the generated router
+    summary: str
+    status: int  # the success status
+    parameters: tuple[PathParameter, ...] = ()
+    body: Body | None = None
+    response: str | None = None  # the component schema of a success; None: no body
+    errors: tuple[int, ...] = ()  # the problem+json statuses it documents
+    relation: Relation | None = None

@@ -18,7 +18,7 @@ def render_registry(project: Project, schema_fingerprint: int, tables: list[str]
         routes = "".join(
             f"            RouteSpec(frozenset({{{', '.join(map(repr, methods))}}}), "
             f"{path!r}, {name!r}),\n"
-            for methods, path, name in route_specs(r, project)
+            for methods, path, name in route_specs(r)
         )
         entries.append(
             "    ResourceBinding(\n"

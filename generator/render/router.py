@@ -4,10 +4,7 @@
 
 from __future__ import annotations
 
-import re
-
-from generator.contract import id_parameter, operation_id
-from generator.ir import Kind, Project, Relation, Resource
+from generator.ir import Kind, Operation, OperationKind, Project, Relation, Resource
 from generator.render.common import header, quote_doc, resource_doc
 
 __all__ = ["render_router", "route_specs"]
@@ -101,89 +98,39 @@ def render_router(resource: Resource, project: Project) -> str:
             if r.kind != "belongs_to" and project.resource(r.target).has("list")
         ),
     ]
-    for operation in resource.operations:
+    for operation in resource.endpoints:
         parts.append("\n")
-        parts.append(_OPERATIONS[operation](resource))
-    if resource.bulk_max is not None:
-        parts.append("\n")
-        parts.append(_bulk_create(resource))
-    for relation in resource.relations:
-        if relation.kind != "belongs_to":
-            parts.append(_nested(resource, relation, project))
+        parts.append(_OPERATIONS[operation.kind](resource, operation, project))
     parts.append("\n    return [\n")
-    statuses = _statuses(resource)
-    for methods, path, op in route_specs(resource, project):
-        names = _PARAMETER.findall(path)
+    for operation in resource.endpoints:
+        names = [parameter.name for parameter in operation.parameters]
         values = ", ".join(f"_{name.upper()}" for name in names) + ("," if len(names) == 1 else "")
-        for method in methods:
-            parts.append(
-                f"        Operation({op!r}, {method!r}, {path!r}, {op}, "
-                f"{statuses.get(op, 200)}, ({values})),\n"
-            )
+        parts.append(
+            f"        Operation({operation.id!r}, {operation.method!r}, {operation.path!r}, "
+            f"{operation.handler}, {operation.status}, ({values})),\n"
+        )
     parts.append("    ]\n")
     return "".join(parts)
 
 
-_PARAMETER = re.compile(r"\{(\w+)\}")
-
-
-def _statuses(resource: Resource) -> dict[str, int]:
-    """The success status of each operation that does not answer 200."""
-    statuses = {operation_id(op, resource): 201 for op in ("create", "bulk_create")}
-    statuses[operation_id("delete", resource)] = 204
-    for relation in resource.relations:
-        if relation.kind == "many_to_many":
-            for verb in ("link", "unlink"):
-                statuses[f"{verb}_{resource.module}_{relation.name}"] = 204
-    return statuses
-
-
 def _path_values(resource: Resource, project: Project) -> list[str]:
     """A reader (``app.core.params.PathValue``) of each path parameter, by its name."""
-    values = {id_parameter(resource): resource}
-    for relation in resource.relations:
-        if relation.kind == "many_to_many":
-            target = project.resource(relation.target)
-            values[f"{target.module}_id"] = target
+    values: dict[str, Resource] = {}
+    for operation in resource.endpoints:
+        for parameter in operation.parameters:
+            owner = resource
+            if operation.relation is not None and parameter is not operation.parameters[0]:
+                owner = project.resource(operation.relation.target)
+            values[parameter.name] = owner
     adapters = {key: "UUID_ID" if r.id_kind is Kind.UUID else "ROW_ID" for key, r in values.items()}
     return [f"_{key.upper()} = PathValue({key!r}, {adapters[key]})\n" for key in sorted(adapters)]
 
 
-# The HTTP method and the path (after the resource's own) of each operation's route.
-_ROUTES = {
-    "list": ("GET", ""),
-    "get": ("GET", "/{key}"),
-    "create": ("POST", ""),
-    "replace": ("PUT", "/{key}"),
-    "update": ("PATCH", "/{key}"),
-    "delete": ("DELETE", "/{key}"),
-}
-
-
-def route_specs(resource: Resource, project: Project) -> list[tuple[tuple[str, ...], str, str]]:
-    """``(methods, path, name)`` of every operation ``build_operations`` makes, in its
-    order: the registry lists them so that the app routes to a resource before importing
-    it."""
-    base, key = resource.path, id_parameter(resource)
-    routes: list[tuple[tuple[str, ...], str, str]] = []
-    for operation in resource.operations:
-        method, path = _ROUTES[operation]
-        name = operation_id(operation, resource)
-        routes.append(((method,), base + path.replace("{key}", f"{{{key}}}"), name))
-    if resource.bulk_max is not None:
-        routes.append((("POST",), f"{base}/bulk", operation_id("bulk_create", resource)))
-    for relation in resource.relations:
-        if relation.kind == "belongs_to":
-            continue
-        nested = f"{base}/{{{key}}}/{relation.name}"
-        target = project.resource(relation.target)
-        if target.has("list"):
-            routes.append((("GET",), nested, f"list_{resource.module}_{relation.name}"))
-        if relation.kind == "many_to_many":
-            link, other = f"{resource.module}_{relation.name}", f"{target.module}_id"
-            routes.append((("PUT",), f"{nested}/{{{other}}}", f"link_{link}"))
-            routes.append((("DELETE",), f"{nested}/{{{other}}}", f"unlink_{link}"))
-    return routes
+def route_specs(resource: Resource) -> list[tuple[tuple[str, ...], str, str]]:
+    """``(methods, path, operation id)`` of every operation ``build_operations`` makes, in
+    its order: the registry lists them so that the app routes to a resource before
+    importing it."""
+    return [((op.method,), op.path, op.id) for op in resource.endpoints]
 
 
 def _writer(resource: Resource, model: str = "shown") -> str:
@@ -232,9 +179,9 @@ def _nested_targets(resource: Resource, project: Project) -> list[Resource]:
     ]
 
 
-def _read_id(resource: Resource) -> str:
-    """The line of a handler that reads the row id from the path."""
-    key = id_parameter(resource)
+def _read_id(operation: Operation, index: int = 0) -> str:
+    """The line of a handler that reads a path parameter (the row id: the first)."""
+    key = operation.parameters[index].name
     return f"        {key} = _{key.upper()}(request)\n"
 
 
@@ -260,19 +207,22 @@ def _if_match(resource: Resource) -> str:
     return ', if_match=request.headers.get("if-match")' if resource.versioned else ""
 
 
-def _list(resource: Resource) -> str:
-    op = operation_id("list", resource)
+def _list(resource: Resource, operation: Operation, project: Project) -> str:
+    del project
     return (
-        _handler(op) + "        query = listing.parse(request.query_params)\n" + _OPEN + ""
-        "            page = await service.list(query)\n"
+        _handler(operation.handler)
+        + "        query = listing.parse(request.query_params)\n"
+        + _OPEN
+        + "            page = await service.list(query)\n"
         "            expanded = await service.expand(page.rows, query.expand)\n"
         f"            return {_writer(resource)}.page_response(page, expanded)\n"
     )
 
 
-def _get(resource: Resource) -> str:
-    key, op, shown = id_parameter(resource), operation_id("get", resource), _writer(resource)
-    lines = [_handler(op), _read_id(resource)]
+def _get(resource: Resource, operation: Operation, project: Project) -> str:
+    del project
+    key, shown = operation.parameters[0].name, _writer(resource)
+    lines = [_handler(operation.handler), _read_id(operation)]
     if resource.relations:
         lines.append("        expand = listing.expansions(request.query_params)\n")
     else:
@@ -293,44 +243,59 @@ def _get(resource: Resource) -> str:
     return "".join(lines)
 
 
-def _create(resource: Resource) -> str:
-    op, name = operation_id("create", resource), resource.name
+def _create(resource: Resource, operation: Operation, project: Project) -> str:
+    del project
+    assert operation.body is not None
+    item = resource.endpoint(OperationKind.GET)
+    location = item.path.split("{")[0] if item else f"{operation.path}/"
     return (
-        _handler(op) + "        refuse_undeclared_query(request)\n"
-        f"        data = await read_body(request, {name}Create, JSON_BODY)\n" + _OPEN + ""
-        "            row = await service.create(data, alone=True)  # no other database work\n"
-        f'            headers = {{"Location": f"{resource.path}/{{row.id}}"{_etag(resource)}}}\n'
+        _handler(operation.handler) + "        refuse_undeclared_query(request)\n"
+        f"        data = await read_body(request, {operation.body.schema}, JSON_BODY)\n"
+        + _OPEN
+        + "            row = await service.create(data, alone=True)  # no other database work\n"
+        f'            headers = {{"Location": f"{location}{{row.id}}"{_etag(resource)}}}\n'
         f"            return {_writer(resource, 'read')}.response(row, status_code=201, "
         "headers=headers)\n"
     )
 
 
-def _replace(resource: Resource) -> str:
-    key, op, name = id_parameter(resource), operation_id("replace", resource), resource.name
+def _replace(resource: Resource, operation: Operation, project: Project) -> str:
+    del project
+    assert operation.body is not None
+    key = operation.parameters[0].name
     return (
-        _handler(op) + _read_id(resource) + "        refuse_undeclared_query(request)\n"
-        f"        data = await read_body(request, {name}Create, JSON_BODY)\n" + _OPEN + ""
-        f"            row = await service.replace({key}, data{_if_match(resource)})\n"
+        _handler(operation.handler)
+        + _read_id(operation)
+        + "        refuse_undeclared_query(request)\n"
+        f"        data = await read_body(request, {operation.body.schema}, JSON_BODY)\n"
+        + _OPEN
+        + f"            row = await service.replace({key}, data{_if_match(resource)})\n"
         f"            return {_writer(resource, 'read')}.response(row{_headers(resource)})\n"
     )
 
 
-def _update(resource: Resource) -> str:
-    key, op, name = id_parameter(resource), operation_id("update", resource), resource.name
+def _update(resource: Resource, operation: Operation, project: Project) -> str:
+    del project
+    assert operation.body is not None
+    key = operation.parameters[0].name
     return (
-        _handler(op) + _read_id(resource) + "        refuse_undeclared_query(request)\n"
-        f"        patch = await read_body(request, {name}Update, MERGE_PATCH_BODY)\n" + _OPEN + ""
-        "            # No other database work here: the change may commit as it is made.\n"
+        _handler(operation.handler)
+        + _read_id(operation)
+        + "        refuse_undeclared_query(request)\n"
+        f"        patch = await read_body(request, {operation.body.schema}, MERGE_PATCH_BODY)\n"
+        + _OPEN
+        + "            # No other database work here: the change may commit as it is made.\n"
         f"            row = await service.update({key}, patch{_if_match(resource)}, alone=True)\n"
         f"            return {_writer(resource, 'read')}.response(row{_headers(resource)})\n"
     )
 
 
-def _delete(resource: Resource) -> str:
-    key, op = id_parameter(resource), operation_id("delete", resource)
+def _delete(resource: Resource, operation: Operation, project: Project) -> str:
+    del project
+    key = operation.parameters[0].name
     return (
-        _handler(op)
-        + _read_id(resource)
+        _handler(operation.handler)
+        + _read_id(operation)
         + "        refuse_undeclared_query(request)\n"
         + _OPEN
         + f"            await service.delete({key}{_if_match(resource)})\n"
@@ -338,10 +303,10 @@ def _delete(resource: Resource) -> str:
     )
 
 
-def _bulk_create(resource: Resource) -> str:
-    op = operation_id("bulk_create", resource)
+def _bulk_create(resource: Resource, operation: Operation, project: Project) -> str:
+    del resource, project
     return (
-        _handler(op) + "        refuse_undeclared_query(request)\n"
+        _handler(operation.handler) + "        refuse_undeclared_query(request)\n"
         "        items = await read_items(request, _BULK, JSON_BODY)\n" + _OPEN + ""
         "            rows = await service.create_many(items)\n"
         "            created = _BULK_READ.validate_python(rows)\n"
@@ -358,49 +323,53 @@ def _nested_parent(resource: Resource, target: Resource, key: str) -> str:
     return f"            await service.read({key})\n"
 
 
-def _nested(resource: Resource, relation: Relation, project: Project) -> str:
+def _list_related(resource: Resource, operation: Operation, project: Project) -> str:
+    relation = operation.relation
+    assert relation is not None
     target = project.resource(relation.target)
-    key = id_parameter(resource)
-    lines = []
-    if target.has("list"):
-        op = f"list_{resource.module}_{relation.name}"
-        lines += [
-            "\n",
-            _handler(op),
-            _read_id(resource),
-            f"        scope = ({relation.name!r}, {key})\n",
-            f"        query = {_nested_listing(relation)}"
-            ".parse(request.query_params, scope=scope)\n",
-            _OPEN,
-            f"            related = {_related_class(target)}(unit)\n",
-            _nested_parent(resource, target, key),
-            f"            linked = service.repository.linked({relation.name!r}, {key})\n",
-            "            page = await related.page(query, linked)\n",
-            "            expanded = await related.expand(page.rows, query.expand)\n",
-            f"            return {_writer(target)}.page_response(page, expanded)\n",
-        ]
-    if relation.kind == "many_to_many":
-        other = f"{target.module}_id"
-        link = f"{resource.module}_{relation.name}"
-        for verb, call in (("link", "link"), ("unlink", "unlink")):
-            lines += [
-                "\n",
-                _handler(f"{verb}_{link}"),
-                _read_id(resource),
-                f"        {other} = _{other.upper()}(request)\n",
-                "        refuse_undeclared_query(request)\n",
-                _OPEN,
-                f"            await service.{call}({relation.name!r}, {key}, {other})\n",
-                "            return Response(status_code=204)\n",
-            ]
-    return "".join(lines)
+    key = operation.parameters[0].name
+    return "".join([
+        _handler(operation.handler),
+        _read_id(operation),
+        f"        scope = ({relation.name!r}, {key})\n",
+        f"        query = {_nested_listing(relation)}.parse(request.query_params, scope=scope)\n",
+        _OPEN,
+        f"            related = {_related_class(target)}(unit)\n",
+        _nested_parent(resource, target, key),
+        f"            linked = service.repository.linked({relation.name!r}, {key})\n",
+        "            page = await related.page(query, linked)\n",
+        "            expanded = await related.expand(page.rows, query.expand)\n",
+        f"            return {_writer(target)}.page_response(page, expanded)\n",
+    ])  # fmt: skip
+
+
+def _link(resource: Resource, operation: Operation, project: Project) -> str:
+    """A link or an unlink: the service's method of the same name."""
+    del resource, project
+    relation = operation.relation
+    assert relation is not None
+    key, other = (parameter.name for parameter in operation.parameters)
+    call = "link" if operation.kind is OperationKind.LINK else "unlink"
+    return "".join([
+        _handler(operation.handler),
+        _read_id(operation),
+        _read_id(operation, 1),
+        "        refuse_undeclared_query(request)\n",
+        _OPEN,
+        f"            await service.{call}({relation.name!r}, {key}, {other})\n",
+        "            return Response(status_code=204)\n",
+    ])  # fmt: skip
 
 
 _OPERATIONS = {
-    "list": _list,
-    "get": _get,
-    "create": _create,
-    "replace": _replace,
-    "update": _update,
-    "delete": _delete,
+    OperationKind.LIST: _list,
+    OperationKind.GET: _get,
+    OperationKind.CREATE: _create,
+    OperationKind.REPLACE: _replace,
+    OperationKind.UPDATE: _update,
+    OperationKind.DELETE: _delete,
+    OperationKind.BULK_CREATE: _bulk_create,
+    OperationKind.LIST_RELATED: _list_related,
+    OperationKind.LINK: _link,
+    OperationKind.UNLINK: _link,
 }
