@@ -83,6 +83,11 @@ def build_contract(project: Project) -> dict[str, Any]:
     for resource in project.resources:
         paths.update(_resource_paths(resource, project))
         schemas.update(_resource_schemas(resource))
+        if resource.actions:
+            # Imported here: contract_actions builds on this module's pieces.
+            from generator.contract_actions import add_actions
+
+            add_actions(resource, paths, schemas)
     paths.update(_health_paths())
     schemas.update(_health_schemas())
     responses = {
