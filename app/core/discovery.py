@@ -54,9 +54,14 @@ def discover(package: str | None, bindings: Sequence[ResourceBinding]) -> Custom
     a resource whose service leaves one of its actions unimplemented."""
     found = _collect(package, bindings)
     folder = (package or "custom").replace(".", "/")
-    for binding in bindings:
-        if binding.actions:
-            _check_actions(binding, found.service_for(binding), folder)
+    problems = [
+        problem
+        for binding in bindings
+        if binding.actions
+        for problem in _action_problems(binding, found.service_for(binding), folder)
+    ]
+    if problems:
+        raise ExtensionError("\n".join(problems))
     return found
 
 
@@ -162,9 +167,9 @@ def _check_hooks(cls: type[Any], binding: ResourceBinding) -> None:
             )
 
 
-def _check_actions(binding: ResourceBinding, service: type[Any], folder: str) -> None:
-    """Each action of ``binding`` has an ``async def`` of the service class, taking what
-    the generated stub takes; else start-up stops, saying what to write where."""
+def _action_problems(binding: ResourceBinding, service: type[Any], folder: str) -> list[str]:
+    """Unless each action of ``binding`` has an ``async def`` of the service class, taking
+    what the generated stub takes: what to write, and where."""
     signatures: dict[str, str] = dict(getattr(service, "action_signatures", {}))
     where = (
         _name(service)
@@ -173,13 +178,12 @@ def _check_actions(binding: ResourceBinding, service: type[Any], folder: str) ->
     )
     missing = missing_actions(service, binding.actions)
     if missing:
-        raise ExtensionError(
-            "\n".join(
-                f"{binding.spec}: action {name} has no implementation; write "
-                f"{signatures.get(name, f'async def {name}(...)')} in {where}"
-                for name in missing
-            )
-        )
+        return [
+            f"{binding.spec}: action {name} has no implementation; write "
+            f"{signatures.get(name, f'async def {name}(...)')} in {where}"
+            for name in missing
+        ]
+    misfits = []
     for name in binding.actions:
         method = getattr(service, name)
         stub = inspect.signature(getattr(binding.service, name))
@@ -190,10 +194,11 @@ def _check_actions(binding: ResourceBinding, service: type[Any], folder: str) ->
         except TypeError:
             fits = False
         if not fits:
-            raise ExtensionError(
+            misfits.append(
                 f"{_name(service)}.{name}: {binding.spec} declares the action {name}; its "
                 f"method is {signatures.get(name, name)}"
             )
+    return misfits
 
 
 def _name(cls: type[Any]) -> str:

@@ -50,6 +50,15 @@ _DONE = """
     async def tickets_sold(self, event_id: int) -> TicketRead:
         raise NotImplementedError(event_id)
 """
+# publish written as a plain def, and stats without the query it is given.
+_WRONG = (
+    _EVENT.format(extra=_DONE)
+    .replace("    async def publish(", "    def publish(  # type: ignore[override]\n        ")
+    .replace(
+        "return EventRead.model_validate(await self.get(event_id))", "raise NotImplementedError"
+    )
+    .replace("async def stats(self, query: EventStatsQuery)", "async def stats(self, since: str)")
+)
 _TICKET = """\
 from __future__ import annotations
 
@@ -89,6 +98,7 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     for package, event in (
         ("partial", _EVENT.format(extra="")),
         ("custom", _EVENT.format(extra=_DONE)),
+        ("wrong", _WRONG),
     ):
         for module, text in (("event", event), ("ticket", _TICKET)):
             folder = root / package / module
@@ -122,7 +132,8 @@ def test_startup_without_custom_code_names_every_action_to_write(project: Path) 
         "EventServiceBase in custom/event/service.py"
     ) in message
     for name in ("stats", "archive", "tickets_sold"):
-        assert f"action {name} has no implementation" in message
+        assert f"specs/event.yaml: action {name} has no implementation" in message
+    assert "specs/ticket.yaml: action check_in has no implementation" in message
 
 
 def test_startup_with_some_actions_written_names_the_rest(project: Path) -> None:
@@ -137,6 +148,19 @@ def test_startup_with_some_actions_written_names_the_rest(project: Path) -> None
     assert "tickets_sold" in message
     assert "action publish" not in message
     assert "check_in" not in message
+
+
+def test_startup_refuses_an_action_method_that_does_not_fit(project: Path) -> None:
+    started = _run(project, "start.py", "wrong")
+    assert started.returncode == 3, started.stdout + started.stderr
+    assert started.stdout.splitlines() == [
+        "wrong.event.service.EventService.publish: specs/event.yaml declares the action "
+        "publish; its method is async def publish(self, event_id: int, body: "
+        "EventPublishRequest) -> EventRead",
+        "wrong.event.service.EventService.stats: specs/event.yaml declares the action "
+        "stats; its method is async def stats(self, query: EventStatsQuery) -> "
+        "EventStatsResponse",
+    ]
 
 
 def test_startup_with_every_action_written_serves(project: Path) -> None:
