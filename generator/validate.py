@@ -26,6 +26,7 @@ from generator.naming import LIVE_COLUMN, is_reserved_field, pluralize, snake_ca
 from generator.validate_actions import (
     action_errors,
     action_format_message,
+    action_id_errors,
     action_response_errors,
     actions_checkable,
 )
@@ -106,6 +107,7 @@ def validate_specs(
     errors.extend(_cross_errors(valid, names, complete=not unreadable))
     for doc in docs:  # in a spec with other errors too, so that all are told at once
         errors.extend(action_response_errors(doc, names, complete=not unreadable))
+    errors.extend(action_id_errors(docs))
     if errors:
         raise SpecErrors(errors)
 

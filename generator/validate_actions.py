@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import keyword
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 from uuid import UUID
 
@@ -24,6 +24,7 @@ __all__ = [
     "SERVICE_NAMES",
     "action_errors",
     "action_format_message",
+    "action_id_errors",
     "action_response_errors",
     "actions_checkable",
 ]
@@ -226,6 +227,24 @@ def action_response_errors(
             known = ", ".join(sorted(names)) or "(none)"
             message = f"unknown resource {response!r}; known: {known} (or write a JSON Schema)"
             yield doc.error(("actions", name, "response"), message)
+
+
+def action_id_errors(docs: Iterable[SourceDoc]) -> Iterator[SpecError]:
+    """Two actions whose operation ids (``<action>_<module>``) are the same, as ``a_b`` of
+    Event and ``a`` of BEvent would be: the second is told to rename."""
+    first: dict[str, tuple[SourceDoc, str]] = {}
+    for doc in docs:
+        data = doc.data if isinstance(doc.data, dict) else {}
+        actions, resource = data.get("actions"), data.get("resource")
+        if not isinstance(actions, dict) or not isinstance(resource, str):
+            continue
+        for name in actions:
+            operation_id = f"{name}_{snake_case(resource)}"
+            other = first.setdefault(operation_id, (doc, name))
+            if other[0] is not doc:
+                where = f"{other[0].path}:{other[0].line_of(('actions', other[1]))}"
+                message = f"its operation id {operation_id} is also that of the action {other[1]}"
+                yield doc.error(("actions", name), f"{message} ({where}); rename one")
 
 
 def _is_id(segment: str, *, uuid: bool) -> bool:

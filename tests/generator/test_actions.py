@@ -306,3 +306,53 @@ def test_a_shared_model_may_not_take_the_name_of_an_action_schema(tmp_path: Path
     errors = spec_errors(tmp_path, {"shop.yaml": clash})
     assert [(e.line, e.key) for e in errors] == [(6, "components.schemas.ProductRestockRequest")]
     assert "already has a schema ProductRestockRequest" in errors[0].message
+
+
+def test_the_ir_holds_what_the_router_prints() -> None:
+    event = render(CASE).project.resource("Event")
+    publish, stats, archive, sold = event.actions
+    assert (publish.name, publish.method, publish.path) == (
+        "publish",
+        "POST",
+        "/events/{event_id}/publish",
+    )
+    assert (publish.item, publish.path_parameters, publish.id_type) == (True, ("event_id",), "int")
+    assert (publish.operation_id, publish.status) == ("publish_event", 200)
+    assert (publish.request_class, publish.query_class) == ("EventPublishRequest", None)
+    assert (publish.response_resource, publish.response_class) == ("Event", "EventRead")
+    assert publish.response_module == "event"
+    assert publish.errors == (400, 404, 409, 413, 415, 422)
+    assert publish.declared_errors == (409,)
+    assert (stats.item, stats.path, stats.query_class) == (
+        False,
+        "/events/stats",
+        "EventStatsQuery",
+    )
+    assert [q.name for q in stats.query] == ["since", "status", "top"]
+    assert (stats.request, stats.response_class) == (None, "EventStatsResponse")
+    assert (archive.status, archive.response_class, archive.signature) == (
+        204,
+        None,
+        "async def archive(self, event_id: int) -> None",
+    )
+    assert (sold.response_class, sold.response_module) == ("TicketRead", "ticket")
+
+
+def test_two_actions_may_not_share_an_operation_id(tmp_path: Path) -> None:
+    event = """\
+    resource: Event
+    fields: {name: {type: string}}
+    actions:
+      go_home: {method: POST, path: /go}
+    """
+    home_event = """\
+    resource: HomeEvent
+    fields: {name: {type: string}}
+    actions:
+      go: {method: POST, path: /go}
+    """
+    errors = spec_errors(tmp_path, {"event.yaml": event, "home_event.yaml": home_event})
+    assert [(e.file, e.line, e.key) for e in errors] == [("specs/home_event.yaml", 4, "actions.go")]
+    assert "go_home_event is also that of the action go_home (specs/event.yaml:4)" in (
+        errors[0].message
+    )
