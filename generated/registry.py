@@ -50,7 +50,10 @@ RESOURCES: tuple[ResourceBinding, ...] = (
                 "/events/{event_id}/performers/{performer_id}",
                 "unlink_event_performers",
             ),
+            RouteSpec(frozenset({"POST"}), "/events/{event_id}/publish", "publish_event"),
+            RouteSpec(frozenset({"GET"}), "/events/stats", "stats_event"),
         ),
+        actions=("publish", "stats"),
     ),
     ResourceBinding(
         name="Image",

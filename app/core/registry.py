@@ -60,6 +60,9 @@ class ResourceBinding:
     operations: frozenset[str]
     routes: tuple[RouteSpec, ...] = ()
     uuid_ids: bool = False
+    # The spec's actions (see app.core.actions): start-up checks that the service class
+    # implements each; a resource without actions is not imported for that.
+    actions: tuple[str, ...] = ()
 
     @property
     def repository_name(self) -> tuple[str, str]:

@@ -13,13 +13,20 @@ from app.core.context import RequestContext
 from app.core.deps import request_unit
 from app.core.etag import etag, not_modified
 from app.core.operations import Operation
-from app.core.params import PathValue, refuse_undeclared_query
-from app.core.responses import RowWriter, json_bytes_response, with_related
+from app.core.params import PathValue, read_query, refuse_undeclared_query
+from app.core.responses import Answer, RowWriter, json_bytes_response, with_related
 from app.core.types import ROW_ID
 from app.core.unit import UnitOfWork
 from generated.event.expanded import EventExpanded, EventPage
 from generated.event.repository import EventRepositoryBase
-from generated.event.schemas import EventCreate, EventRead, EventUpdate
+from generated.event.schemas import (
+    EventCreate,
+    EventPublishRequest,
+    EventRead,
+    EventStatsQuery,
+    EventStatsResponse,
+    EventUpdate,
+)
 from generated.event.service import EventServiceBase
 from generated.image.expanded import ImageExpanded, ImagePage
 from generated.image.repository import ImageRepositoryBase
@@ -33,6 +40,7 @@ _EVENT_EXPANDED = RowWriter(EventExpanded, EventPage)
 _EVENT_READ = RowWriter(EventRead)
 _IMAGE_EXPANDED = RowWriter(ImageExpanded, ImagePage)
 _PERFORMER_EXPANDED = RowWriter(PerformerExpanded, PerformerPage)
+_STATS_EVENT = Answer(EventStatsResponse)
 # The path parameters the operations read.
 _EVENT_ID = PathValue("event_id", ROW_ID)
 _PERFORMER_ID = PathValue("performer_id", ROW_ID)
@@ -172,6 +180,22 @@ def build_operations(
             await service.unlink("performers", event_id, performer_id)
             return Response(status_code=204)
 
+    async def publish_event(request: Request) -> Response:
+        event_id = _EVENT_ID(request)
+        refuse_undeclared_query(request)
+        body = await read_body(request, EventPublishRequest, JSON_BODY)
+        async with request_unit(request) as unit:
+            service = service_for(unit, request)
+            row = await service.publish(event_id, body=body)
+            return _EVENT_READ.response(row, status_code=200)
+
+    async def stats_event(request: Request) -> Response:
+        query = read_query(request, EventStatsQuery)
+        async with request_unit(request) as unit:
+            service = service_for(unit, request)
+            answer = await service.stats(query=query)
+            return _STATS_EVENT.response(answer, status_code=200)
+
     return [
         Operation("list_events", "GET", "/events", list_events, 200, ()),
         Operation("get_event", "GET", "/events/{event_id}", get_event, 200, (_EVENT_ID,)),
@@ -212,4 +236,8 @@ def build_operations(
             204,
             (_EVENT_ID, _PERFORMER_ID),
         ),
+        Operation(
+            "publish_event", "POST", "/events/{event_id}/publish", publish_event, 200, (_EVENT_ID,)
+        ),
+        Operation("stats_event", "GET", "/events/stats", stats_event, 200, ()),
     ]

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from generator.ir import Kind, Operation, OperationKind, Project, Relation, Resource
+from generator.ir import Action, Kind, Operation, OperationKind, Project, Relation, Resource
 from generator.render.common import header, quote_doc, resource_doc
 
 __all__ = ["render_router", "route_specs"]
@@ -22,8 +22,8 @@ from app.core.context import RequestContext
 from app.core.deps import request_unit
 from app.core.etag import etag, not_modified
 from app.core.operations import Operation
-from app.core.params import PathValue, refuse_undeclared_query
-from app.core.responses import RowWriter, json_bytes_response, with_related
+from app.core.params import PathValue, read_query, refuse_undeclared_query
+from app.core.responses import Answer, RowWriter, json_bytes_response, with_related
 from app.core.types import ROW_ID, UUID_ID
 from app.core.unit import UnitOfWork
 """
@@ -51,6 +51,7 @@ def render_router(resource: Resource, project: Project) -> str:
             imports.append(
                 f"from generated.{target.module}.expanded import {target.name}Expanded\n"
             )
+    imports += _action_imports(resource, project)
     parts = [
         header(resource.spec_path),
         quote_doc(resource_doc(resource, "The HTTP operations")),
@@ -156,7 +157,39 @@ def _writers(resource: Resource, project: Project) -> str:
             continue
         shown = f"{target.name}Expanded" if target.relations else f"{target.name}Read"
         lines.append(f"{_writer(target)} = RowWriter({shown}, {target.name}Page)\n")
+    for action in _actions(resource):
+        if action.response_resource and action.response_resource != name:
+            target = project.resource(action.response_resource)
+            if target.relations or target not in _nested_targets(resource, project):
+                lines.append(f"{_writer(target, 'read')} = RowWriter({target.name}Read)\n")
+        elif action.response_class and not action.response_resource:
+            lines.append(f"{_answer(action)} = Answer({action.response_class})\n")
     return "".join(sorted(set(lines), key=lines.index))
+
+
+def _actions(resource: Resource) -> list[Action]:
+    return [op.action for op in resource.endpoints if op.action is not None]
+
+
+def _answer(action: Action) -> str:
+    """The module's ``Answer`` of an action's declared schema."""
+    return f"_{action.operation_id.upper()}"
+
+
+def _action_imports(resource: Resource, project: Project) -> list[str]:
+    """The request, query and answer classes of ``resource``'s actions."""
+    imports = []
+    for action in _actions(resource):
+        for cls in (action.request_class, action.query_class):
+            if cls:
+                imports.append(f"from generated.{resource.module}.schemas import {cls}\n")
+        if action.response_class and action.response_module:
+            module = action.response_module
+            imports.append(f"from generated.{module}.schemas import {action.response_class}\n")
+        if action.response_resource:
+            target = project.resource(action.response_resource)
+            imports.append(f"from generated.{target.module}.schemas import {target.name}Read\n")
+    return imports
 
 
 def _nested_listing(relation: Relation) -> str:
@@ -361,6 +394,46 @@ def _link(resource: Resource, operation: Operation, project: Project) -> str:
     ])  # fmt: skip
 
 
+def _action(resource: Resource, operation: Operation, project: Project) -> str:
+    """An action: the validated path id, query and body, given to the service method of
+    its name, whose return is validated and written as the contract declares it."""
+    action = operation.action
+    assert action is not None
+    lines = [_handler(operation.handler)]
+    arguments = []
+    if operation.parameters:
+        lines.append(_read_id(operation))
+        arguments.append(operation.parameters[0].name)
+    if action.query_class:
+        lines.append(f"        query = read_query(request, {action.query_class})\n")
+    else:
+        lines.append("        refuse_undeclared_query(request)\n")
+    if operation.body is not None:
+        lines.append(
+            f"        body = await read_body(request, {operation.body.schema}, JSON_BODY)\n"
+        )
+        arguments.append("body=body")
+    if action.query_class:
+        arguments.append("query=query")
+    lines.append(_OPEN)
+    call = f"service.{action.name}({', '.join(arguments)})"
+    if action.response_resource:
+        target = project.resource(action.response_resource)
+        writer = _writer(target, "read")
+        lines += [
+            f"            row = await {call}\n",
+            f"            return {writer}.response(row, status_code={operation.status})\n",
+        ]
+    elif action.response_class:
+        answer = f"{_answer(action)}.response(answer, status_code={operation.status})"
+        lines += [f"            answer = await {call}\n", f"            return {answer}\n"]
+    else:
+        lines += [f"            await {call}\n",
+                  f"            return Response(status_code={operation.status})\n"]  # fmt: skip
+    del resource
+    return "".join(lines)
+
+
 _OPERATIONS = {
     OperationKind.LIST: _list,
     OperationKind.GET: _get,
@@ -372,4 +445,5 @@ _OPERATIONS = {
     OperationKind.LIST_RELATED: _list_related,
     OperationKind.LINK: _link,
     OperationKind.UNLINK: _link,
+    OperationKind.ACTION: _action,
 }

@@ -12,9 +12,9 @@ from fastapi.testclient import TestClient
 from app.core.repository import SQLRepository
 from app.core.service import ResourceService
 from custom.event.repository import EventRepository
+from custom.event.service import EventService
 from custom.image.service import ImageService
 from generated.event.repository import EventRepositoryBase
-from generated.event.service import EventServiceBase
 from generated.image.repository import ImageRepositoryBase
 from tests.api.helpers import (
     FIXTURES,
@@ -143,7 +143,7 @@ def _bound_classes(app: FastAPI, resource_path: str) -> set[tuple[type[Any], typ
     for served in served_routes(app):
         if served.operation is None or not served.path.startswith(resource_path):
             continue
-        cells = served.operation.endpoint.__closure__ or ()  # type: ignore[attr-defined]
+        cells = served.operation.endpoint.__closure__ or ()
         makers = [
             c.cell_contents
             for c in cells
@@ -158,7 +158,7 @@ def _bound_classes(app: FastAPI, resource_path: str) -> set[tuple[type[Any], typ
 
 
 def test_generated_routes_are_given_the_custom_classes(app: FastAPI) -> None:
-    assert _bound_classes(app, "/events") == {(EventRepository, EventServiceBase)}
+    assert _bound_classes(app, "/events") == {(EventRepository, EventService)}
     image_classes = _bound_classes(app, "/images")
     assert image_classes == {(ImageRepositoryBase, ImageService)}
     assert issubclass(EventRepository, EventRepositoryBase)
