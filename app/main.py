@@ -12,16 +12,14 @@ from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.routing import APIRoute
 from starlette.routing import BaseRoute, Route
 
 from app.config import Settings, SettingsError, get_settings
 from app.core.database import AsyncDBPool, Base, PoolOptions
-from app.core.deferred import ResourceRoutes
 from app.core.discovery import CustomExtensions, ExtensionError, discover
-from app.core.dispatch import DispatchingFastAPI
 from app.core.errors import index_route_methods, install_error_handlers
 from app.core.health import router as health_router
 from app.core.http_client import (
@@ -33,7 +31,8 @@ from app.core.http_client import (
 )
 from app.core.logs import RequestContextMiddleware, configure_logging
 from app.core.openapi import load_contract, served_openapi
-from app.core.registry import import_models
+from app.core.operations import OperationRouter, ResourceOperations
+from app.core.registry import RouteSpec, import_models
 from app.core.schema_sync import sqlite_schema_is_current, sync_schema
 from app.core.uniques import UnsupportedSchema, refuse_unsupported
 from app.core.warmup import WarmUp
@@ -87,7 +86,7 @@ def create_app(
             await database.dispose()
             logger.info("database engine disposed")
 
-    app = DispatchingFastAPI(
+    app = FastAPI(
         title=settings.app_title,
         version=settings.app_version,
         lifespan=lifespan,
@@ -107,35 +106,41 @@ def create_app(
     app.add_middleware(RequestContextMiddleware)
     app.state.max_body_bytes = settings.max_body_bytes
     install_error_handlers(app)
-    # Custom routes first: a literal path such as /events/featured must win over /events/{id}.
-    routers = [health_router, *(router for _, router in extensions.routers)]
-    custom_routes = [
-        r for _, router in extensions.routers for r in router.routes if isinstance(r, APIRoute)
-    ]
-    # Every generated route, standing in for its resource until the resource is used.
-    resources = ResourceRoutes(RESOURCES, extensions)
-    generated = resources.deferred()
+    # Every generated operation, served by the app's own router (app.core.operations),
+    # its resource built when first used.
+    resources = ResourceOperations(RESOURCES, extensions)
+    operations = OperationRouter(
+        resources, hooks=extensions.hooks, overrides=app.dependency_overrides
+    )
     app.state.resources = resources
-    _refuse_shadowing(extensions, [*health_router.routes, *generated])
-    for router in routers:
-        app.include_router(router)
-    own = [route for route in app.router.routes if isinstance(route, Route)]
-    app.router.routes.extend(generated)
-    # Generated operations are answered from this table, before FastAPI's router; it
-    # tries the routes in FastAPI's order.
-    included = [route for router in routers for route in router.routes]
-    app.operations.build([*own, *included, *generated])
-    app.state.route_methods = index_route_methods([*own, *included, *generated])
+    _refuse_shadowing(extensions, [*health_router.routes], list(operations.routes()))
+    app.include_router(health_router)
+    # Custom routes before the generated operations: a literal path such as
+    # /events/featured wins over /events/{event_id}. Request hooks run before each.
+    hooks = [Depends(hook) for hook in extensions.hooks]
+    custom = [router for _, router in extensions.routers]
+    for router in custom:
+        app.include_router(router, dependencies=hooks)
+    custom_routes = [r for router in custom for r in router.routes if isinstance(r, APIRoute)]
+    # After every other route: what none of them takes goes to the operations' router,
+    # which also answers what nothing serves (404, 405, a redirect).
+    app.mount("", operations, name="operations")
+    # FastAPI keeps an included router as one route of the app's: its routes are its own.
+    included = [route for router in (health_router, *custom) for route in router.routes]
+    served = [*index_route_methods([*app.routes, *included]), *operations.patterns()]
+    operations.served = served
+    app.state.route_methods = served
 
-    served: dict[str, Any] = {}
+    contract: dict[str, Any] = {}
 
     def openapi() -> dict[str, Any]:
         # Read on first use, not at start-up: parsing the contract of hundreds of
         # resources takes seconds, and only /openapi.json and /docs need it.
-        if not served:
-            served.update(served_openapi(app, load_contract(CONTRACT_PATH), custom_routes))
-        return served
+        if not contract:
+            contract.update(served_openapi(app, load_contract(CONTRACT_PATH), custom_routes))
+        return contract
 
+    # FastAPI's documented way to serve an OpenAPI document of one's own.
     app.openapi = openapi  # type: ignore[method-assign]
     return app
 
@@ -194,7 +199,9 @@ def _collector_paused(*, freeze: bool) -> Iterator[None]:
             gc.enable()
 
 
-def _refuse_shadowing(extensions: CustomExtensions, taken: list[BaseRoute]) -> None:
+def _refuse_shadowing(
+    extensions: CustomExtensions, own: list[BaseRoute], generated: list[RouteSpec]
+) -> None:
     """A custom route may not take a generated operation's (or the runtime's) method and path.
 
     The contract would still document the generated operation while another one
@@ -202,10 +209,13 @@ def _refuse_shadowing(extensions: CustomExtensions, taken: list[BaseRoute]) -> N
     """
     taken_by = {
         (method, _shape(route.path)): route.name
-        for route in taken
+        for route in own
         if isinstance(route, Route)
         for method in route.methods or ()
     }
+    for spec in generated:
+        for method in spec.methods:
+            taken_by[method, _shape(spec.path)] = spec.name
     for module, router in extensions.routers:
         for route in router.routes:
             if not isinstance(route, APIRoute):

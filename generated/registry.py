@@ -31,9 +31,6 @@ RESOURCES: tuple[ResourceBinding, ...] = (
         spec="specs/event.yaml",
         operations=frozenset({"list", "get", "create", "replace", "update", "delete"}),
         routes=(
-            RouteSpec(
-                frozenset({"DELETE", "GET", "PATCH", "PUT"}), "/events/bulk", "method_not_allowed"
-            ),
             RouteSpec(frozenset({"GET"}), "/events", "list_events"),
             RouteSpec(frozenset({"GET"}), "/events/{event_id}", "get_event"),
             RouteSpec(frozenset({"POST"}), "/events", "create_event"),
@@ -53,7 +50,10 @@ RESOURCES: tuple[ResourceBinding, ...] = (
                 "/events/{event_id}/performers/{performer_id}",
                 "unlink_event_performers",
             ),
+            RouteSpec(frozenset({"POST"}), "/events/{event_id}/publish", "publish_event"),
+            RouteSpec(frozenset({"GET"}), "/events/stats", "stats_event"),
         ),
+        actions=("publish", "stats"),
     ),
     ResourceBinding(
         name="Image",

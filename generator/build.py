@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
+from generator.build_actions import action_class_names, build_actions
 from generator.build_operations import build_operations
 from generator.hardening import NO_NUL_PATTERN, URI_PATTERN, contract_field_schema
 from generator.ir import (
@@ -47,8 +48,11 @@ def build_project(docs: list[SourceDoc], shared: Sequence[SharedModel] = ()) -> 
             if "belongs_to" in rel:
                 children[rel["belongs_to"]].append((_plural(specs[name].data), name))
     taken = generated_schema_names(specs) | {model.name for model in shared}
+    for name, doc in specs.items():
+        taken |= action_class_names(name, doc.data.get("actions", {}))
+    modules = {name: snake_case(name) for name in specs}
     resources = tuple(
-        _build_resource(specs[name], specs, tuple(sorted(children[name])), taken)
+        _build_resource(specs[name], specs, tuple(sorted(children[name])), taken, modules)
         for name in sorted(specs)
     )
     return _with_operations(Project(resources, shared=tuple(shared)))
@@ -81,6 +85,7 @@ def _build_resource(
     specs: dict[str, SourceDoc],
     children: tuple[tuple[str, str], ...],
     taken: set[str],
+    modules: dict[str, str],
 ) -> Resource:
     data = doc.data
     name: str = data["resource"]
@@ -99,15 +104,17 @@ def _build_resource(
     options = data.get("list", {})
     sort = options.get("default_sort", "id")
     sortable = tuple(dict.fromkeys([*options.get("sort", []), sort.lstrip("-"), "id"]))
+    path = f"/{table.replace('_', '-')}"
+    id_kind = Kind.UUID if data.get("id") == "uuid" else Kind.INTEGER
     return Resource(
         name=name,
         module=snake_case(name),
         plural=table,
         table=table,
-        path=f"/{table.replace('_', '-')}",
+        path=path,
         spec_path=doc.path,
         description=data.get("description"),
-        id_kind=Kind.UUID if data.get("id") == "uuid" else Kind.INTEGER,
+        id_kind=id_kind,
         fields=tuple(fields),
         unique=unique,
         operations=tuple(
@@ -130,6 +137,7 @@ def _build_resource(
         bulk_max=data.get("bulk_create", {}).get("max_items"),
         nulls_equal=nulls_equal,
         warnings=warnings,
+        actions=build_actions(data, path, id_kind, modules),
     )
 
 

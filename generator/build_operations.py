@@ -11,6 +11,7 @@ from typing import Any
 
 from generator.ir import (
     INT64_MAX,
+    Action,
     Body,
     Kind,
     Operation,
@@ -54,8 +55,8 @@ _CONDITIONAL = frozenset((OperationKind.REPLACE, OperationKind.UPDATE, Operation
 
 
 def build_operations(resource: Resource, project: Project) -> tuple[Operation, ...]:
-    """The operations of ``resource`` in route order: its CRUD ones, bulk create, then
-    per relation the nested list and the link and unlink of a many-to-many.
+    """The operations of ``resource`` in route order: its CRUD ones, bulk create, per
+    relation the nested list and the link and unlink of a many-to-many, then its actions.
 
     ``project`` holds every resource with its declared ``operations`` (a nested list
     exists where the related resource is listed).
@@ -66,7 +67,27 @@ def build_operations(resource: Resource, project: Project) -> tuple[Operation, .
     for relation in resource.relations:
         if relation.kind != "belongs_to":
             out += _nested(resource, relation, project.resource(relation.target))
+    out += [_action(resource, action) for action in resource.actions]
     return tuple(out)
+
+
+def _action(resource: Resource, action: Action) -> Operation:
+    """An action's operation: its route and answers as the spec declares them."""
+    return Operation(
+        id=action.operation_id,
+        kind=OperationKind.ACTION,
+        method=action.method,
+        path=action.path,
+        resource=resource.name,
+        handler=action.operation_id,
+        summary=action.summary,
+        status=action.status,
+        parameters=(_key(resource),) if action.item else (),
+        body=Body(action.request_class, (JSON,)) if action.request_class else None,
+        response=action.response_class,
+        errors=action.errors,
+        action=action,
+    )
 
 
 def id_schema(resource: Resource) -> dict[str, Any]:

@@ -75,6 +75,11 @@ def build_contract(project: Project) -> dict[str, Any]:
     for resource in project.resources:
         paths.update(_resource_paths(resource, project))
         schemas.update(_resource_schemas(resource))
+        if resource.actions:
+            # Imported here: contract_actions builds on this module's pieces.
+            from generator.contract_actions import add_actions
+
+            add_actions(resource, paths, schemas, project)
     paths.update(_health_paths())
     schemas.update(_health_schemas())
     responses = {
@@ -302,6 +307,8 @@ def _resource_paths(resource: Resource, project: Project) -> dict[str, Any]:
     the collection's first."""
     out: dict[str, Any] = {}
     for op in sorted(resource.endpoints, key=lambda op: op.path != resource.path):
+        if op.kind is OperationKind.ACTION:
+            continue  # generator.contract_actions prints them
         out.setdefault(op.path, {})[op.method.lower()] = _operation(op, resource, project)
     return out
 

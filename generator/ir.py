@@ -15,6 +15,7 @@ __all__ = [
     "ALL_OPERATIONS",
     "INT64_MAX",
     "INT64_MIN",
+    "Action",
     "Association",
     "Body",
     "Column",
@@ -27,6 +28,7 @@ __all__ = [
     "OperationKind",
     "PathParameter",
     "Project",
+    "QueryParameter",
     "Relation",
     "Resource",
     "SharedModel",
@@ -174,6 +176,7 @@ class Resource:
     # Every HTTP operation, in route order: what the contract, the router, the registry
     # and the fuzz configuration print (``operations`` only names the declared CRUD ones).
     endpoints: tuple[Operation, ...] = ()
+    actions: tuple[Action, ...] = ()  # in the spec's order
 
     def has(self, operation: str) -> bool:
         """Whether the spec declares this CRUD operation (``list``, ``get``, ...)."""
@@ -251,6 +254,7 @@ class OperationKind(StrEnum):
     LIST_RELATED = "list_related"  # the rows of a has-many or many-to-many relation
     LINK = "link"  # make a many-to-many pair
     UNLINK = "unlink"
+    ACTION = "action"  # declared under ``actions:``, implemented in custom/ (``Operation.action``)
 
 
 @dataclass(frozen=True)
@@ -301,3 +305,57 @@ class Operation:
     response: str | None = None  # the component schema of a success; None: no body
     errors: tuple[int, ...] = ()  # the problem+json statuses it documents
     relation: Relation | None = None
+    action: Action | None = None  # what an action declares beyond these (its query, schemas)
+
+
+@dataclass(frozen=True)
+class QueryParameter:
+    """One query parameter of an action: ``?since=...``. Optional: when a client leaves it
+    out, the action sees its default, or MISSING when it has none."""
+
+    name: str
+    schema: dict[str, Any]  # as the contract shows it (bounds and NUL refusal explicit)
+    description: str | None = None
+
+
+@dataclass(frozen=True)
+class Action:
+    """An operation beyond CRUD, declared under ``actions:`` and implemented by the
+    service method of its name (``EventServiceBase.publish``).
+
+    Everything the contract, the service base and the router print is decided here:
+    the route, the parameters, the bodies and their Pydantic classes, the answers.
+    """
+
+    name: str  # the service method too: publish
+    resource: str  # Event
+    method: str  # upper case: POST
+    path: str  # the full path: /events/{event_id}/publish
+    item: bool  # the first segment after the resource's path is its id
+    path_parameters: tuple[str, ...]  # ("event_id",) for an item action, else ()
+    id_type: str  # the Python type of the id parameter: int or UUID
+    query: tuple[QueryParameter, ...]
+    request: dict[str, Any] | None  # the body's schema as the contract shows it
+    response_resource: str | None  # a resource the action answers (its Read schema)
+    response: dict[str, Any] | None  # else the answer's schema; neither: no body
+    status: int  # of a success: 200, 201, 202 or 204
+    errors: tuple[int, ...]  # every problem status the contract documents, sorted
+    declared_errors: tuple[int, ...]  # those the spec adds to the defaults
+    summary: str
+    description: str | None
+    operation_id: str  # publish_event
+    request_class: str | None  # EventPublishRequest, in generated.<module>.schemas
+    query_class: str | None  # EventStatsQuery
+    response_class: str | None  # EventStatsResponse, or the resource's EventRead
+    response_module: str | None  # the module whose schemas hold response_class: event
+
+    @property
+    def signature(self) -> str:
+        """The service method, as custom code writes it (``async def publish(self, ...)``)."""
+        parameters = ["self", *(f"{name}: {self.id_type}" for name in self.path_parameters)]
+        if self.request_class:
+            parameters.append(f"body: {self.request_class}")
+        if self.query_class:
+            parameters.append(f"query: {self.query_class}")
+        returns = self.response_class or "None"
+        return f"async def {self.name}({', '.join(parameters)}) -> {returns}"

@@ -8,7 +8,8 @@ read as a resource spec, so that its errors say what a spec needs.
 Every ``components.schemas`` entry of an OpenAPI document with an ``x-resource`` object
 becomes a resource spec whose lines point into the document: the schema's
 ``properties`` are the fields, its ``required`` and ``description`` its own, and
-``x-resource`` holds the other keys (``operations``, ``relations``, ``list``, ...). Every
+``x-resource`` holds the other keys (``operations``, ``relations``, ``list``, ``actions``,
+...), the ``$ref``s of the actions' schemas read as a field's are. Every
 other schema is a shared model (see :mod:`generator.shared`). Paths and the rest of
 a document are not read: the contract's operations come from the resources.
 """
@@ -20,10 +21,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from generator.build_actions import action_class_names
 from generator.errors import SpecError
 from generator.ir import SharedModel
 from generator.load import KeyPath, SourceDoc, format_key
 from generator.naming import SHARED_MODULE, snake_case
+from generator.normalize import upgrade_schema
 from generator.refs import Files, RefError, Target, has_refs, walk_refs
 from generator.shared import SharedSchemas
 from generator.spec_fields import field_spec
@@ -119,7 +122,9 @@ def read_inputs(docs: Sequence[SourceDoc], unreadable: Sequence[SpecError] = ())
     models = shared.finish()
     names = [name for doc in specs if isinstance(name := _resource_name(doc), str)]
     errors += shared.errors
-    errors += shared.clash_errors(names)
+    taken = set().union(*(action_class_names(_resource_name(doc), _actions(doc)) for doc in specs
+                          if isinstance(_resource_name(doc), str)))  # fmt: skip
+    errors += shared.clash_errors(names, taken)
     if models:
         errors += _module_clashes(specs)
     return Inputs(specs, models, errors)
@@ -201,8 +206,13 @@ def _add_shared(shared: SharedSchemas, name: str, entry: Target, openapi30: bool
 
 
 def _resolved(doc: SourceDoc, shared: SharedSchemas) -> SourceDoc:
-    """A resource spec file whose fields ``$ref`` shared schemas, with those resolved."""
+    """A resource spec file whose fields (or actions) ``$ref`` shared schemas, with those
+    resolved."""
     fields = doc.data.get("fields") if isinstance(doc.data, dict) else None
+    actions = doc.data.get("actions") if isinstance(doc.data, dict) else None
+    if has_refs(actions):
+        actions = _action_schemas(shared, doc.path, ("actions",), actions, openapi30=False)
+        doc = SourceDoc(doc.path, {**doc.data, "actions": actions}, doc.lines)
     if not isinstance(fields, dict) or not has_refs(fields):
         return doc
     resolved = {
@@ -212,6 +222,43 @@ def _resolved(doc: SourceDoc, shared: SharedSchemas) -> SourceDoc:
         for name, schema in fields.items()
     }
     return SourceDoc(doc.path, {**doc.data, "fields": resolved}, doc.lines)
+
+
+def _action_schemas(
+    shared: SharedSchemas, path: str, at: KeyPath, actions: Any, *, openapi30: bool
+) -> Any:
+    """Actions whose request, response and query schemas refer into the contract: each
+    ``$ref`` names a shared model (or is copied in place), as a field's does; an OpenAPI
+    3.0 schema is said in 3.1. ``at``: where ``actions`` is in the file."""
+    if not isinstance(actions, dict):
+        return actions
+    out: dict[str, Any] = {}
+    for name, action in actions.items():
+        if not isinstance(action, dict):
+            out[name] = action
+            continue
+        action = dict(action)
+        keys: list[tuple[KeyPath, Any]] = [
+            ((key,), action.get(key)) for key in ("request", "response")
+        ]
+        query = action.get("query")
+        if isinstance(query, dict):
+            action["query"] = dict(query)
+            keys += [(("query", key), value) for key, value in query.items()]
+        for key, schema in keys:
+            if not isinstance(schema, dict):
+                continue
+            here = (*at, name, *key)
+            rewritten = shared.rewrite(
+                path, here, schema, openapi30=openapi30, inlining=frozenset()
+            )
+            rewritten = upgrade_schema(rewritten) if openapi30 else rewritten
+            if len(key) == 1:
+                action[key[0]] = rewritten
+            else:
+                action["query"][key[1]] = rewritten
+        out[name] = action
+    return out
 
 
 def _resource_spec(
@@ -245,6 +292,9 @@ def _resource_spec(
             required = [field for field in required if field not in managed]
         data["required"] = required
     data.update((key, value) for key, value in extra.items() if key != "resource")
+    if "actions" in data:
+        data["actions"] = _action_schemas(shared, doc.path, (*at, "x-resource", "actions"),
+                                          data["actions"], openapi30=res.openapi30)  # fmt: skip
     if managed.get("id", {}).get("format") == "uuid":
         data.setdefault("id", "uuid")
     return SchemaSpec(doc.path, data, doc.lines, at=at, renamed="resource" in extra)
@@ -288,6 +338,10 @@ def _module_clashes(specs: list[SourceDoc]) -> list[SpecError]:
 
 def _resource_name(doc: SourceDoc) -> Any:
     return doc.data.get("resource") if isinstance(doc.data, dict) else None
+
+
+def _actions(doc: SourceDoc) -> Any:
+    return doc.data.get("actions") if isinstance(doc.data, dict) else None
 
 
 def _strings(value: Any) -> bool:

@@ -154,9 +154,12 @@ class SharedSchemas:
             models.setdefault(name, SharedModel(name, schema, target.path))
         return tuple(models[name] for name in sorted(models))
 
-    def clash_errors(self, resources: Iterable[str]) -> Iterator[SpecError]:
-        """Shared models named like a schema the generator writes itself."""
-        generated = generated_schema_names(resources)
+    def clash_errors(
+        self, resources: Iterable[str], actions: Iterable[str] = ()
+    ) -> Iterator[SpecError]:
+        """Shared models named like a schema the generator writes itself (``actions``:
+        the schemas of the resources' actions)."""
+        generated = generated_schema_names(resources) | set(actions)
         for name, target in sorted(self._targets.items()):
             if name in generated:
                 message = f"the contract already has a schema {name} (generated for the "

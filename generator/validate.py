@@ -23,6 +23,13 @@ from generator.hardening import harden
 from generator.ir import INT64_MAX, INT64_MIN
 from generator.load import KeyPath, SourceDoc
 from generator.naming import LIVE_COLUMN, is_reserved_field, pluralize, snake_case
+from generator.validate_actions import (
+    action_errors,
+    action_format_message,
+    action_id_errors,
+    action_response_errors,
+    actions_checkable,
+)
 
 __all__ = ["field_type", "spec_format_schema", "validate_specs"]
 
@@ -98,6 +105,9 @@ def validate_specs(
         if isinstance(doc.data, dict) and isinstance(doc.data.get("resource"), str):
             names.add(doc.data["resource"])
     errors.extend(_cross_errors(valid, names, complete=not unreadable))
+    for doc in docs:  # in a spec with other errors too, so that all are told at once
+        errors.extend(action_response_errors(doc, names, complete=not unreadable))
+    errors.extend(action_id_errors(docs))
     if errors:
         raise SpecErrors(errors)
 
@@ -113,6 +123,10 @@ def _spec_errors(doc: SourceDoc, cache: Cache | None) -> list[SpecError]:
     found = list(_format_errors(doc))
     if not found:
         found = list(_field_errors(doc))
+    else:  # the actions the format errors leave whole are checked too, all at once
+        checkable = actions_checkable(found, doc)
+        if checkable:
+            found += action_errors(doc, _field_schema_errors, checkable)
     if cache is not None and key is not None and not found:
         cache.put(_CACHE_KIND, key, "")
     return found
@@ -124,7 +138,10 @@ def _format_errors(doc: SourceDoc) -> Iterator[SpecError]:
         return
     for error in _spec_validator().iter_errors(doc.data):
         path: KeyPath = tuple(error.absolute_path)
-        if "propertyNames" in error.absolute_schema_path:
+        action_message = action_format_message(error, path)
+        if action_message is not None:
+            yield doc.error(path, action_message)
+        elif "propertyNames" in error.absolute_schema_path:
             name = str(error.instance)
             yield doc.error((*path, name), f"{name!r}: names must be snake_case (a-z, 0-9, _)")
         elif error.validator == "oneOf" and path[-1:] == ("type",) and path[:1] == ("fields",):
@@ -181,6 +198,7 @@ def _field_errors(doc: SourceDoc) -> Iterator[SpecError]:
     if limits.get("default_limit", 0) > limits.get("max_limit", 100):
         at = ("list", "default_limit")
         yield doc.error(at, "default_limit is larger than max_limit; lower it")
+    yield from action_errors(doc, _field_schema_errors)
 
 
 def _unique_errors(doc: SourceDoc, names: set[str]) -> Iterator[SpecError]:

@@ -1,8 +1,11 @@
 """Finding ``custom/`` extensions by convention, and refusing the ones that do not fit.
 
 ``custom/<resource>/repository.py`` may subclass the generated repository,
-``custom/<resource>/service.py`` the generated service, and any module of the
-package may define ``router`` (an ``APIRouter``) to mount extra routes.
+``custom/<resource>/service.py`` the generated service, any module of the
+package may define ``router`` (an ``APIRouter``) to mount extra routes, and
+``custom/hooks.py`` may list ``REQUEST_HOOKS`` to run before every operation
+(:mod:`app.core.hooks`). The service of a resource with actions must implement each
+(see :mod:`app.core.actions`).
 """
 
 from __future__ import annotations
@@ -17,6 +20,8 @@ from typing import Any
 
 from fastapi import APIRouter
 
+from app.core.actions import missing_actions
+from app.core.hooks import HookError, RequestHook, check_hooks
 from app.core.registry import ResourceBinding
 from app.core.service import HOOK_NAMES
 
@@ -37,6 +42,7 @@ class Override:
 class CustomExtensions:
     overrides: dict[str, Override] = field(default_factory=dict)
     routers: list[tuple[str, APIRouter]] = field(default_factory=list)
+    hooks: tuple[RequestHook, ...] = ()
 
     def repository_for(self, binding: ResourceBinding) -> type[Any]:
         override = self.overrides.get(binding.module)
@@ -48,7 +54,22 @@ class CustomExtensions:
 
 
 def discover(package: str | None, bindings: Sequence[ResourceBinding]) -> CustomExtensions:
-    """Import every module of ``package`` and collect its overrides and routers."""
+    """Import every module of ``package`` and collect its overrides and routers; refuse
+    a resource whose service leaves one of its actions unimplemented."""
+    found = _collect(package, bindings)
+    folder = (package or "custom").replace(".", "/")
+    problems = [
+        problem
+        for binding in bindings
+        if binding.actions
+        for problem in _action_problems(binding, found.service_for(binding), folder)
+    ]
+    if problems:
+        raise ExtensionError("\n".join(problems))
+    return found
+
+
+def _collect(package: str | None, bindings: Sequence[ResourceBinding]) -> CustomExtensions:
     found = CustomExtensions()
     if package is None:
         return found
@@ -73,6 +94,11 @@ def discover(package: str | None, bindings: Sequence[ResourceBinding]) -> Custom
         router = getattr(module, "router", None)
         if isinstance(router, APIRouter):
             found.routers.append((info.name, router))
+        if short == "hooks" and hasattr(module, "REQUEST_HOOKS"):
+            try:
+                found.hooks = check_hooks(info.name, module.REQUEST_HOOKS)
+            except HookError as exc:
+                raise ExtensionError(str(exc)) from None
     return found
 
 
@@ -148,6 +174,40 @@ def _check_hooks(cls: type[Any], binding: ResourceBinding) -> None:
                 f"{_name(cls)}.{name}: {binding.name} has no {operation!r} operation "
                 f"(operations: {ops}); see {binding.spec}"
             )
+
+
+def _action_problems(binding: ResourceBinding, service: type[Any], folder: str) -> list[str]:
+    """Unless each action of ``binding`` has an ``async def`` of the service class, taking
+    what the generated stub takes: what to write, and where."""
+    signatures: dict[str, str] = dict(getattr(service, "action_signatures", {}))
+    where = (
+        _name(service)
+        if service is not binding.service
+        else f"a subclass of {binding.service_name[1]} in {folder}/{binding.module}/service.py"
+    )
+    missing = missing_actions(service, binding.actions)
+    if missing:
+        return [
+            f"{binding.spec}: action {name} has no implementation; write "
+            f"{signatures.get(name, f'async def {name}(...)')} in {where}"
+            for name in missing
+        ]
+    misfits = []
+    for name in binding.actions:
+        method = getattr(service, name)
+        stub = inspect.signature(getattr(binding.service, name))
+        taken = [p for p in stub.parameters if p != "self"]
+        try:
+            inspect.signature(method).bind(None, **dict.fromkeys(taken))
+            fits = inspect.iscoroutinefunction(method)
+        except TypeError:
+            fits = False
+        if not fits:
+            misfits.append(
+                f"{_name(service)}.{name}: {binding.spec} declares the action {name}; its "
+                f"method is {signatures.get(name, name)}"
+            )
+    return misfits
 
 
 def _name(cls: type[Any]) -> str:

@@ -19,13 +19,11 @@ from starlette.routing import BaseRoute, Route
 
 __all__ = [
     "MAX_LISTED_ERRORS",
-    "NOT_ALLOWED",
     "PROBLEM_JSON",
     "Problem",
     "index_route_methods",
     "install_error_handlers",
     "json_pointer",
-    "method_not_allowed",
     "parameter_problem",
     "problem_response",
     "validation_problem",
@@ -160,22 +158,8 @@ def index_route_methods(
     return [
         (route.path_regex, frozenset(route.methods))
         for route in routes
-        if isinstance(route, Route | APIRoute) and route.methods and route.name != NOT_ALLOWED
+        if isinstance(route, Route | APIRoute) and route.methods
     ]
-
-
-# The name of routes that only answer 405 for a fixed path an item route would catch
-# (``PUT /events/bulk`` is no ``PUT /events/{event_id}``).
-NOT_ALLOWED = "method_not_allowed"
-
-
-def method_not_allowed(allowed: str) -> Any:
-    """An endpoint answering 405 with ``Allow: <allowed>``."""
-
-    async def endpoint() -> Response:
-        raise Problem(405, headers={"Allow": allowed})
-
-    return endpoint
 
 
 async def _on_request_validation(request: Request, exc: Exception) -> Response:

@@ -30,7 +30,7 @@ __all__ = ["MAX_CURSOR_LENGTH", "OPERATORS", "Condition", "Filter", "ListQuery",
 OPERATORS = ("eq", "ne", "lt", "lte", "gt", "gte", "in", "contains", "icontains", "is_null")
 MAX_CURSOR_LENGTH = 2048  # the contract's maxLength of ?cursor=
 _MAX_IN = 100  # values of one ?field__in=
-_NUMBER = re.compile(r"[+-]?[0-9]+(?:\.[0-9]*)?(?:[eE][+-]?[0-9]+)?")
+NUMBER = re.compile(r"[+-]?[0-9]+(?:\.[0-9]*)?(?:[eE][+-]?[0-9]+)?")
 _TRUE = ("true", "1")
 _FALSE = ("false", "0")
 
@@ -118,7 +118,7 @@ class Listing:
         self._limit: TypeAdapter[int] = TypeAdapter(Annotated[int, Field(ge=1, le=max_limit)])
         self.filters: dict[str, Filter] = {}
         for name, operators in filters.items():
-            temporal = _is_temporal(value_types[name])
+            temporal = is_temporal(value_types[name])
             for operator in operators:
                 parameter = name if operator == "eq" else f"{name}__{operator}"
                 adapter = _value_adapter(operator, value_types[name])
@@ -224,7 +224,7 @@ class Listing:
         except ValueError as exc:
             errors.append(_error(key, f"{exc} (got {raw[:100]!r})"))
             return
-        if found.temporal and operator != "is_null" and any(map(_NUMBER.fullmatch, values)):
+        if found.temporal and operator != "is_null" and any(map(NUMBER.fullmatch, values)):
             detail = f"must be an ISO 8601 date or date-time (got {raw[:100]!r})"
             errors.append(_error(key, detail))
             return
@@ -330,7 +330,7 @@ def _value_adapter(operator: str, value_type: Any) -> TypeAdapter[Any]:
     return TypeAdapter(value_type)
 
 
-def _is_temporal(value_type: Any) -> bool:
+def is_temporal(value_type: Any) -> bool:
     """Whether values are dates or date-times, which pydantic would also read from a
     number of seconds: a filter takes them only as ISO 8601 text, as the contract says."""
     adapter: TypeAdapter[Any] = TypeAdapter(value_type)

@@ -10,23 +10,28 @@ building thousands of Pydantic and SQLAlchemy classes before its first request.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
-from uuid import UUID
 
-from fastapi import APIRouter
 from pydantic import BaseModel, TypeAdapter
 from sqlalchemy import MetaData
 
 from app.core.database import Base
-from app.core.types import PositiveInt64
+from app.core.types import ROW_ID, UUID_ID
 
-__all__ = ["ResourceBinding", "RouteSpec", "RouterFactory", "import_models", "models_metadata"]
+__all__ = [
+    "OperationsFactory",
+    "ResourceBinding",
+    "RouteSpec",
+    "import_models",
+    "models_metadata",
+]
 
-# build_router(repository class, service class, repository classes by resource name)
-RouterFactory = Callable[[type[Any], type[Any], Mapping[str, type[Any]]], APIRouter]
+# build_operations(repository class, service class, repository classes by resource name):
+# the resource's operations (app.core.operations.Operation).
+OperationsFactory = Callable[[type[Any], type[Any], Mapping[str, type[Any]]], Sequence[Any]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +49,7 @@ class ResourceBinding:
     """One generated resource: what the app needs to route to it, and its classes.
 
     The app passes the (possibly custom) repository and service classes to
-    ``build_router``, so generated code never imports ``custom/``. Each class is
+    ``build_operations``, so generated code never imports ``custom/``. Each class is
     imported from ``generated.<module>`` on first use.
     """
 
@@ -55,6 +60,9 @@ class ResourceBinding:
     operations: frozenset[str]
     routes: tuple[RouteSpec, ...] = ()
     uuid_ids: bool = False
+    # The spec's actions (see app.core.actions): start-up checks that the service class
+    # implements each; a resource without actions is not imported for that.
+    actions: tuple[str, ...] = ()
 
     @property
     def repository_name(self) -> tuple[str, str]:
@@ -83,13 +91,15 @@ class ResourceBinding:
         return schema
 
     @cached_property
-    def build_router(self) -> RouterFactory:
-        factory: RouterFactory = self._load(f"generated.{self.module}.router", "build_router")
+    def build_operations(self) -> OperationsFactory:
+        factory: OperationsFactory = self._load(
+            f"generated.{self.module}.router", "build_operations"
+        )
         return factory
 
     @cached_property
     def id_type(self) -> TypeAdapter[Any]:
-        return TypeAdapter(UUID if self.uuid_ids else PositiveInt64)
+        return UUID_ID if self.uuid_ids else ROW_ID
 
     @staticmethod
     def _load(module: str, attribute: str) -> Any:

@@ -26,6 +26,7 @@ from pydantic_core import to_json
 from starlette.responses import Response
 
 __all__ = [
+    "Answer",
     "Related",
     "RowWriter",
     "json_bytes_response",
@@ -250,3 +251,20 @@ class RowWriter:
         """The response of a list: ``page`` is what ``SQLRepository.page`` answers."""
         body = self.page_json(page.rows, page.next_cursor, page.total, expanded)
         return Response(body, 200, None, "application/json")
+
+
+class Answer:
+    """What an action answers when its contract declares a schema: the value its
+    implementation returned, validated against ``model`` (an instance of it, a mapping or
+    an object with its fields as attributes), written as JSON. A value that does not fit
+    is a server error (pydantic's ``ValidationError``, answered 500 and logged), never
+    an answer the contract does not describe."""
+
+    __slots__ = ("model",)
+
+    def __init__(self, model: type[BaseModel]) -> None:
+        self.model = model
+
+    def response(self, value: Any, *, status_code: int = 200) -> Response:
+        body = self.model.model_validate(value, from_attributes=True)
+        return json_response(body, status_code=status_code)

@@ -5,7 +5,7 @@ accepts connections, it kept even ``/health`` unanswered that long; now the app 
 once, builds the resources one at a time on its event loop between requests, and
 ``/health/ready`` says 503 until every one is built, so that Kubernetes sends it no traffic
 before. A request that comes earlier builds the resource it needs itself (see
-:mod:`app.core.deferred`). A resource that fails to build keeps the app from ever being
+:mod:`app.core.operations`). A resource that fails to build keeps the app from ever being
 ready, and its error is logged and shown by ``/health/ready``: the deploy stops there.
 """
 
@@ -15,7 +15,7 @@ import asyncio
 import gc
 import logging
 
-from app.core.deferred import ResourceRoutes
+from app.core.operations import ResourceOperations
 
 __all__ = ["WarmUp"]
 
@@ -25,7 +25,7 @@ logger = logging.getLogger("app")
 class WarmUp:
     """Every resource of ``routes`` built in a task of the running event loop."""
 
-    def __init__(self, routes: ResourceRoutes) -> None:
+    def __init__(self, routes: ResourceOperations) -> None:
         self.routes = routes
         self.error: str | None = None
         self._task: asyncio.Task[None] | None = None

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, func, select
 
 from app.core.database import utcnow
 from app.core.query import ListQuery
@@ -26,3 +27,10 @@ class EventRepository(EventRepositoryBase):
         the client's sort, one keyset page at a time: the generated list's whole query
         language, composed with this query's own condition."""
         return await self.page(query, Event.starts_at >= utcnow(), *where)
+
+    async def count_starting(self, since: datetime | None) -> int:
+        """How many events start at or after ``since`` (all of them for None)."""
+        statement = select(func.count()).select_from(Event)
+        if since is not None:
+            statement = statement.where(Event.starts_at >= since)
+        return int(await self.session.scalar(statement) or 0)

@@ -142,3 +142,31 @@ class EventRead(SchemaModel):
     """
     Incremented by every change; the ETag is this number, quoted.
     """
+
+
+class EventPublishRequest(InputModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    starts_at: AwareDatetime | MISSING = MISSING
+    """
+    A new start
+    """
+
+
+class EventStatsQuery(InputModel):
+    """
+    The query parameters of stats_event.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    since: AwareDatetime | MISSING = MISSING
+
+
+class EventStatsResponse(SchemaModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    count: Annotated[int, Field(ge=0, le=9223372036854775807)]

@@ -3,9 +3,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import ClassVar
+
+from app.core.actions import unimplemented
 from app.core.service import ResourceService
 from generated.event.models import Event
-from generated.event.schemas import EventCreate, EventUpdate
+from generated.event.schemas import (
+    EventCreate,
+    EventPublishRequest,
+    EventRead,
+    EventStatsQuery,
+    EventStatsResponse,
+    EventUpdate,
+)
 
 
 class EventServiceBase(ResourceService[Event, EventCreate, EventUpdate]):
@@ -22,6 +33,36 @@ class EventServiceBase(ResourceService[Event, EventCreate, EventUpdate]):
     - after_update(row: Event) -> None
     - before_delete(row: Event) -> None
     - after_delete(row: Event) -> None
+
+    Actions, each to write in custom/event/service.py (start-up
+    refuses the service while one is left):
+
+    - publish: POST /events/{event_id}/publish
+    - stats: GET /events/stats
     """
 
     resource = "Event"
+    action_signatures: ClassVar[Mapping[str, str]] = {
+        "publish": (
+            "async def publish(self, event_id: int, body: EventPublishRequest) -> EventRead"
+        ),
+        "stats": "async def stats(self, query: EventStatsQuery) -> EventStatsResponse",
+    }
+
+    @unimplemented
+    async def publish(self, event_id: int, body: EventPublishRequest) -> EventRead:
+        """Publish a draft event, optionally moving its start."""
+        raise NotImplementedError(
+            "specs/event.yaml: action publish has no implementation; write async def "
+            "publish(self, event_id: int, body: EventPublishRequest) -> EventRead in a subclass"
+            " of EventServiceBase in custom/event/service.py"
+        )
+
+    @unimplemented
+    async def stats(self, query: EventStatsQuery) -> EventStatsResponse:
+        """How many events start at or after a moment (all of them without one)."""
+        raise NotImplementedError(
+            "specs/event.yaml: action stats has no implementation; write async def stats(self, "
+            "query: EventStatsQuery) -> EventStatsResponse in a subclass of EventServiceBase in"
+            " custom/event/service.py"
+        )

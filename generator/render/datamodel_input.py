@@ -102,6 +102,13 @@ def renamed_input(
         for r in project.resources
         for suffix in ("Create", "Update")
     }
+    inputs.update(
+        (f"{r.module}.{name}", "app.core.schema.InputModel")
+        for r in project.resources
+        for action in r.actions
+        for name in (action.request_class, action.query_class)
+        if name is not None
+    )
     return document, {**DATAMODEL_OPTIONS, "base_class_map": inputs}, renamed
 
 
@@ -147,6 +154,12 @@ def owners(project: Project) -> dict[str, str]:
         for field in resource.fields:
             if field.enum_class:
                 owner[field.enum_class] = resource.module
+        for action in resource.actions:
+            for name in (action.request_class, action.query_class):
+                if name is not None:
+                    owner[name] = resource.module
+            if action.response is not None and action.response_class:
+                owner[action.response_class] = resource.module
     return owner
 
 

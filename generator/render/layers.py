@@ -5,6 +5,7 @@ from __future__ import annotations
 from generator.ir import Kind, Project, Resource
 from generator.render.common import header, quote_doc, resource_doc
 from generator.render.models import null_indexes
+from generator.render.service_actions import action_imports, render_action_doc, render_actions
 
 __all__ = ["key_types", "render_repository", "render_service"]
 
@@ -168,15 +169,21 @@ def render_service(resource: Resource) -> str:
     ]
     hook_doc = "\n".join(hooks) if hooks else "    (none: this resource is read-only)"
     object_fields = tuple(f.name for f in resource.fields if f.kind is Kind.OBJECT)
+    imports = sorted(
+        [
+            "from app.core.service import ResourceService",
+            f"from generated.{resource.module}.models import {name}",
+            f"from generated.{resource.module}.schemas import {name}Create, {name}Update",
+            *action_imports(resource),
+        ]
+    )
     return "".join(
         [
             header(resource.spec_path),
             quote_doc(resource_doc(resource, "The service")),
             "\n",
             "from __future__ import annotations\n\n",
-            "from app.core.service import ResourceService\n",
-            f"from generated.{resource.module}.models import {name}\n",
-            f"from generated.{resource.module}.schemas import {name}Create, {name}Update\n",
+            "".join(f"{line}\n" for line in imports),
             "\n\n",
             f"class {name}ServiceBase(ResourceService[{name}, {name}Create, {name}Update]):\n",
             f'    """Business rules for {name}; subclass it in '
@@ -184,8 +191,10 @@ def render_service(resource: Resource) -> str:
             "    Hooks of this resource's operations (each a no-op here; override any, and\n",
             "    raise app.core.errors.Problem to reject the change):\n\n",
             hook_doc,
+            render_action_doc(resource),
             '\n    """\n\n',
             f"    resource = {name!r}\n",
             f"    object_fields = {object_fields!r}\n" if object_fields else "",
+            render_actions(resource),
         ]
     )

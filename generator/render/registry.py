@@ -29,6 +29,7 @@ def render_registry(project: Project, schema_fingerprint: int, tables: list[str]
             f"        operations=frozenset({{{operations}}}),\n"
             f"        routes=(\n{routes}        ),\n"
             + ("        uuid_ids=True,\n" if r.id_kind is Kind.UUID else "")
+            + (f"        actions={tuple(a.name for a in r.actions)!r},\n" if r.actions else "")
             + "    ),\n"
         )
     names = "".join(f"    {table!r},\n" for table in sorted(tables))

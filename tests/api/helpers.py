@@ -20,8 +20,7 @@ from fastapi.testclient import TestClient
 from jsonschema import Draft202012Validator
 
 from app.config import Settings
-from app.core.deferred import DeferredRoute
-from app.core.errors import NOT_ALLOWED
+from app.core.operations import Operation, ResourceOperations
 from app.main import create_app
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -289,46 +288,45 @@ def other_app_client(
 
 @dataclass(frozen=True)
 class ServedRoute:
-    """One API route as the app serves it: ``target`` is what ``get_openapi`` takes."""
+    """One operation as the app serves it: a FastAPI route (the runtime's own, or a
+    custom one; ``target`` is what ``get_openapi`` takes), or a generated operation."""
 
     path: str
     methods: frozenset[str]
-    route: APIRoute
-    target: Any
+    operation_id: str | None
+    module: str  # where its endpoint is defined
+    route: APIRoute | None = None
+    target: Any = None
+    operation: Operation | None = None
 
     @property
     def generated(self) -> bool:
-        return self.route.endpoint.__module__.startswith("generated.")
+        return self.operation is not None
 
     def is_custom(self, package: str = "custom") -> bool:
         """Declared in the custom package rather than by the contract (generated or app.core)."""
-        module: str = self.route.endpoint.__module__
-        return module == package or module.startswith(f"{package}.")
+        return self.module == package or self.module.startswith(f"{package}.")
 
 
 def served_routes(app: FastAPI) -> list[ServedRoute]:
-    """Every ``APIRoute`` of the app, included routers flattened, with its effective path;
-    not the ones that only answer 405 for a fixed path (see :func:`not_allowed_routes`)."""
-    return [r for r in _every_route(app) if r.route.name != NOT_ALLOWED]
-
-
-def not_allowed_routes(app: FastAPI) -> list[ServedRoute]:
-    """The routes that answer 405 to the methods a fixed path (``/events/bulk``) lacks,
-    which an item route (``/events/{event_id}``) would otherwise take: no operation."""
-    return [r for r in _every_route(app) if r.route.name == NOT_ALLOWED]
-
-
-def _every_route(app: FastAPI) -> list[ServedRoute]:
+    """Every operation of the app: its FastAPI routes, included routers flattened, with
+    their effective paths, and every generated operation (each resource built)."""
     iter_contexts = getattr(fastapi.routing, "iter_route_contexts", None)
     if iter_contexts is None:  # a FastAPI that copies included routes into app.routes
         pairs = [(r, r) for r in app.routes if isinstance(r, APIRoute)]
     else:
         contexts = iter_contexts(app.routes)
         pairs = [(c, c.original_route) for c in contexts if isinstance(c.original_route, APIRoute)]
-    # Generated routes stand in for their resource until it is used: these build it.
-    built = [r.target for r in app.routes if isinstance(r, DeferredRoute)]
-    pairs += [(route, route) for route in built if isinstance(route, APIRoute)]
-    return [
-        ServedRoute(str(target.path), frozenset(target.methods or ()), route, target)
+    served = [
+        ServedRoute(str(target.path), frozenset(target.methods or ()), route.operation_id,
+                    route.endpoint.__module__, route, target)
         for target, route in pairs
-    ]
+    ]  # fmt: skip
+    resources: ResourceOperations = app.state.resources
+    for binding in resources.bindings:
+        for operation in resources.operations(binding).values():
+            served.append(
+                ServedRoute(operation.path, frozenset({operation.method}), operation.name,
+                            operation.endpoint.__module__, operation=operation)
+            )  # fmt: skip
+    return served

@@ -12,9 +12,9 @@ from fastapi.testclient import TestClient
 from app.core.repository import SQLRepository
 from app.core.service import ResourceService
 from custom.event.repository import EventRepository
+from custom.event.service import EventService
 from custom.image.service import ImageService
 from generated.event.repository import EventRepositoryBase
-from generated.event.service import EventServiceBase
 from generated.image.repository import ImageRepositoryBase
 from tests.api.helpers import (
     FIXTURES,
@@ -137,25 +137,28 @@ def test_a_patch_without_content_type_keeps_it(client: TestClient) -> None:
 
 
 def _bound_classes(app: FastAPI, resource_path: str) -> set[tuple[type[Any], type[Any]]]:
-    """(repository class, service class) each generated route of a resource builds its
-    service from, read from the closure of the route's service dependency."""
+    """(repository class, service class) each generated operation of a resource builds its
+    service from: what the ``service_for`` its endpoint calls closes over."""
     found: set[tuple[type[Any], type[Any]]] = set()
     for served in served_routes(app):
-        if not served.generated or not served.path.startswith(resource_path):
+        if served.operation is None or not served.path.startswith(resource_path):
             continue
-        for dependency in served.route.dependant.dependencies:
-            call: Any = dependency.call
-            cells = getattr(call, "__closure__", None) or ()
-            classes = [c.cell_contents for c in cells if isinstance(c.cell_contents, type)]
-            repositories = [c for c in classes if issubclass(c, SQLRepository)]
-            services = [c for c in classes if issubclass(c, ResourceService)]
-            if repositories and services:
-                found.add((repositories[0], services[0]))
+        cells = served.operation.endpoint.__closure__ or ()
+        makers = [
+            c.cell_contents
+            for c in cells
+            if getattr(c.cell_contents, "__name__", "") == "service_for"
+        ]
+        assert len(makers) == 1, served.path
+        classes = [c.cell_contents for c in makers[0].__closure__ or ()]
+        repositories = [c for c in classes if issubclass(c, SQLRepository)]
+        services = [c for c in classes if issubclass(c, ResourceService)]
+        found.add((repositories[0], services[0]))
     return found
 
 
 def test_generated_routes_are_given_the_custom_classes(app: FastAPI) -> None:
-    assert _bound_classes(app, "/events") == {(EventRepository, EventServiceBase)}
+    assert _bound_classes(app, "/events") == {(EventRepository, EventService)}
     image_classes = _bound_classes(app, "/images")
     assert image_classes == {(ImageRepositoryBase, ImageService)}
     assert issubclass(EventRepository, EventRepositoryBase)

@@ -97,22 +97,19 @@ def test_the_shipped_custom_package_is_accepted(tmp_path: Path) -> None:
         assert client.get("/events/by-location/Paris").json() == [event]
 
 
-def test_no_custom_package_serves_the_generated_api_alone(tmp_path: Path) -> None:
-    with other_app_client(tmp_path, custom_package=None) as client:
-        create_event(client, location="Paris")
-        assert client.get("/events/by-location/Paris").status_code == 404
-        created = client.post(
-            "/images",
-            json={
-                "url": "https://cdn.example.com/a.jpg",
-                "width": 1,
-                "height": 1,
-                "content_type": "image/jpg",
-                "event_id": 1,
-            },
-        )
-        assert created.status_code == 201, created.text
-        assert created.json()["content_type"] == "image/jpg", "no custom hook without custom/"
+def test_without_custom_code_the_example_names_each_action_to_write(settings: Settings) -> None:
+    """specs/event.yaml declares publish and stats: the generated stubs never serve them."""
+    with pytest.raises(ExtensionError) as raised:
+        create_app(settings, custom_package=None)
+    message = str(raised.value)
+    assert message.splitlines() == [
+        "specs/event.yaml: action publish has no implementation; write async def publish(self, "
+        "event_id: int, body: EventPublishRequest) -> EventRead in a subclass of "
+        "EventServiceBase in custom/event/service.py",
+        "specs/event.yaml: action stats has no implementation; write async def stats(self, "
+        "query: EventStatsQuery) -> EventStatsResponse in a subclass of EventServiceBase in "
+        "custom/event/service.py",
+    ]
 
 
 def test_a_rejected_startup_leaves_a_good_app_startable(settings: Settings) -> None:

@@ -10,8 +10,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.config import Environment, Settings
-from app.core.deferred import ResourceRoutes
 from app.core.discovery import CustomExtensions
+from app.core.operations import ResourceOperations
 from app.core.registry import ResourceBinding
 from app.core.warmup import WarmUp
 from app.main import create_app
@@ -19,7 +19,7 @@ from generated.registry import RESOURCES
 
 
 def test_resources_are_built_one_per_turn_of_the_loop() -> None:
-    routes = ResourceRoutes(RESOURCES, CustomExtensions())
+    routes = ResourceOperations(RESOURCES, CustomExtensions())
     warm_up = WarmUp(routes)
     seen: list[int] = []
 
@@ -49,7 +49,7 @@ def test_a_resource_that_fails_to_build_keeps_the_app_unready(
         operations=event.operations,
         routes=event.routes,
     )
-    warm_up = WarmUp(ResourceRoutes([*RESOURCES[:1], broken], CustomExtensions()))
+    warm_up = WarmUp(ResourceOperations([*RESOURCES[:1], broken], CustomExtensions()))
 
     async def run() -> None:
         warm_up.start()

@@ -59,16 +59,16 @@ def test_every_printer_follows_an_operation_changed_in_the_ir() -> None:
     assert paths[f"{old_path}/{{performer_id}}"]["put"]["operationId"] == "link_event_performers"
 
     registry = render_registry(project, 1, [])
-    # A route is named after its handler, as FastAPI names it.
-    assert f"RouteSpec(frozenset({{'GET'}}), {new_path!r}, 'event_artists')" in registry
+    assert f"RouteSpec(frozenset({{'GET'}}), {new_path!r}, 'list_event_artists')" in registry
     assert f"{old_path}'" not in registry
     assert "list_event_performers" not in registry
 
     router = render_router(project.resource("Event"), project)
-    assert '@router.get("/{event_id}/artists", operation_id="list_event_artists")' in router
     assert "async def event_artists(" in router
+    operation = "Operation('list_event_artists', 'GET', '/events/{event_id}/artists', event_artists"
+    assert operation in router
     assert "list_event_performers" not in router
-    assert '"/{event_id}/performers"' not in router
+    assert "'/events/{event_id}/performers'" not in router
 
     fuzzed = _fuzzed_ids(project)
     assert "list_event_artists" in fuzzed
@@ -94,8 +94,8 @@ def test_a_crud_operation_changed_in_the_ir_is_printed_as_changed() -> None:
     links = paths["/events"]["post"]["responses"]["201"]["links"]
     assert links["UpdateEvent"]["operationId"] == "amend_event"
     router = render_router(project.resource("Event"), project)
-    assert '@router.post("/{event_id}/amend", operation_id="amend_event")' in router
-    assert "@router.patch(" not in router
+    assert "Operation('amend_event', 'POST', '/events/{event_id}/amend', amend_event" in router
+    assert "'PATCH'" not in router
     registry = render_registry(project, 1, [])
     route = "RouteSpec(frozenset({'POST'}), '/events/{event_id}/amend', 'amend_event')"
     assert route in registry

@@ -46,9 +46,6 @@ RESOURCES: tuple[ResourceBinding, ...] = (
         spec="specs/book.yaml",
         operations=frozenset({"list", "get", "create", "replace", "update", "delete"}),
         routes=(
-            RouteSpec(
-                frozenset({"DELETE", "GET", "PATCH", "PUT"}), "/books/bulk", "method_not_allowed"
-            ),
             RouteSpec(frozenset({"GET"}), "/books", "list_books"),
             RouteSpec(frozenset({"GET"}), "/books/{book_id}", "get_book"),
             RouteSpec(frozenset({"POST"}), "/books", "create_book"),

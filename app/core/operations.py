@@ -1,0 +1,277 @@
+"""The generated operations, served by an ASGI router of our own.
+
+A generated router module makes its resource's operations as plain data
+(:class:`Operation`: id, method, path, endpoint), and each endpoint is an
+``async def (request) -> Response`` of its own: it validates what it reads and opens
+the request's unit of work itself. Nothing of FastAPI's per-request machinery
+(dependency solving, response models) is needed, and none of it is touched.
+
+:class:`OperationRouter` serves them. The app mounts it at its root, after its own
+routes (``/health``, the docs, the routes of ``custom/``), so every request passes
+through the app's whole middleware stack and its exception handlers, as any route
+does; only a path that none of those routes take reaches it. It finds an operation by
+the first segment of the path and, within it, by the most specific template (a literal
+segment before a parameter: ``/events/stats`` is no ``/events/{event_id}``). What it
+does not serve it answers as FastAPI's router would: 405 when another method serves
+the path, a redirect when the path with or without its trailing slash is served, 404
+otherwise.
+
+A resource's code (schemas, model, repository, service, router) is imported, and its
+operations built with their custom classes, by the first request that reaches one of
+them (or by the warm-up of deployed environments, :class:`app.core.warmup.WarmUp`).
+
+Request hooks (:mod:`app.core.hooks`) run before every operation's endpoint; a test
+replaces one through ``app.dependency_overrides``, as for any FastAPI dependency.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.types import Receive, Scope, Send
+
+from app.core.discovery import CustomExtensions
+from app.core.hooks import RequestHook
+from app.core.params import PathValue
+from app.core.registry import ResourceBinding, RouteSpec
+
+__all__ = [
+    "Endpoint",
+    "Operation",
+    "OperationRouter",
+    "ResourceOperations",
+    "RoutePattern",
+    "path_pattern",
+]
+
+Endpoint = Callable[[Request], Awaitable[Response]]
+RoutePattern = tuple[re.Pattern[str], frozenset[str]]
+
+
+@dataclass(frozen=True, slots=True)
+class Operation:
+    """One HTTP operation of a resource: its id, method, path template and endpoint, the
+    status it answers on success, and the readers of its path parameters
+    (:class:`app.core.params.PathValue`), in the path's order."""
+
+    name: str
+    method: str
+    path: str
+    endpoint: Endpoint
+    status: int = 200
+    path_values: tuple[PathValue[Any], ...] = ()
+
+
+_PARAMETER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def path_pattern(template: str) -> re.Pattern[str]:
+    """The regular expression of a path template: each ``{name}`` takes one segment."""
+    parts = _PARAMETER.split(template)
+    regex = "".join(
+        f"(?P<{part}>[^/]+)" if index % 2 else re.escape(part) for index, part in enumerate(parts)
+    )
+    return re.compile(f"^{regex}$")
+
+
+def _specificity(template: str) -> tuple[int, ...]:
+    """Sorts literal segments before parameters, position by position."""
+    return tuple(1 if "{" in segment else 0 for segment in template.split("/"))
+
+
+@dataclass(slots=True)
+class _Slot:
+    """One method of a path template: the operation that serves it, resolved (its
+    resource built) on first use."""
+
+    binding: ResourceBinding
+    name: str
+    endpoint: Endpoint | None = None
+
+
+@dataclass(slots=True)
+class _Template:
+    """A path template and the operations of each method it serves."""
+
+    path: str
+    pattern: re.Pattern[str]
+    slots: dict[str, _Slot] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        """What instrumentation reads from ``scope["route"]``, as for Starlette's routes."""
+        return next(iter(self.slots.values())).name
+
+
+class ResourceOperations:
+    """The operations of the generated resources, each resource built on first use with
+    its (possibly custom) repository and service classes."""
+
+    def __init__(self, bindings: Sequence[ResourceBinding], extensions: CustomExtensions) -> None:
+        self.bindings = tuple(bindings)
+        self.extensions = extensions
+        self.repositories = _Repositories(self)
+        self._built: dict[str, dict[str, Operation]] = {}
+
+    def operations(self, binding: ResourceBinding) -> dict[str, Operation]:
+        """``binding``'s operations by name, its resource built now if no request did."""
+        built = self._built.get(binding.name)
+        if built is None:
+            built = self._built[binding.name] = self._build(binding)
+        return built
+
+    def endpoint(self, binding: ResourceBinding, name: str) -> Endpoint:
+        return self.operations(binding)[name].endpoint
+
+    def build(self, binding: ResourceBinding) -> None:
+        """Build ``binding``'s operations now, unless a request already did."""
+        if binding.name not in self._built:
+            self._built[binding.name] = self._build(binding)
+
+    @property
+    def built(self) -> int:
+        """How many resources are built."""
+        return len(self._built)
+
+    def _build(self, binding: ResourceBinding) -> dict[str, Operation]:
+        operations = binding.build_operations(
+            self.extensions.repository_for(binding),
+            self.extensions.service_for(binding),
+            self.repositories,
+        )
+        made = {(op.name, op.method, op.path) for op in operations}
+        listed = {(spec.name, method, spec.path) for spec in binding.routes
+                  for method in spec.methods}  # fmt: skip
+        if made != listed:
+            raise RuntimeError(
+                f"generated/{binding.module}/router.py does not make the operations "
+                "generated/registry.py lists; run `specbase generate`"
+            )
+        return {op.name: op for op in operations}
+
+
+class _Repositories(Mapping[str, type[Any]]):
+    """The repository class of each resource by name, looked up (and imported) on use;
+    nested operations list a related resource through it."""
+
+    def __init__(self, operations: ResourceOperations) -> None:
+        self._operations = operations
+        self._by_name = {binding.name: binding for binding in operations.bindings}
+
+    def __getitem__(self, name: str) -> type[Any]:
+        return self._operations.extensions.repository_for(self._by_name[name])
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._by_name)
+
+    def __len__(self) -> int:
+        return len(self._by_name)
+
+
+class OperationRouter:
+    """ASGI app: the generated operations (see the module), and the answer to every
+    request no route of the app takes.
+
+    ``served`` lists the path pattern and methods of every route of the app, these
+    included, for 405 and redirect answers; ``overrides`` is the app's
+    ``dependency_overrides``, through which a test replaces a request hook.
+    """
+
+    def __init__(
+        self,
+        operations: ResourceOperations,
+        *,
+        hooks: Sequence[RequestHook] = (),
+        overrides: Mapping[Any, Any] | None = None,
+    ) -> None:
+        self.operations = operations
+        self.hooks = tuple(hooks)
+        self.overrides: Mapping[Any, Any] = overrides if overrides is not None else {}
+        self.served: list[RoutePattern] = []
+        by_path: dict[str, _Template] = {}
+        for binding in operations.bindings:
+            for spec in binding.routes:
+                template = by_path.get(spec.path)
+                if template is None:
+                    template = by_path[spec.path] = _Template(spec.path, path_pattern(spec.path))
+                for method in spec.methods:
+                    template.slots[method] = _Slot(binding, spec.name)
+        by_segment: dict[str, list[_Template]] = {}
+        for template in by_path.values():
+            by_segment.setdefault(_first_segment(template.path), []).append(template)
+        for templates in by_segment.values():
+            templates.sort(key=lambda t: _specificity(t.path))  # stable: else the registry's order
+        self._by_segment = by_segment
+
+    def routes(self) -> Iterator[RouteSpec]:
+        """Every operation's route, for the app's index of what it serves."""
+        for binding in self.operations.bindings:
+            yield from binding.routes
+
+    def patterns(self) -> list[RoutePattern]:
+        """The pattern and methods of each path template this router serves."""
+        return [
+            (template.pattern, frozenset(template.slots))
+            for templates in self._by_segment.values()
+            for template in templates
+        ]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            if scope["type"] == "websocket":
+                await send({"type": "websocket.close", "code": 1000})
+            return
+        path = _route_path(scope)
+        templates = self._by_segment.get(_first_segment(path))
+        if templates is not None:
+            for template in templates:
+                found = template.pattern.fullmatch(path)
+                if found is None:
+                    continue
+                slot = template.slots.get(scope["method"])
+                if slot is None:
+                    raise HTTPException(405)
+                endpoint = slot.endpoint
+                if endpoint is None:
+                    endpoint = slot.endpoint = self.operations.endpoint(slot.binding, slot.name)
+                scope["path_params"] = found.groupdict()
+                scope["route"] = template
+                request = Request(scope, receive, send)
+                for hook in self.hooks:
+                    await self.overrides.get(hook, hook)(request)
+                response = await endpoint(request)
+                await response(scope, receive, send)
+                return
+        await self._unserved(path, scope, receive, send)
+
+    async def _unserved(self, path: str, scope: Scope, receive: Receive, send: Send) -> None:
+        """What FastAPI's router answers for a request no route takes."""
+        if any(pattern.fullmatch(path) for pattern, _ in self.served):
+            raise HTTPException(405)  # another method serves it (the handler lists which)
+        if path != "/":
+            other = path[:-1] if path.endswith("/") else f"{path}/"
+            if any(pattern.fullmatch(other) for pattern, _ in self.served):
+                url = Request(scope).url
+                response = RedirectResponse(url.replace(path=url.path[: -len(path)] + other))
+                await response(scope, receive, send)
+                return
+        raise HTTPException(404)
+
+
+def _first_segment(path: str) -> str:
+    return path[1:].partition("/")[0]
+
+
+def _route_path(scope: Scope) -> str:
+    """The path the app routes on: without the prefix a proxy serves it under."""
+    path: str = scope["path"]
+    root: str = scope.get("root_path", "")
+    if root and path.startswith(root):
+        return path[len(root) :]
+    return path
