@@ -26,8 +26,18 @@ itself, on the thread that opened the connection. A write and its COMMIT are one
 there; the write connection never waits for the lock SQLite gives one writer at a time
 (``busy_timeout`` 0): when the pooled connection holds it (a request's transaction has
 written), the write is refused, having left nothing, and goes to the pool, where it
-waits its turn behind that transaction as it always did. In-memory databases live in
-their one connection, the pool's, and have no direct connections.
+waits its turn behind that transaction as it always did. A unit of work's transaction
+without the ORM, or one that reads a row it will change, holds these writes off before it
+begins (:meth:`DirectConnection.hold`), so that it never waits for that lock either; an
+ORM session whose first write comes while one of these is being committed waits for it
+(SQLite's ``busy_timeout``), as long as that one write takes. In-memory databases live in their one connection, the pool's, and have no direct
+connections.
+
+Why not aiosqlite's own thread: running a write and its COMMIT there in one call, after
+checking that no transaction is open, needs its private parts (the sqlite3 connection
+and the function that queues a call); two public calls (the write, then COMMIT) could be
+interleaved with the pooled session's statements on that same connection, committing
+its work with ours. A connection of our own owns its thread, its calls and their order.
 """
 
 from __future__ import annotations
@@ -97,8 +107,8 @@ class DirectConnection:
     :meth:`settled` waits for those already sent, so that the read sees them.
     """
 
-    __slots__ = ("_arguments", "_calls", "_holders", "_in_flight", "_name", "_on_connect",
-                 "_settling", "_writes")  # fmt: skip
+    __slots__ = ("_arguments", "_calls", "_done", "_holders", "_name", "_on_connect", "_sent",
+                 "_writes")  # fmt: skip
 
     def __init__(
         self,
@@ -114,8 +124,9 @@ class DirectConnection:
         self._name = f"specbase-sqlite-{'writes' if writes else 'reads'}"
         self._calls: SimpleQueue[_Call] | None = None
         self._holders = 0
-        self._in_flight = 0  # writes sent and not answered yet
-        self._settling: list[asyncio.Future[None]] = []
+        # Writes are numbered as they are sent; the thread notes the last one it ran.
+        self._sent = 0
+        self._done = 0
 
     def hold(self) -> None:
         """Refuse writes that commit themselves until :meth:`release`."""
@@ -125,11 +136,9 @@ class DirectConnection:
         self._holders -= 1
 
     async def settled(self) -> None:
-        """Once every write sent before it (see :meth:`hold`) has been answered."""
-        if self._in_flight:
-            waiter = asyncio.get_running_loop().create_future()
-            self._settling.append(waiter)
-            await waiter
+        """Once every write sent before it (see :meth:`hold`) has run on the thread."""
+        if self._done != self._sent:
+            await self._call(_nothing)  # the thread runs its calls in order
 
     async def fetch(self, sql: str, args: Sequence[Any]) -> list[Any]:
         """The rows of a read."""
@@ -144,8 +153,8 @@ class DirectConnection:
         assert self._writes, "a read-only connection"
         if self._holders:
             return None
-        self._in_flight += 1
-        written: list[Any] | None = await self._call(partial(_commit_alone, sql, args))
+        self._sent += 1
+        written: list[Any] | None = await self._call(partial(self._commit, self._sent, sql, args))
         return written
 
     async def close(self) -> None:
@@ -165,7 +174,7 @@ class DirectConnection:
         self, calls: SimpleQueue[_Call], work: Callable[[sqlite3.Connection], Any] | None
     ) -> asyncio.Future[Any]:
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        calls.put((future, work, self._answered if self._writes and work else None))
+        calls.put((future, work))
         return future
 
     def _connect(self) -> sqlite3.Connection:
@@ -183,27 +192,25 @@ class DirectConnection:
             raise
         return database
 
-    def _answered(self) -> None:
-        """On the event loop, once a write was answered."""
-        self._in_flight -= 1
-        if not self._in_flight:
-            waiters, self._settling = self._settling, []
-            for waiter in waiters:
-                if not waiter.done():
-                    waiter.set_result(None)
+    def _commit(
+        self, number: int, sql: str, args: Sequence[Any], database: sqlite3.Connection
+    ) -> list[Any] | None:
+        """On the thread: write ``number``, committed (see :func:`_commit_alone`)."""
+        try:
+            return _commit_alone(sql, args, database)
+        finally:
+            self._done = number
 
 
-# A call for the thread: the future to answer, the work (None: close), and what to run
-# on the event loop once it was answered.
-_Call = tuple["asyncio.Future[Any]", Callable[[sqlite3.Connection], Any] | None,
-              Callable[[], None] | None]  # fmt: skip
+# A call for the thread: the future to answer, and the work (None: close the connection).
+_Call = tuple["asyncio.Future[Any]", Callable[[sqlite3.Connection], Any] | None]
 
 
 def _serve(calls: SimpleQueue[_Call], connect: Callable[[], sqlite3.Connection]) -> None:
     """The thread of a :class:`DirectConnection`: its calls, in order, until closed."""
     database: sqlite3.Connection | None = None
     while True:
-        future, work, then = calls.get()
+        future, work = calls.get()
         result: Any = None
         error: BaseException | None = None
         try:
@@ -217,7 +224,7 @@ def _serve(calls: SimpleQueue[_Call], connect: Callable[[], sqlite3.Connection])
         except BaseException as exc:  # answered to the caller, whatever it is
             error = exc
         try:
-            future.get_loop().call_soon_threadsafe(_answer, future, result, error, then)
+            future.get_loop().call_soon_threadsafe(_answer, future, result, error)
         except RuntimeError:  # the event loop was closed: no one waits any more
             pass
         if work is None:
@@ -228,16 +235,17 @@ def _answer(
     future: asyncio.Future[Any],
     result: Any,
     error: BaseException | None,
-    then: Callable[[], None] | None,
 ) -> None:
-    if then is not None:
-        then()
     if future.done():  # cancelled
         return
     if error is None:
         future.set_result(result)
     else:
         future.set_exception(error)
+
+
+def _nothing(database: sqlite3.Connection) -> None:
+    del database
 
 
 def _fetch(sql: str, args: Sequence[Any], database: sqlite3.Connection) -> list[Any]:
