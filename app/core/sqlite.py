@@ -30,8 +30,8 @@ waits its turn behind that transaction as it always did. A unit of work's transa
 without the ORM, or one that reads a row it will change, holds these writes off before it
 begins (:meth:`DirectConnection.hold`), so that it never waits for that lock either; an
 ORM session whose first write comes while one of these is being committed waits for it
-(SQLite's ``busy_timeout``), as long as that one write takes. In-memory databases live in their one connection, the pool's, and have no direct
-connections.
+(SQLite's ``busy_timeout``), as long as that one write takes. In-memory databases live
+in their one connection, the pool's, and have no direct connections.
 
 Why not aiosqlite's own thread: running a write and its COMMIT there in one call, after
 checking that no transaction is open, needs its private parts (the sqlite3 connection
