@@ -203,16 +203,16 @@ class AsyncDBPool:
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
         # Where reads outside a session go: on a SQLite file, a connection of their own.
         self.read_engine: AsyncEngine = self.engine
-        # SQLite's connections, for calls that need no checkout (app.core.sqlite).
+        # On a SQLite file, connections of our own for the compiled reads and the writes
+        # that commit themselves (app.core.sqlite); an in-memory database has none.
         self.direct_reads: DirectConnection | None = None
         self.direct_writes: DirectConnection | None = None
-        if self.url.get_backend_name() == "sqlite":
-            self.direct_writes = DirectConnection(self.engine)
-            if not in_memory(self.url):
-                self.read_engine = read_engine(quiet_url(self.url), on_connect=_sqlite_pragmas,
-                                               echo=echo, json_serializer=_json_text,
-                                               json_deserializer=_json_value)  # fmt: skip
-                self.direct_reads = DirectConnection(self.read_engine)
+        if self.url.get_backend_name() == "sqlite" and not in_memory(self.url):
+            self.read_engine = read_engine(quiet_url(self.url), on_connect=_sqlite_pragmas,
+                                           echo=echo, json_serializer=_json_text,
+                                           json_deserializer=_json_value)  # fmt: skip
+            self.direct_reads = DirectConnection(self.engine, on_connect=_pragmas, writes=False)
+            self.direct_writes = DirectConnection(self.engine, on_connect=_pragmas, writes=True)
 
     @asynccontextmanager
     async def get_session(self) -> AsyncIterator[AsyncSession]:
@@ -226,6 +226,10 @@ class AsyncDBPool:
             await session.commit()
 
     async def dispose(self) -> None:
+        """Close every connection (the next use opens them anew)."""
+        for direct in (self.direct_reads, self.direct_writes):
+            if direct is not None:
+                await direct.close()
         if self.read_engine is not self.engine:
             await self.read_engine.dispose()
         await self.engine.dispose()
@@ -327,6 +331,11 @@ def _ping_idle_connections(engine: AsyncEngine) -> None:
 
 def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
     del connection_record
+    _pragmas(dbapi_connection)
+
+
+def _pragmas(dbapi_connection: Any) -> None:
+    """What every SQLite connection gets: a pooled one, or one of our own."""
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")

@@ -103,15 +103,15 @@ class CompiledSelect:
         return self._made(await _fetch(connection, self.sql, self._args(params)))
 
     async def all_direct(self, direct: DirectConnection, params: Mapping[str, Any]) -> list[Any]:
-        """As :meth:`all`, sent to SQLite's connection without checking it out (a read)."""
+        """As :meth:`all`, sent to SQLite's read connection of our own (no checkout)."""
         return self._made(await direct.fetch(self.sql, self._args(params)))
 
     async def all_committed(
         self, direct: DirectConnection, params: Mapping[str, Any]
     ) -> list[Any] | None:
         """As :meth:`all`, committed with its statement in the same call on SQLite's
-        connection (see :meth:`DirectConnection.fetch_committed`); None, having sent
-        nothing, when a transaction is open there."""
+        write connection of our own (see :meth:`DirectConnection.fetch_committed`);
+        None, having left nothing, when a transaction holds the writes."""
         rows = await direct.fetch_committed(self.sql, self._args(params))
         return None if rows is None else self._made(rows)
 

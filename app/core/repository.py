@@ -180,7 +180,7 @@ class SQLRepository(Generic[ModelT]):
         """As :meth:`get`, the row locked until the transaction ends (SELECT … FOR
         UPDATE; on SQLite, see :meth:`UnitOfWork.lock_rows`), read as it is now: no
         other write through this app can come between this read and the change."""
-        self.unit.lock_rows()
+        await self.unit.lock_rows()
         row: ModelT | None = await self.session.get(
             self.model, row_id, with_for_update=True, populate_existing=True
         )

@@ -1,35 +1,55 @@
-"""SQLite through aiosqlite: no COMMIT or ROLLBACK with nothing to end; reads on their own.
+"""SQLite: a dialect that ends a transaction only when one is open, and connections of
+our own, on threads of our own, for the reads and writes that need no SQLAlchemy.
 
 aiosqlite runs every call on its connection's own thread: each one is a hop there and
 back. SQLAlchemy commits at the end of every request and rolls back when the pool takes
 the connection back, reads included; Python's sqlite3 then finds no transaction open
 (SQLite opens one only for a write) and does nothing, after two hops. This dialect asks
-the connection first (``in_transaction`` is read without a hop) and ends only a
-transaction that is open, which is exactly what sqlite3 itself would do.
+the connection first (aiosqlite's ``in_transaction`` is read without a hop) and ends
+only a transaction that is open, which is exactly what sqlite3 itself would do.
 
 URLs keep their ``sqlite+aiosqlite`` form; :func:`quiet_url` names this dialect for the
 engine, and ``dialect.driver`` stays ``aiosqlite``.
 
 Reads that no session has begun go to a connection of their own (:func:`read_engine`),
-shared by all of them: aiosqlite runs their statements one after the other, in the order
-they came, and in WAL mode they never wait for a write. They would otherwise queue for
-the one pooled connection writes hold for their whole transaction, and an asyncio queue
-lets a newcomer take a connection given back before the waiter it woke (under load, a
-list's p99 reached a second).
+shared by all of them: its statements run one after the other, in the order they came,
+and in WAL mode they never wait for a write. They would otherwise queue for the one
+pooled connection writes hold for their whole transaction, and an asyncio queue lets a
+newcomer take a connection given back before the waiter it woke (under load, a list's
+p99 reached a second).
 
-A read, or a write committed in the same call, is sent to aiosqlite without checking its
-connection out of the pool (:class:`DirectConnection`): aiosqlite runs one call at a time
-on the connection's thread, so such a call is whole by itself, and a checkout and check-in
-(a greenlet, the pool's queue, its events) cost as much as the trip to the thread.
+A compiled read, and a compiled write that commits in the same call, need neither a
+checkout nor SQLAlchemy: they go to a :class:`DirectConnection`, a sqlite3 connection
+of ours on a thread of ours (a checkout and check-in, a greenlet, the pool's queue and
+its events, cost as much as the trip to a thread). Only public APIs are used: sqlite3
+itself, on the thread that opened the connection. A write and its COMMIT are one call
+there; the write connection never waits for the lock SQLite gives one writer at a time
+(``busy_timeout`` 0): when the pooled connection holds it (a request's transaction has
+written), the write is refused, having left nothing, and goes to the pool, where it
+waits its turn behind that transaction as it always did. A unit of work's transaction
+without the ORM, or one that reads a row it will change, holds these writes off before it
+begins (:meth:`DirectConnection.hold`), so that it never waits for that lock either; an
+ORM session whose first write comes while one of these is being committed waits for it
+(SQLite's ``busy_timeout``), as long as that one write takes. In-memory databases live
+in their one connection, the pool's, and have no direct connections.
+
+Why not aiosqlite's own thread: running a write and its COMMIT there in one call, after
+checking that no transaction is open, needs its private parts (the sqlite3 connection
+and the function that queues a call); two public calls (the write, then COMMIT) could be
+interleaved with the pooled session's statements on that same connection, committing
+its work with ours. A connection of our own owns its thread, its calls and their order.
 """
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from collections.abc import Callable, Sequence
-from typing import Any, cast
+from functools import partial
+from queue import SimpleQueue
+from threading import Thread
+from typing import Any
 
-import aiosqlite
 from sqlalchemy import event
 from sqlalchemy.dialects import registry
 from sqlalchemy.dialects.sqlite.aiosqlite import SQLiteDialect_aiosqlite
@@ -57,93 +77,199 @@ class QuietSQLiteDialect(SQLiteDialect_aiosqlite):
 
 
 def _in_transaction(dbapi_connection: Any) -> bool:
-    # A closed connection (or one whose thread stopped) is left to aiosqlite to report.
-    driver = dbapi_connection.driver_connection
-    if getattr(driver, "_connection", None) is None:
+    try:
+        return bool(dbapi_connection.driver_connection.in_transaction)
+    except (ValueError, sqlite3.ProgrammingError):
+        # Closed (aiosqlite, or sqlite3 under it, says so): left to aiosqlite to report.
         return True
-    return bool(driver.in_transaction)
 
 
 class DirectConnection:
-    """The one connection of a SQLite engine (a pool of one, or a static pool), used
-    without checking it out, for calls that are whole on aiosqlite's thread.
+    """A sqlite3 connection of our own on a thread of our own: reads, or writes that
+    commit in the same call, sent without SQLAlchemy and without a checkout.
 
-    aiosqlite runs a connection's calls one after the other on its own thread: a read
-    (one SELECT, which opens no transaction) or a write that commits in the same call
-    cannot be interleaved with anything. What the pool would add is mutual exclusion
-    between transactions, which such a call does not need, as long as no transaction
-    is open when it runs: a write checks that on the thread, and leaves the connection
-    to its holder (answering None) when one is. Another request's statements may then
-    come before or after it, as they would from another connection.
+    The connection is opened on the thread at its first call, with the arguments the
+    engine's dialect gives sqlite3 for its URL and ``on_connect`` (the pragmas), and
+    closed by :meth:`close` (the database disposed); a call after that opens it anew.
+    Calls run one after the other, in the order they came.
 
-    The connection is taken from the pool once, and again if it was closed (the engine
-    disposed, or the connection invalidated).
+    Writes (``writes=True``): the statement and its COMMIT run in one call, so nothing
+    comes between them. The connection is not the pool's, so it never commits anyone
+    else's work; SQLite lets one connection write at a time, and this one does not wait
+    for the lock (``busy_timeout`` 0): while the pooled connection holds it (a request's
+    transaction has written), the write is refused, rolled back, and left to the pool.
 
-    A transaction that reads a row it will change holds the connection's writes
-    (:meth:`hold`): SQLite has no ``SELECT … FOR UPDATE``, and Python's sqlite3 opens
-    no transaction for a read, so a write committed in one call could otherwise come
-    between that read and the write that follows it. While any transaction holds them,
-    such writes are left to the pool (answering None), where they wait their turn.
+    A transaction that reads a row it will change holds the writes (:meth:`hold`, then
+    :meth:`settled`): SQLite has no ``SELECT … FOR UPDATE``, and Python's sqlite3 opens no
+    transaction for a read, so a write committed here could otherwise come between that
+    read and the write that follows it. While any transaction holds them, writes are
+    refused at once (answering None) and go to the pool, where they wait their turn;
+    :meth:`settled` waits for those already sent, so that the read sees them.
     """
 
-    __slots__ = ("_driver", "_engine", "_holders")
+    __slots__ = ("_arguments", "_calls", "_done", "_holders", "_name", "_on_connect", "_sent",
+                 "_writes")  # fmt: skip
 
-    def __init__(self, engine: AsyncEngine) -> None:
-        self._engine = engine
-        self._driver: aiosqlite.Connection | None = None
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        *,
+        on_connect: Callable[[sqlite3.Connection], None],
+        writes: bool,
+    ) -> None:
+        args, kwargs = engine.dialect.create_connect_args(engine.url)
+        self._arguments: tuple[list[Any], dict[str, Any]] = (list(args), dict(kwargs))
+        self._on_connect = on_connect
+        self._writes = writes
+        self._name = f"specbase-sqlite-{'writes' if writes else 'reads'}"
+        self._calls: SimpleQueue[_Call] | None = None
         self._holders = 0
+        # Writes are numbered as they are sent; the thread notes the last one it ran.
+        self._sent = 0
+        self._done = 0
 
     def hold(self) -> None:
-        """Keep writes that commit themselves out until :meth:`release`."""
+        """Refuse writes that commit themselves until :meth:`release`."""
         self._holders += 1
 
     def release(self) -> None:
         self._holders -= 1
 
-    async def _connection(self) -> aiosqlite.Connection:
-        driver = self._driver
-        if driver is None or getattr(driver, "_connection", None) is None:
-            async with self._engine.connect() as connection:
-                fairy = await connection.get_raw_connection()
-                driver = fairy.driver_connection
-            assert isinstance(driver, aiosqlite.Connection)
-            self._driver = driver
-        return driver
+    async def settled(self) -> None:
+        """Once every write sent before it (see :meth:`hold`) has run on the thread."""
+        if self._done != self._sent:
+            await self._call(_nothing)  # the thread runs its calls in order
 
-    async def fetch(self, sql: str, args: Sequence[Any]) -> Sequence[Any]:
+    async def fetch(self, sql: str, args: Sequence[Any]) -> list[Any]:
         """The rows of a read."""
-        driver = await self._connection()
-        rows = await driver.execute_fetchall(sql, args)
-        return cast("Sequence[Any]", rows)  # a list of sqlite3 rows
+        rows: list[Any] = await self._call(partial(_fetch, sql, args))
+        return rows
 
     async def fetch_committed(self, sql: str, args: Sequence[Any]) -> list[Any] | None:
         """The rows of a write, then COMMIT, in one call on the connection's thread; a
         failed statement is rolled back there, so that nothing of it stays. None, having
-        sent nothing, when a transaction is open on the connection (someone holds it),
-        or one that will write holds the writes (see :meth:`hold`)."""
+        left nothing, when a transaction holds the writes (see :meth:`hold`) or the
+        pooled connection holds SQLite's write lock."""
+        assert self._writes, "a read-only connection"
         if self._holders:
             return None
-        driver: Any = await self._connection()
-
-        def write() -> list[Any] | None:
-            database: sqlite3.Connection = driver._conn  # used on its own thread only
-            if database.in_transaction:
-                return None
-            try:
-                cursor = database.execute(sql, args)
-                try:
-                    rows: list[Any] = cursor.fetchall()
-                finally:
-                    cursor.close()
-                database.commit()
-            except BaseException:
-                database.rollback()
-                raise
-            return rows
-
-        # aiosqlite's own way of running a call on its thread (every method of it uses it).
-        written: list[Any] | None = await driver._execute(write)
+        self._sent += 1
+        written: list[Any] | None = await self._call(partial(self._commit, self._sent, sql, args))
         return written
+
+    async def close(self) -> None:
+        """Close the connection and end its thread, after the calls sent before."""
+        calls, self._calls = self._calls, None
+        if calls is not None:
+            await self._send(calls, None)
+
+    def _call(self, work: Callable[[sqlite3.Connection], Any]) -> asyncio.Future[Any]:
+        calls = self._calls
+        if calls is None:
+            calls = self._calls = SimpleQueue()
+            Thread(target=_serve, args=(calls, self._connect), name=self._name, daemon=True).start()
+        return self._send(calls, work)
+
+    def _send(
+        self, calls: SimpleQueue[_Call], work: Callable[[sqlite3.Connection], Any] | None
+    ) -> asyncio.Future[Any]:
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        calls.put((future, work))
+        return future
+
+    def _connect(self) -> sqlite3.Connection:
+        """On the thread: the connection, opened as the engine's dialect opens its own."""
+        args, kwargs = self._arguments
+        database: sqlite3.Connection = sqlite3.connect(*args, **kwargs)
+        try:
+            self._on_connect(database)
+            if self._writes:
+                database.execute("PRAGMA busy_timeout=0")
+            else:
+                database.execute("PRAGMA query_only=ON")
+        except BaseException:
+            database.close()
+            raise
+        return database
+
+    def _commit(
+        self, number: int, sql: str, args: Sequence[Any], database: sqlite3.Connection
+    ) -> list[Any] | None:
+        """On the thread: write ``number``, committed (see :func:`_commit_alone`)."""
+        try:
+            return _commit_alone(sql, args, database)
+        finally:
+            self._done = number
+
+
+# A call for the thread: the future to answer, and the work (None: close the connection).
+_Call = tuple["asyncio.Future[Any]", Callable[[sqlite3.Connection], Any] | None]
+
+
+def _serve(calls: SimpleQueue[_Call], connect: Callable[[], sqlite3.Connection]) -> None:
+    """The thread of a :class:`DirectConnection`: its calls, in order, until closed."""
+    database: sqlite3.Connection | None = None
+    while True:
+        future, work = calls.get()
+        result: Any = None
+        error: BaseException | None = None
+        try:
+            if work is None:
+                if database is not None:
+                    database.close()
+            else:
+                if database is None:
+                    database = connect()
+                result = work(database)
+        except BaseException as exc:  # answered to the caller, whatever it is
+            error = exc
+        try:
+            future.get_loop().call_soon_threadsafe(_answer, future, result, error)
+        except RuntimeError:  # the event loop was closed: no one waits any more
+            pass
+        if work is None:
+            return
+
+
+def _answer(
+    future: asyncio.Future[Any],
+    result: Any,
+    error: BaseException | None,
+) -> None:
+    if future.done():  # cancelled
+        return
+    if error is None:
+        future.set_result(result)
+    else:
+        future.set_exception(error)
+
+
+def _nothing(database: sqlite3.Connection) -> None:
+    del database
+
+
+def _fetch(sql: str, args: Sequence[Any], database: sqlite3.Connection) -> list[Any]:
+    cursor = database.execute(sql, args)
+    try:
+        return cursor.fetchall()
+    finally:
+        cursor.close()
+
+
+def _commit_alone(sql: str, args: Sequence[Any], database: sqlite3.Connection) -> list[Any] | None:
+    """On the thread: the write and its COMMIT, or nothing at all."""
+    try:
+        rows = _fetch(sql, args, database)
+        database.commit()
+    except sqlite3.OperationalError as error:
+        database.rollback()
+        if error.sqlite_errorcode & 0xFF == sqlite3.SQLITE_BUSY:
+            return None  # another connection writes: the pool's turn
+        raise
+    except BaseException:
+        database.rollback()
+        raise
+    return rows
 
 
 def in_memory(url: URL) -> bool:

@@ -11,8 +11,9 @@ ORM, a custom query), joined to that transaction if there is one. Once either ha
 begun, reads go through the transaction, after whatever the session holds unsent, so
 that they see the request's own changes.
 
-On SQLite those reads, and a write that is the request's only database work, go to the
-connection without a checkout (:class:`app.core.sqlite.DirectConnection`).
+On a SQLite file those reads, and a write that is the request's only database work, go
+to a connection of our own without a checkout (:class:`app.core.sqlite.DirectConnection`);
+a transaction on the pooled connection holds those writes off while it is open.
 """
 
 from __future__ import annotations
@@ -127,6 +128,7 @@ class UnitOfWork:
         session = self._session
         if session is None and self._write_engine is not None:
             if self._connection is None:
+                await self._hold_writes()
                 connection = await self._write_engine.connect()
                 try:
                     await connection.begin()
@@ -140,20 +142,28 @@ class UnitOfWork:
             await session.flush()
         return await session.connection()
 
-    def lock_rows(self) -> None:
+    async def lock_rows(self) -> None:
         """Before this unit reads a row it will change. A server locks the row itself
         (the read says FOR UPDATE); SQLite has no row locks, and its transaction takes
         the file's write lock only at its first write: until the unit ends, other
         requests' writes that commit themselves wait for the transaction's connection
-        (see :meth:`DirectConnection.hold`), so that none comes between the read and
-        the write."""
-        if self._direct_writes is not None and not self._holds_writes:
-            self._direct_writes.hold()
+        (see :meth:`DirectConnection.hold`), and those already sent are answered before
+        this returns, so that none comes between the read and the write."""
+        await self._hold_writes()
+
+    async def _hold_writes(self) -> None:
+        """On a SQLite file, hold off the writes that commit themselves on a connection
+        of their own, as long as this unit's transaction is open (:meth:`lock_rows`,
+        and a write without the ORM: it never waits for SQLite's lock that way)."""
+        direct = self._direct_writes
+        if direct is not None and not self._holds_writes:
+            direct.hold()
             self._holds_writes = True
+            await direct.settled()
 
     async def fetch_locked(self, compiled: CompiledSelect, params: Mapping[str, Any]) -> list[Any]:
         """The rows of one compiled read that locks them (FOR UPDATE), in the transaction."""
-        self.lock_rows()
+        await self.lock_rows()
         return await compiled.all(await self.writing(), params)
 
     async def commit_alone(

@@ -1,4 +1,5 @@
-"""The SQLite dialect ends a transaction only when one is open, and loses no write."""
+"""The SQLite dialect ends a transaction only when one is open, and loses no write; the
+connections of our own for direct reads and writes."""
 
 from __future__ import annotations
 
@@ -123,9 +124,93 @@ def test_an_in_memory_database_is_read_where_it_is_written() -> None:
     asyncio.run(database.dispose())
 
 
+def test_an_in_memory_database_takes_writes_alone_in_its_one_connection() -> None:
+    """A connection of our own would open another, empty, database: a create and a
+    change alone go through the pool's connection, where the app reads them."""
+    from sqlalchemy.engine import make_url
+
+    from app.core.context import RequestContext
+    from app.core.unit import UnitOfWork
+    from generated.event.repository import EventRepositoryBase
+    from generated.event.schemas import EventCreate, EventUpdate
+    from generated.event.service import EventServiceBase
+    from tests.support.databases import run_on_schema
+
+    def service(unit: UnitOfWork) -> Any:
+        return EventServiceBase(EventRepositoryBase(unit), RequestContext(None))
+
+    async def work(database: AsyncDBPool) -> tuple[str, str]:
+        starts = "2030-01-01T09:30:00Z"
+        async with UnitOfWork.opened(database) as unit:
+            data = EventCreate.model_validate({"name": "Made", "starts_at": starts})
+            created = await service(unit).create(data, alone=True)
+        async with UnitOfWork.opened(database) as unit:
+            patch = EventUpdate.model_validate({"name": "Changed"})
+            await service(unit).update(created.id, patch, alone=True)
+        async with UnitOfWork.opened(database) as unit:
+            read = await service(unit).get(created.id)
+        return created.name, read.name
+
+    assert run_on_schema(make_url("sqlite+aiosqlite:///:memory:"), work) == ("Made", "Changed")
+
+
+def test_the_direct_connections_are_our_own_and_closed_at_dispose(tmp_path: Path) -> None:
+    """Neither needs the pool's connection (a session holds the only one here), and
+    dispose closes them: once every connection is closed, SQLite removes the WAL file."""
+    path = tmp_path / "own.db"
+    database = AsyncDBPool(f"sqlite+aiosqlite:///{path}")
+    direct, reads = database.direct_writes, database.direct_reads
+    assert direct is not None
+    assert reads is not None
+
+    async def work() -> tuple[list[Any], bool, bool]:
+        async with database.get_session() as session:
+            await session.execute(text("SELECT 1"))  # holds the pool's one connection
+            # A checkout would wait for the session to end: this would time out.
+            await asyncio.wait_for(direct.fetch_committed("CREATE TABLE t (n INTEGER)", []), 5)
+            await asyncio.wait_for(direct.fetch_committed("INSERT INTO t VALUES (7)", []), 5)
+            rows = await asyncio.wait_for(reads.fetch("SELECT n FROM t", []), 5)
+        open_wal = Path(f"{path}-wal").exists()
+        await database.dispose()
+        return rows, open_wal, Path(f"{path}-wal").exists()
+
+    rows, open_wal, closed_wal = _run(database, work)
+    assert [tuple(row) for row in rows] == [(7,)]
+    assert open_wal
+    assert not closed_wal
+
+
+def test_a_transaction_holding_writes_reads_those_already_sent(tmp_path: Path) -> None:
+    """Writes that commit themselves run on a thread of their own: those sent before a
+    unit holds the writes are answered before its read, which sees every one of them;
+    those sent after are refused (they would go to the pool)."""
+    from app.core.unit import UnitOfWork
+
+    database = AsyncDBPool(f"sqlite+aiosqlite:///{tmp_path / 'held.db'}")
+    direct = database.direct_writes
+    assert direct is not None
+    sent = 50
+
+    async def work() -> tuple[list[Any], int, Any]:
+        await _create_table(database)
+        insert = "INSERT INTO t VALUES (?) RETURNING n"
+        writes = [asyncio.ensure_future(direct.fetch_committed(insert, [n])) for n in range(sent)]
+        await asyncio.sleep(0)  # every write is on its way to the thread
+        async with UnitOfWork.opened(database) as unit:
+            await unit.lock_rows()
+            connection = await unit.writing()
+            seen = (await connection.execute(text("SELECT count(*) FROM t"))).scalar_one()
+            refused = await direct.fetch_committed(insert, [sent])
+        return await asyncio.gather(*writes), seen, refused
+
+    written, seen, refused = _run(database, work)
+    assert sorted(row[0][0] for row in written) == list(range(sent))
+    assert seen == sent
+    assert refused is None
+
+
 async def _create_table(database: AsyncDBPool) -> None:
-    """The table, made through the direct connection: it takes the pool's connection once
-    (waiting for it, if a session held it then), and keeps it from now on."""
+    """The table, made through the write connection of our own."""
     assert database.direct_writes is not None
     await database.direct_writes.fetch_committed("CREATE TABLE t (n INTEGER NOT NULL)", [])
 
@@ -145,8 +230,8 @@ def test_a_direct_write_leaves_an_open_transaction_to_its_holder(tmp_path: Path)
         await _create_table(database)
         async with database.sessionmaker() as session:
             await session.execute(text("INSERT INTO t VALUES (1)"))  # a transaction opens
-            # The same connection, in someone's transaction: committing there would
-            # commit their insert too. The write is refused, and sends nothing.
+            # It holds SQLite's write lock: the write is refused at once, leaving
+            # nothing, for the pool (where it would wait for the transaction's end).
             refused = await direct.fetch_committed(insert, [2])
             during = await _numbers(database)
             await session.rollback()  # the request failed

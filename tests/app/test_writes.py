@@ -147,7 +147,7 @@ def test_a_create_alone_is_committed_with_its_insert_on_sqlite(settings: Setting
         return during, await _committed_names(database)
 
     during, after = _run(settings, work)
-    # One trip to aiosqlite's thread stores and commits it; a server database commits it
+    # One trip to our write connection's thread stores and commits it; a server database commits it
     # with the request, as any write.
     assert during == (["Alone"] if settings.database.get_backend_name() == "sqlite" else [])
     assert after == ["Alone"]
