@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from app.core.repository import Strategy
 from app.core.service import ResourceService
 from generated.event.models import Event
 from generated.event.schemas import EventCreate, EventUpdate
@@ -25,3 +26,4 @@ class EventServiceBase(ResourceService[Event, EventCreate, EventUpdate]):
     """
 
     resource = "Event"
+    strategy = Strategy.COMPILED

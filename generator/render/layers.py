@@ -94,7 +94,7 @@ def render_repository(resource: Resource, project: Project) -> str:
                 f"        {relation.name!r}: ManyToMany({target.name}, {link.table}, "
                 f"{own[0]!r}, {other[0]!r}),\n"
             )
-    core = ["Constraint", "SQLRepository"]
+    core = ["Constraint", "SQLRepository", "Strategy"]
     core += sorted(
         {
             {"belongs_to": "BelongsTo", "has_many": "HasMany", "many_to_many": "ManyToMany"}[r.kind]
@@ -142,6 +142,7 @@ def render_repository(resource: Resource, project: Project) -> str:
             ),
             "\n",
             f"    model = {name}\n",
+            "    strategy = Strategy.COMPILED\n",
             listing,
             f"    constraints = (\n{''.join(constraints)}    )\n" if constraints else "",
             f"    relations = {{\n{''.join(relations)}    }}\n" if relations else "",
@@ -174,6 +175,7 @@ def render_service(resource: Resource) -> str:
             quote_doc(resource_doc(resource, "The service")),
             "\n",
             "from __future__ import annotations\n\n",
+            "from app.core.repository import Strategy\n",
             "from app.core.service import ResourceService\n",
             f"from generated.{resource.module}.models import {name}\n",
             f"from generated.{resource.module}.schemas import {name}Create, {name}Update\n",
@@ -186,6 +188,7 @@ def render_service(resource: Resource) -> str:
             hook_doc,
             '\n    """\n\n',
             f"    resource = {name!r}\n",
+            "    strategy = Strategy.COMPILED\n",
             f"    object_fields = {object_fields!r}\n" if object_fields else "",
         ]
     )

@@ -275,7 +275,9 @@ def _create(resource: Resource) -> str:
         f"    async def {op}(request: Request, service: Service) -> Response:\n"
         "        refuse_undeclared_query(request)\n"
         f"        data = await read_body(request, {name}Create, JSON_BODY)\n"
-        "        row = await service.create(data, alone=True)  # no other database work here\n"
+        "        # The request's one write may commit with its statement (see CommitPolicy).\n"
+        '        service.repository.unit.policy = service_class.commit_policy("create")\n'
+        "        row = await service.create(data)\n"
         f'        headers = {{"Location": f"{resource.path}/{{row.id}}"{_etag(resource)}}}\n'
         f"        return {_writer(resource, 'read')}.response(row, status_code=201, "
         "headers=headers)\n"
@@ -301,8 +303,8 @@ def _update(resource: Resource) -> str:
         f"    async def {op}(request: Request, service: Service, {key}: RowId) -> Response:\n"
         "        refuse_undeclared_query(request)\n"
         f"        patch = await read_body(request, {name}Update, MERGE_PATCH_BODY)\n"
-        "        # No other database work here: the change may commit as it is made.\n"
-        f"        row = await service.update({key}, patch{_if_match(resource)}, alone=True)\n"
+        '        service.repository.unit.policy = service_class.commit_policy("update")\n'
+        f"        row = await service.update({key}, patch{_if_match(resource)})\n"
         f"        return {_writer(resource, 'read')}.response(row{_headers(resource)})\n"
     )
 

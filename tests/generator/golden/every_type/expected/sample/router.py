@@ -69,7 +69,9 @@ def build_router(
     async def create_sample(request: Request, service: Service) -> Response:
         refuse_undeclared_query(request)
         data = await read_body(request, SampleCreate, JSON_BODY)
-        row = await service.create(data, alone=True)  # no other database work here
+        # The request's one write may commit with its statement (see CommitPolicy).
+        service.repository.unit.policy = service_class.commit_policy("create")
+        row = await service.create(data)
         headers = {"Location": f"/samples/{row.id}", "ETag": etag(row)}
         return _SAMPLE_READ.response(row, status_code=201, headers=headers)
 
@@ -84,10 +86,8 @@ def build_router(
     async def update_sample(request: Request, service: Service, sample_id: RowId) -> Response:
         refuse_undeclared_query(request)
         patch = await read_body(request, SampleUpdate, MERGE_PATCH_BODY)
-        # No other database work here: the change may commit as it is made.
-        row = await service.update(
-            sample_id, patch, if_match=request.headers.get("if-match"), alone=True
-        )
+        service.repository.unit.policy = service_class.commit_policy("update")
+        row = await service.update(sample_id, patch, if_match=request.headers.get("if-match"))
         return _SAMPLE_READ.response(row, headers={"ETag": etag(row)})
 
     @router.delete("/{sample_id}", operation_id="delete_sample", status_code=204)

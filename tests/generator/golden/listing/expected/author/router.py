@@ -70,7 +70,9 @@ def build_router(
     async def create_author(request: Request, service: Service) -> Response:
         refuse_undeclared_query(request)
         data = await read_body(request, AuthorCreate, JSON_BODY)
-        row = await service.create(data, alone=True)  # no other database work here
+        # The request's one write may commit with its statement (see CommitPolicy).
+        service.repository.unit.policy = service_class.commit_policy("create")
+        row = await service.create(data)
         headers = {"Location": f"/authors/{row.id}"}
         return _AUTHOR_READ.response(row, status_code=201, headers=headers)
 
@@ -85,8 +87,8 @@ def build_router(
     async def update_author(request: Request, service: Service, author_id: RowId) -> Response:
         refuse_undeclared_query(request)
         patch = await read_body(request, AuthorUpdate, MERGE_PATCH_BODY)
-        # No other database work here: the change may commit as it is made.
-        row = await service.update(author_id, patch, alone=True)
+        service.repository.unit.policy = service_class.commit_policy("update")
+        row = await service.update(author_id, patch)
         return _AUTHOR_READ.response(row)
 
     @router.delete("/{author_id}", operation_id="delete_author", status_code=204)

@@ -69,7 +69,9 @@ def build_router(
     async def create_document(request: Request, service: Service) -> Response:
         refuse_undeclared_query(request)
         data = await read_body(request, DocumentCreate, JSON_BODY)
-        row = await service.create(data, alone=True)  # no other database work here
+        # The request's one write may commit with its statement (see CommitPolicy).
+        service.repository.unit.policy = service_class.commit_policy("create")
+        row = await service.create(data)
         headers = {"Location": f"/documents/{row.id}", "ETag": etag(row)}
         return _DOCUMENT_READ.response(row, status_code=201, headers=headers)
 

@@ -75,7 +75,9 @@ def build_router(
     async def create_folder(request: Request, service: Service) -> Response:
         refuse_undeclared_query(request)
         data = await read_body(request, FolderCreate, JSON_BODY)
-        row = await service.create(data, alone=True)  # no other database work here
+        # The request's one write may commit with its statement (see CommitPolicy).
+        service.repository.unit.policy = service_class.commit_policy("create")
+        row = await service.create(data)
         headers = {"Location": f"/folders/{row.id}", "ETag": etag(row)}
         return _FOLDER_READ.response(row, status_code=201, headers=headers)
 
@@ -90,10 +92,8 @@ def build_router(
     async def update_folder(request: Request, service: Service, folder_id: RowId) -> Response:
         refuse_undeclared_query(request)
         patch = await read_body(request, FolderUpdate, MERGE_PATCH_BODY)
-        # No other database work here: the change may commit as it is made.
-        row = await service.update(
-            folder_id, patch, if_match=request.headers.get("if-match"), alone=True
-        )
+        service.repository.unit.policy = service_class.commit_policy("update")
+        row = await service.update(folder_id, patch, if_match=request.headers.get("if-match"))
         return _FOLDER_READ.response(row, headers={"ETag": etag(row)})
 
     @router.delete("/{folder_id}", operation_id="delete_folder", status_code=204)
