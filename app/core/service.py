@@ -174,20 +174,23 @@ class ResourceService(Generic[ModelT, CreateT, UpdateT]):
         return cast("Row", row)  # every generated model has the columns Row names
 
     async def _update_row(self, row_id: Any, patch: UpdateT, if_match: str | None) -> Row:
-        """The patch applied without the ORM: one read, one UPDATE. A patch whose values
-        do not depend on the row read (no object merged into a stored one, and
-        ``before_update`` gave it back unchanged) and that names no If-Match is written
-        to the row as it is then: no other write can make it miss. Else the UPDATE names
-        the version read, and when another write came between, ``before_update`` and
-        the patch are applied again to the row read anew, locked (:data:`WRITE_ATTEMPTS`
-        times in all), If-Match checked against that row: 412 when it names another
-        version, 404 when the row is gone, else a 409 (retry) when the write never lands."""
+        """The patch applied without the ORM: one read, ``before_update`` (once), one
+        UPDATE. A patch whose values do not depend on the row read (no object merged into
+        a stored one, and ``before_update`` gave it back as it was given) and that names
+        no If-Match is written to the row as it is then: no other write can make it miss.
+        Else the UPDATE names the version read, and when another write came between, the
+        row is read anew, locked, If-Match checked against it (412 when it names another
+        version, 404 when the row is gone); a patch ``before_update`` rewrote from the row
+        read is never applied to another (the hook is not run again): 409, retry. Any
+        other is applied again to that row (:data:`WRITE_ATTEMPTS` times in all, then a
+        409)."""
         read = await self.read(row_id)
+        require_match(if_match, read)
+        given = await self.before_update(read, patch)  # type: ignore[arg-type]
+        rewritten = given is not patch
         for attempt in range(1, WRITE_ATTEMPTS + 1):
-            require_match(if_match, read)
-            given = await self.before_update(read, patch)  # type: ignore[arg-type]
             values, merged = self._merged(given, read)
-            checked = merged or if_match is not None or given is not patch
+            checked = merged or if_match is not None or rewritten
             try:
                 changed = await self.repository.update_row(read, values, checked=checked)
             except RowChanged:
@@ -197,6 +200,9 @@ class ResourceService(Generic[ModelT, CreateT, UpdateT]):
                 await self.after_update(changed)  # type: ignore[arg-type]
                 return changed
             read = self._found(await self.repository.read_for_update(row_id), row_id)
+            require_match(if_match, read)
+            if rewritten:
+                raise RowChanged(row_id)
         raise AssertionError("unreachable")  # the last attempt returned or raised
 
     def _merged(self, patch: UpdateT, row: Any) -> tuple[dict[str, Any], bool]:
