@@ -34,7 +34,7 @@ __all__ = [
 SERVICE_NAMES = frozenset(
     ("list", "get", "read", "expand", "create", "create_many", "bulk_create", "replace",
      "update", "delete", "link", "unlink", "to_change", "repository", "context", "resource",
-     "object_fields", "action_signatures")
+     "object_fields", "action_signatures", "strategy", "commit_policy")
 )  # fmt: skip
 _HOOK_PREFIXES = ("before_", "after_")
 _LITERAL = re.compile(r"^[A-Za-z0-9._~-]+$")

@@ -29,7 +29,7 @@ from sqlalchemy.pool import StaticPool
 from sqlalchemy.types import TypeDecorator
 
 from app.core.sqlite import DirectConnection, in_memory, quiet_url, read_engine
-from app.core.unit import UnitOfWork
+from app.core.unit import CommitPolicy, UnitOfWork
 
 __all__ = [
     "AsyncDBPool",
@@ -349,11 +349,14 @@ def request_session(request: Request) -> AbstractAsyncContextManager[AsyncSessio
     return database.get_session()
 
 
-def request_unit(request: Request) -> AbstractAsyncContextManager[UnitOfWork]:
+def request_unit(
+    request: Request, policy: CommitPolicy = CommitPolicy.AT_END
+) -> AbstractAsyncContextManager[UnitOfWork]:
     """The database work of ``request`` (see :class:`app.core.unit.UnitOfWork`):
-    committed when the handler succeeds, rolled back otherwise."""
+    committed when the handler succeeds (as ``policy`` says: the operation's, see
+    :meth:`app.core.service.ResourceService.commit_policy`), rolled back otherwise."""
     database: AsyncDBPool = request.app.state.database
-    return UnitOfWork.opened(database)
+    return UnitOfWork.opened(database, policy)
 
 
 async def get_db_session(request: Request) -> AsyncIterator[AsyncSession]:

@@ -146,23 +146,7 @@ def _set_once(override: Override, kind: str, cls: type[Any], binding: ResourceBi
     setattr(override, kind, cls)
 
 
-# Methods the generated endpoints call with a keyword of their own (``alone=True``: the
-# request does no other database work): an override must take it, and pass it on.
-_CALLED_WITH = {"create": "alone", "update": "alone"}
-
-
 def _check_hooks(cls: type[Any], binding: ResourceBinding) -> None:
-    for name, keyword in _CALLED_WITH.items():
-        method = vars(cls).get(name)
-        if method is None or not callable(method):
-            continue
-        parameters = inspect.signature(method).parameters.values()
-        if not any(p.name == keyword or p.kind is p.VAR_KEYWORD for p in parameters):
-            raise ExtensionError(
-                f"{_name(cls)}.{name}: the generated endpoint calls it with {keyword}=...; "
-                f"take **options (or {keyword}: bool = False) and pass them to "
-                f"super().{name}(...)"
-            )
     for name in vars(cls):
         operation = HOOK_NAMES.get(name)
         if operation is None and name.startswith(("before_", "after_")):

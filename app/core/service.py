@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import Any, ClassVar, Generic, TypeVar, cast
 
 from pydantic import BaseModel
 from sqlalchemy import ColumnElement
@@ -15,7 +15,8 @@ from app.core.database import Base
 from app.core.errors import Problem
 from app.core.etag import require_match
 from app.core.query import ListQuery
-from app.core.repository import Page, SQLRepository
+from app.core.repository import Page, Row, SQLRepository, Strategy
+from app.core.unit import CommitPolicy
 
 __all__ = ["HOOK_NAMES", "ResourceService", "merge_patch"]
 
@@ -43,61 +44,62 @@ class ResourceService(Generic[ModelT, CreateT, UpdateT]):
     Hooks are no-ops here; generated subclasses document them per resource and
     ``custom/`` subclasses override them. A hook rejects a change by raising
     :class:`app.core.errors.Problem`.
+
+    Which path a create or a merge patch takes is declared, never inferred:
+    :attr:`strategy` here and the repository's (:class:`app.core.repository.Strategy`).
+    With ``Strategy.COMPILED`` on both (what the generated bases set), they go without
+    the ORM, and their hooks are given compiled rows (the columns as attributes); with
+    ``Strategy.ORM`` on either, through the ORM, and the hooks of a change are given the
+    ORM object, read locked. Replace and delete always go through the ORM.
     """
 
     resource: ClassVar[str]
     object_fields: ClassVar[tuple[str, ...]] = ()
-    # Whether a created row is stored without the ORM (see SQLRepository.insert_row): yes,
-    # unless after_create is overridden, which is promised the ORM object.
-    _creates_rows: ClassVar[bool] = True
-    _creates_alone: ClassVar[bool] = True
-    # Likewise a change (see SQLRepository.update_row), unless a hook of it, or get (which
-    # reads the row to change), is overridden: those are promised the ORM object.
-    _updates_rows: ClassVar[bool] = True
-    _updates_alone: ClassVar[bool] = True
-    _gets_directly: ClassVar[bool] = True
-
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        cls._creates_rows = cls.after_create is ResourceService.after_create
-        cls._creates_alone = cls.create is ResourceService.create
-        cls._updates_rows = (
-            cls.before_update is ResourceService.before_update
-            and cls.after_update is ResourceService.after_update
-            and cls.get is ResourceService.get
-        )
-        cls._updates_alone = cls.update is ResourceService.update
-        cls._gets_directly = cls.get is ResourceService.get
+    strategy: ClassVar[Strategy] = Strategy.COMPILED
 
     def __init__(self, repository: SQLRepository[ModelT], context: RequestContext) -> None:
         self.repository = repository
         self.context = context
 
+    @classmethod
+    def commit_policy(cls, operation: str) -> CommitPolicy:
+        """When the request of ``operation`` may commit (the request boundary opens its
+        unit with it): with the operation's one write for a create or a merge patch to
+        which this class adds nothing of its own (no hook of the operation, no override
+        of it), at the end of the request otherwise. It decides only when the commit
+        happens, never what is written or answered."""
+        return _commit_policy(cls, operation)
+
+    def _compiled(self, operation: str) -> bool:
+        """Whether ``operation`` (``"insert"`` or ``"update"``) goes without the ORM."""
+        compiled = self.strategy is Strategy.COMPILED
+        return compiled and self.repository.writes_compiled(operation)
+
     async def list(self, query: ListQuery, *where: ColumnElement[bool]) -> Page[ModelT]:
         return await self.repository.page(query, *where)
 
     async def get(self, row_id: Any) -> ModelT:
-        """The row to change (an ORM object), or a 404."""
+        """The row as an ORM object, or a 404."""
         row: ModelT = self._found(await self.repository.get(row_id), row_id)
         return row
 
-    async def read(self, row_id: Any, *, include_deleted: bool = False) -> Any:
-        """The row to show (its columns as attributes, read without the ORM), or a 404;
-        a soft-deleted one too with ``include_deleted``."""
-        row = await self.repository.read(row_id, include_deleted=include_deleted)
-        return self._found(row, row_id)
+    async def read(self, row_id: Any, *, include_deleted: bool = False) -> Row:
+        """The row to show (see :meth:`SQLRepository.read`), or a 404; a soft-deleted one
+        too with ``include_deleted``."""
+        row: Row = self._found(
+            await self.repository.read(row_id, include_deleted=include_deleted), row_id
+        )
+        return row
 
     def _found(self, row: Any, row_id: Any) -> Any:
         if row is None:
             raise Problem(404, f"No {self.resource} has the id {row_id}.")
         return row
 
-    async def expand(
-        self, rows: Sequence[ModelT], names: Sequence[str]
-    ) -> dict[str, dict[Any, Any]]:
+    async def expand(self, rows: Sequence[Row], names: Sequence[str]) -> dict[str, dict[Any, Any]]:
         return await self.repository.expand(rows, names) if names else {}
 
-    async def create_many(self, items: Sequence[CreateT]) -> Sequence[ModelT]:
+    async def create_many(self, items: Sequence[CreateT]) -> Sequence[Row]:
         """Create every item, or none: the first failure fails the whole request, and the
         request boundary rolls the transaction back. Errors point into the item."""
         rows = []
@@ -118,25 +120,20 @@ class ResourceService(Generic[ModelT, CreateT, UpdateT]):
         if not await self.repository.unlink(relation, row_id, other):
             raise Problem(404, f"{self.resource} {row_id} is not linked to {other} by {relation}.")
 
-    async def create(self, data: CreateT, *, row_id: Any = None, alone: bool = False) -> ModelT:
+    async def create(self, data: CreateT, *, row_id: Any = None) -> Row:
         """Store a new row; ``row_id`` is for imports that keep ids, never for API input.
-
-        The row answered is read as reads answer rows (its columns as attributes), or
-        the ORM object when ``after_create`` is overridden (that hook is given it).
-        ``alone``: the caller does no other database work after this (the generated
-        create endpoint), so the row may be committed at once; a service that overrides
-        ``create`` never is.
-        """
+        The row answered (and given to ``after_create``) is a compiled row or the ORM
+        object, as the strategies say (see the class)."""
         data = await self.before_create(data)
         values = data.model_dump()
         if row_id is not None:
             values["id"] = row_id
-        if self._creates_rows:
-            alone = alone and self._creates_alone
-            row: ModelT = await self.repository.insert_row(values, alone=alone)
-        else:
-            row = await self.repository.insert(values)
-        await self.after_create(row)
+        row: Row
+        if self._compiled("insert"):
+            row = await self.repository.insert_row(values)
+        else:  # every generated model has the columns Row names
+            row = cast("Row", await self.repository.insert(values))
+        await self.after_create(row)  # type: ignore[arg-type]
         return row
 
     async def to_change(self, row_id: Any, if_match: str | None) -> ModelT:
@@ -144,17 +141,14 @@ class ResourceService(Generic[ModelT, CreateT, UpdateT]):
         as it is now and locked until the request ends (see
         ``SQLRepository.get_for_update``), so that its hooks see it as it will be
         changed, and no other write comes between (a 412 when ``if_match`` names
-        another version). A service with its own :meth:`get` is asked for it then."""
-        row = await self.repository.get_for_update(row_id)
-        if self._gets_directly:
-            row = self._found(row, row_id)
-        else:
-            row = await self.get(row_id)
+        another version)."""
+        row: ModelT = self._found(await self.repository.get_for_update(row_id), row_id)
         require_match(if_match, row)
         return row
 
     async def replace(self, row_id: Any, data: CreateT, *, if_match: str | None = None) -> ModelT:
-        """Replace the row as it is now (the last writer wins, unless If-Match)."""
+        """Replace the row as it is now (the last writer wins, unless If-Match); through
+        the ORM, whose object it answers."""
         row = await self.to_change(row_id, if_match)
         data = await self.before_replace(row, data)
         # A replacement: a field the body leaves out (and has no default) becomes null.
@@ -164,50 +158,51 @@ class ResourceService(Generic[ModelT, CreateT, UpdateT]):
         await self.after_replace(row)
         return row
 
-    async def update(
-        self, row_id: Any, patch: UpdateT, *, if_match: str | None = None, alone: bool = False
-    ) -> ModelT:
-        """Apply a JSON merge patch to the row as it is now. Without hooks to call, the
-        row is read and changed without the ORM (see :meth:`_update_row`) and answered
-        as reads answer rows; else through the ORM, the row locked (see
-        :meth:`to_change`), whose object the hooks get. ``alone``: as for
-        :meth:`create` (the generated update endpoint)."""
-        if self._updates_rows and self.repository.updates_rows():
-            return await self._update_row(row_id, patch, if_match, alone and self._updates_alone)
+    async def update(self, row_id: Any, patch: UpdateT, *, if_match: str | None = None) -> Row:
+        """Apply a JSON merge patch to the row as it is now: without the ORM (see
+        :meth:`_update_row`) when the strategies say so, answered as reads answer rows;
+        else through the ORM, the row locked (see :meth:`to_change`), whose object the
+        hooks get and which is answered."""
+        if self._compiled("update"):
+            return await self._update_row(row_id, patch, if_match)
         row = await self.to_change(row_id, if_match)
         patch = await self.before_update(row, patch)
         values, _ = self._merged(patch, row)
         with _precondition(if_match):
             row = await self.repository.update(row, values)
         await self.after_update(row)
-        return row
+        return cast("Row", row)  # every generated model has the columns Row names
 
-    async def _update_row(
-        self, row_id: Any, patch: UpdateT, if_match: str | None, alone: bool
-    ) -> ModelT:
-        """The patch applied without the ORM: one read, one UPDATE. A patch whose values
-        do not depend on the row read (no object merged into a stored one) and that
-        names no If-Match is written to the row as it is then: no other write can make
-        it miss. Else the UPDATE names the version read, and when another write came
-        between, the patch is applied again to the row read anew, locked
-        (:data:`WRITE_ATTEMPTS` times in all), If-Match checked against that row: 412
-        when it names another version, 404 when the row is gone, else a 409 (retry)
-        when the write never lands."""
+    async def _update_row(self, row_id: Any, patch: UpdateT, if_match: str | None) -> Row:
+        """The patch applied without the ORM: one read, ``before_update`` (once), one
+        UPDATE. A patch whose values do not depend on the row read (no object merged into
+        a stored one, and ``before_update`` gave it back as it was given) and that names
+        no If-Match is written to the row as it is then: no other write can make it miss.
+        Else the UPDATE names the version read, and when another write came between, the
+        row is read anew, locked, If-Match checked against it (412 when it names another
+        version, 404 when the row is gone); a patch ``before_update`` rewrote from the row
+        read is never applied to another (the hook is not run again): 409, retry. Any
+        other is applied again to that row (:data:`WRITE_ATTEMPTS` times in all, then a
+        409)."""
         read = await self.read(row_id)
+        require_match(if_match, read)
+        given = await self.before_update(read, patch)  # type: ignore[arg-type]
+        rewritten = given is not patch
         for attempt in range(1, WRITE_ATTEMPTS + 1):
-            require_match(if_match, read)
-            values, merged = self._merged(patch, read)
-            checked = merged or if_match is not None
+            values, merged = self._merged(given, read)
+            checked = merged or if_match is not None or rewritten
             try:
-                changed: ModelT = await self.repository.update_row(
-                    read, values, alone=alone, checked=checked
-                )
+                changed = await self.repository.update_row(read, values, checked=checked)
             except RowChanged:
                 if attempt == WRITE_ATTEMPTS:
                     raise
             else:
+                await self.after_update(changed)  # type: ignore[arg-type]
                 return changed
             read = self._found(await self.repository.read_for_update(row_id), row_id)
+            require_match(if_match, read)
+            if rewritten:
+                raise RowChanged(row_id)
         raise AssertionError("unreachable")  # the last attempt returned or raised
 
     def _merged(self, patch: UpdateT, row: Any) -> tuple[dict[str, Any], bool]:
@@ -254,6 +249,23 @@ class ResourceService(Generic[ModelT, CreateT, UpdateT]):
 
     async def after_delete(self, row: ModelT) -> None:
         del row
+
+
+# Each service class's policy per operation, found once.
+_POLICIES: dict[tuple[type[Any], str], CommitPolicy] = {}
+
+
+def _commit_policy(cls: type[ResourceService[Any, Any, Any]], operation: str) -> CommitPolicy:
+    found = _POLICIES.get((cls, operation))
+    if found is not None:
+        return found
+    policy = CommitPolicy.WITH_ONLY_WRITE
+    names = (operation, f"before_{operation}", f"after_{operation}")
+    own = cls.__mro__[: cls.__mro__.index(ResourceService)]  # the subclasses' own code
+    if operation not in ("create", "update") or any(n in vars(k) for k in own for n in names):
+        policy = CommitPolicy.AT_END
+    _POLICIES[(cls, operation)] = policy
+    return policy
 
 
 @contextmanager

@@ -20,7 +20,8 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING, Any
+from enum import Enum
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
@@ -28,17 +29,52 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, a
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-    from app.core.database import AsyncDBPool
     from app.core.reader import CompiledSelect
     from app.core.sqlite import DirectConnection
 
-__all__ = ["UnitOfWork"]
+__all__ = ["CommitPolicy", "Engines", "UnitOfWork"]
+
+
+class CommitPolicy(Enum):
+    """When a unit commits, chosen by the request boundary for its operation.
+
+    ``AT_END``: everything the request wrote commits together when the request ends.
+
+    ``WITH_ONLY_WRITE``: the operation does one write and nothing of its own around it
+    (the generated create or update of a service with no hooks of that operation): the
+    write may commit with its statement. The unit decides when the write is made: it
+    commits with it only when nothing of the request touched the transaction before
+    (no session, no write, no locked read), on a database where that saves a trip
+    (SQLite: the write and its COMMIT in one call on the connection's thread); else the
+    write joins the transaction, which on SQLite is ended at once (other requests'
+    writes would queue behind it to the end of the request). Database work after a
+    write committed so is refused (:class:`RuntimeError`): it could not be undone with it.
+    """
+
+    AT_END = "at_end"
+    WITH_ONLY_WRITE = "with_only_write"
+
+
+class Engines(Protocol):
+    """Where a unit's work goes (:class:`app.core.database.AsyncDBPool` is one)."""
+
+    @property
+    def engine(self) -> AsyncEngine: ...
+    @property
+    def read_engine(self) -> AsyncEngine: ...
+    @property
+    def sessionmaker(self) -> async_sessionmaker[AsyncSession]: ...
+    @property
+    def direct_reads(self) -> DirectConnection | None: ...
+    @property
+    def direct_writes(self) -> DirectConnection | None: ...
 
 
 class UnitOfWork:
     """One request's (or one script step's) database work; repositories share it."""
 
     __slots__ = (
+        "_committed",
         "_connection",
         "_direct_reads",
         "_direct_writes",
@@ -47,6 +83,7 @@ class UnitOfWork:
         "_session",
         "_sessionmaker",
         "_write_engine",
+        "policy",
     )
 
     def __init__(
@@ -57,7 +94,12 @@ class UnitOfWork:
         *,
         direct_reads: DirectConnection | None = None,
         direct_writes: DirectConnection | None = None,
+        policy: CommitPolicy = CommitPolicy.AT_END,
     ) -> None:
+        # Set by the request boundary before any database work (see CommitPolicy).
+        self.policy = policy
+        # Whether a write was committed with its statement (no more work may follow).
+        self._committed = False
         self._engine = engine  # where reads outside the transaction go
         self._write_engine = write_engine or engine
         self._sessionmaker = sessionmaker
@@ -84,6 +126,7 @@ class UnitOfWork:
         without the ORM opened, if one did (the unit, not the session, ends it)."""
         if self._session is None:
             assert self._sessionmaker is not None
+            self._refuse_after_commit()
             if self._connection is None:
                 self._session = self._sessionmaker()
             else:
@@ -128,6 +171,7 @@ class UnitOfWork:
         session = self._session
         if session is None and self._write_engine is not None:
             if self._connection is None:
+                self._refuse_after_commit()
                 await self._hold_writes()
                 connection = await self._write_engine.connect()
                 try:
@@ -166,29 +210,46 @@ class UnitOfWork:
         await self.lock_rows()
         return await compiled.all(await self.writing(), params)
 
-    async def commit_alone(
+    async def write(self, compiled: CompiledSelect, params: Mapping[str, Any]) -> list[Any]:
+        """The rows of one compiled write (INSERT or UPDATE … RETURNING), committed as
+        :attr:`policy` allows (see :class:`CommitPolicy`), else in the transaction."""
+        self._refuse_after_commit()
+        if self.policy is CommitPolicy.WITH_ONLY_WRITE:
+            rows = await self._commit_with(compiled, params)
+            if rows is not None:
+                # No rows: nothing was written (the caller answers a problem, or retries).
+                self._committed = bool(rows)
+                return rows
+        rows = await compiled.all(await self.writing(), params)
+        if self.policy is CommitPolicy.WITH_ONLY_WRITE and rows:
+            await self._end_at_once()  # (no rows: the caller answers a problem, or retries)
+        return rows
+
+    async def _commit_with(
         self, compiled: CompiledSelect, params: Mapping[str, Any]
     ) -> list[Any] | None:
-        """The rows of a compiled write that commits itself: the request's only write,
-        the last of its database work, when nothing of the request has touched the
-        transaction yet (no session, no write). SQLite only, where it saves a trip to
-        the connection's thread; None, having sent nothing, otherwise: write as usual."""
+        """The rows of a compiled write committed in the same call as its statement, when
+        nothing of the request has touched the transaction yet (no session, no write, no
+        locked read). SQLite only, where it saves a trip to the connection's thread;
+        None, having sent nothing, otherwise."""
         direct = self._direct_writes
         touched = self._session is not None or self._connection is not None
-        if direct is None or not compiled.sql or touched:
+        if direct is None or not compiled.sql or touched or self._holds_writes:
             return None
         return await compiled.all_committed(direct, params)
 
-    async def end_alone(self) -> None:
-        """After the write of a request that does nothing else (``alone``) was sent in
-        the transaction, :meth:`commit_alone` having declined it: on SQLite, commit it
-        and give the connection back at once. Left open to the end of the request,
-        the transaction would turn every other request's write that commits itself
-        to the pool's queue, where each would hold the transaction as long in turn."""
+    async def _end_at_once(self) -> None:
+        """After the only write was sent in the transaction, :meth:`_commit_with` having
+        declined it: on SQLite, commit it and give the connection back at once. Left
+        open to the end of the request, the transaction would turn every other request's
+        write that commits itself to the pool's queue, where each would hold the
+        transaction as long in turn. Not when a session shares the transaction (the
+        request did more: it commits at the end)."""
         connection = self._connection
         if self._direct_writes is None or self._session is not None or connection is None:
             return
         self._connection = None
+        self._committed = True
         try:
             await connection.commit()
         finally:
@@ -196,6 +257,14 @@ class UnitOfWork:
                 await connection.close()
             finally:
                 self._release_writes()
+
+    def _refuse_after_commit(self) -> None:
+        if self._committed:
+            raise RuntimeError(
+                "database work after the operation's only write, which was committed with "
+                "its statement (CommitPolicy.WITH_ONLY_WRITE): open the request's unit with "
+                "CommitPolicy.AT_END for an operation that does more"
+            )
 
     async def commit(self) -> None:
         if self._session is not None:
@@ -227,14 +296,18 @@ class UnitOfWork:
 
     @classmethod
     @asynccontextmanager
-    async def opened(cls, database: AsyncDBPool) -> AsyncIterator[UnitOfWork]:
-        """A unit committed when the block succeeds, rolled back on any error."""
+    async def opened(
+        cls, database: Engines, policy: CommitPolicy = CommitPolicy.AT_END
+    ) -> AsyncIterator[UnitOfWork]:
+        """A unit committed when the block succeeds (as ``policy`` says), rolled back on
+        any error."""
         unit = cls(
             database.read_engine,
             database.sessionmaker,
             database.engine,
             direct_reads=database.direct_reads,
             direct_writes=database.direct_writes,
+            policy=policy,
         )
         try:
             yield unit

@@ -35,7 +35,8 @@ class EventService(EventServiceBase):
         return EventRead.model_validate(await self.update(event_id, patch))
 
     async def stats(self, query: EventStatsQuery) -> EventStatsResponse:
-        repository = self.repository
-        assert isinstance(repository, EventRepository)
+        # The query of custom/event/repository.py, in this request's unit, whichever
+        # repository class the service was built with.
+        repository = EventRepository(self.repository.unit)
         since = None if query.since is MISSING else query.since
         return EventStatsResponse(count=await repository.count_starting(since))

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pydantic import AwareDatetime
 
 from app.core.query import Listing
-from app.core.repository import BelongsTo, Constraint, HasMany, ManyToMany, SQLRepository
+from app.core.repository import BelongsTo, Constraint, HasMany, ManyToMany, SQLRepository, Strategy
 from app.core.types import Int64, PositiveInt64, SafeText
 from generated.event.models import Event, events_performers
 from generated.event.schemas import EventCreate, EventRead
@@ -22,6 +22,7 @@ class EventRepositoryBase(SQLRepository[Event]):
     """
 
     model = Event
+    strategy = Strategy.COMPILED
     listing = Listing.from_schemas(
         (EventCreate, EventRead),
         {

@@ -60,6 +60,8 @@ def build_operations(
         return service_class(repository_class(unit), RequestContext(request))
 
     listing = repository_class.listing
+    create_policy = service_class.commit_policy("create")
+    update_policy = service_class.commit_policy("update")
     image_repository: type[ImageRepositoryBase] = (related or {}).get("Image", ImageRepositoryBase)
     performer_repository: type[PerformerRepositoryBase] = (related or {}).get(
         "Performer", PerformerRepositoryBase
@@ -91,9 +93,9 @@ def build_operations(
     async def create_event(request: Request) -> Response:
         refuse_undeclared_query(request)
         data = await read_body(request, EventCreate, JSON_BODY)
-        async with request_unit(request) as unit:
+        async with request_unit(request, create_policy) as unit:
             service = service_for(unit, request)
-            row = await service.create(data, alone=True)  # no other database work
+            row = await service.create(data)
             headers = {"Location": f"/events/{row.id}", "ETag": etag(row)}
             return _EVENT_READ.response(row, status_code=201, headers=headers)
 
@@ -110,12 +112,9 @@ def build_operations(
         event_id = _EVENT_ID(request)
         refuse_undeclared_query(request)
         patch = await read_body(request, EventUpdate, MERGE_PATCH_BODY)
-        async with request_unit(request) as unit:
+        async with request_unit(request, update_policy) as unit:
             service = service_for(unit, request)
-            # No other database work here: the change may commit as it is made.
-            row = await service.update(
-                event_id, patch, if_match=request.headers.get("if-match"), alone=True
-            )
+            row = await service.update(event_id, patch, if_match=request.headers.get("if-match"))
             return _EVENT_READ.response(row, headers={"ETag": etag(row)})
 
     async def delete_event(request: Request) -> Response:

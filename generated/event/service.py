@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import ClassVar
 
 from app.core.actions import unimplemented
+from app.core.repository import Strategy
 from app.core.service import ResourceService
 from generated.event.models import Event
 from generated.event.schemas import (
@@ -42,6 +43,7 @@ class EventServiceBase(ResourceService[Event, EventCreate, EventUpdate]):
     """
 
     resource = "Event"
+    strategy = Strategy.COMPILED
     action_signatures: ClassVar[Mapping[str, str]] = {
         "publish": (
             "async def publish(self, event_id: int, body: EventPublishRequest) -> EventRead"

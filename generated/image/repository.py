@@ -6,7 +6,7 @@ from __future__ import annotations
 from pydantic import AwareDatetime
 
 from app.core.query import Listing
-from app.core.repository import BelongsTo, Constraint, SQLRepository
+from app.core.repository import BelongsTo, Constraint, SQLRepository, Strategy
 from app.core.types import Int64, PositiveInt64
 from generated.event.models import Event
 from generated.image.models import Image
@@ -21,6 +21,7 @@ class ImageRepositoryBase(SQLRepository[Image]):
     """
 
     model = Image
+    strategy = Strategy.COMPILED
     listing = Listing.from_schemas(
         (ImageCreate, ImageRead),
         {

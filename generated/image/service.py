@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from app.core.repository import Strategy
 from app.core.service import ResourceService
 from generated.image.models import Image
 from generated.image.schemas import ImageCreate, ImageUpdate
@@ -25,3 +26,4 @@ class ImageServiceBase(ResourceService[Image, ImageCreate, ImageUpdate]):
     """
 
     resource = "Image"
+    strategy = Strategy.COMPILED

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from app.core.query import Listing
-from app.core.repository import ManyToMany, SQLRepository
+from app.core.repository import ManyToMany, SQLRepository, Strategy
 from app.core.types import PositiveInt64, SafeText
 from generated.event.models import Event, events_performers
 from generated.performer.models import Performer
@@ -18,6 +18,7 @@ class PerformerRepositoryBase(SQLRepository[Performer]):
     """
 
     model = Performer
+    strategy = Strategy.COMPILED
     listing = Listing.from_schemas(
         (PerformerCreate, PerformerRead),
         {"name": ("eq", "icontains"), "genre": ("eq", "in")},

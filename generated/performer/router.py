@@ -46,6 +46,8 @@ def build_operations(
         return service_class(repository_class(unit), RequestContext(request))
 
     listing = repository_class.listing
+    create_policy = service_class.commit_policy("create")
+    update_policy = service_class.commit_policy("update")
     event_repository: type[EventRepositoryBase] = (related or {}).get("Event", EventRepositoryBase)
     events_listing = event_repository.listing
 
@@ -73,9 +75,9 @@ def build_operations(
     async def create_performer(request: Request) -> Response:
         refuse_undeclared_query(request)
         data = await read_body(request, PerformerCreate, JSON_BODY)
-        async with request_unit(request) as unit:
+        async with request_unit(request, create_policy) as unit:
             service = service_for(unit, request)
-            row = await service.create(data, alone=True)  # no other database work
+            row = await service.create(data)
             headers = {"Location": f"/performers/{row.id}", "ETag": etag(row)}
             return _PERFORMER_READ.response(row, status_code=201, headers=headers)
 
@@ -94,11 +96,10 @@ def build_operations(
         performer_id = _PERFORMER_ID(request)
         refuse_undeclared_query(request)
         patch = await read_body(request, PerformerUpdate, MERGE_PATCH_BODY)
-        async with request_unit(request) as unit:
+        async with request_unit(request, update_policy) as unit:
             service = service_for(unit, request)
-            # No other database work here: the change may commit as it is made.
             row = await service.update(
-                performer_id, patch, if_match=request.headers.get("if-match"), alone=True
+                performer_id, patch, if_match=request.headers.get("if-match")
             )
             return _PERFORMER_READ.response(row, headers={"ETag": etag(row)})
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from app.core.repository import Strategy
 from app.core.service import ResourceService
 from generated.performer.models import Performer
 from generated.performer.schemas import PerformerCreate, PerformerUpdate
@@ -25,3 +26,4 @@ class PerformerServiceBase(ResourceService[Performer, PerformerCreate, Performer
     """
 
     resource = "Performer"
+    strategy = Strategy.COMPILED

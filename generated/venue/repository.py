@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 from app.core.query import Listing
-from app.core.repository import Constraint, HasMany, SQLRepository
+from app.core.repository import Constraint, HasMany, SQLRepository, Strategy
 from app.core.types import Int64, PositiveInt64, SafeText
 from generated.event.models import Event
 from generated.venue.models import Venue
@@ -20,6 +20,7 @@ class VenueRepositoryBase(SQLRepository[Venue]):
     """
 
     model = Venue
+    strategy = Strategy.COMPILED
     listing = Listing.from_schemas(
         (VenueCreate, VenueRead),
         {"city": ("eq", "in", "icontains"), "seats": ("gte", "lte", "is_null")},

@@ -44,6 +44,8 @@ def build_operations(
         return service_class(repository_class(unit), RequestContext(request))
 
     listing = repository_class.listing
+    create_policy = service_class.commit_policy("create")
+    update_policy = service_class.commit_policy("update")
     event_repository: type[EventRepositoryBase] = (related or {}).get("Event", EventRepositoryBase)
     events_listing = event_repository.listing.without("venue_id")
 
@@ -69,9 +71,9 @@ def build_operations(
     async def create_venue(request: Request) -> Response:
         refuse_undeclared_query(request)
         data = await read_body(request, VenueCreate, JSON_BODY)
-        async with request_unit(request) as unit:
+        async with request_unit(request, create_policy) as unit:
             service = service_for(unit, request)
-            row = await service.create(data, alone=True)  # no other database work
+            row = await service.create(data)
             headers = {"Location": f"/venues/{row.id}"}
             return _VENUE_READ.response(row, status_code=201, headers=headers)
 
@@ -88,10 +90,9 @@ def build_operations(
         venue_id = _VENUE_ID(request)
         refuse_undeclared_query(request)
         patch = await read_body(request, VenueUpdate, MERGE_PATCH_BODY)
-        async with request_unit(request) as unit:
+        async with request_unit(request, update_policy) as unit:
             service = service_for(unit, request)
-            # No other database work here: the change may commit as it is made.
-            row = await service.update(venue_id, patch, alone=True)
+            row = await service.update(venue_id, patch)
             return _VENUE_READ.response(row)
 
     async def delete_venue(request: Request) -> Response:

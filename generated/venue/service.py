@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from app.core.repository import Strategy
 from app.core.service import ResourceService
 from generated.venue.models import Venue
 from generated.venue.schemas import VenueCreate, VenueUpdate
@@ -25,3 +26,4 @@ class VenueServiceBase(ResourceService[Venue, VenueCreate, VenueUpdate]):
     """
 
     resource = "Venue"
+    strategy = Strategy.COMPILED

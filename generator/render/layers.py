@@ -95,7 +95,7 @@ def render_repository(resource: Resource, project: Project) -> str:
                 f"        {relation.name!r}: ManyToMany({target.name}, {link.table}, "
                 f"{own[0]!r}, {other[0]!r}),\n"
             )
-    core = ["Constraint", "SQLRepository"]
+    core = ["Constraint", "SQLRepository", "Strategy"]
     core += sorted(
         {
             {"belongs_to": "BelongsTo", "has_many": "HasMany", "many_to_many": "ManyToMany"}[r.kind]
@@ -143,6 +143,7 @@ def render_repository(resource: Resource, project: Project) -> str:
             ),
             "\n",
             f"    model = {name}\n",
+            "    strategy = Strategy.COMPILED\n",
             listing,
             f"    constraints = (\n{''.join(constraints)}    )\n" if constraints else "",
             f"    relations = {{\n{''.join(relations)}    }}\n" if relations else "",
@@ -171,6 +172,7 @@ def render_service(resource: Resource) -> str:
     object_fields = tuple(f.name for f in resource.fields if f.kind is Kind.OBJECT)
     imports = sorted(
         [
+            "from app.core.repository import Strategy",
             "from app.core.service import ResourceService",
             f"from generated.{resource.module}.models import {name}",
             f"from generated.{resource.module}.schemas import {name}Create, {name}Update",
@@ -194,6 +196,7 @@ def render_service(resource: Resource) -> str:
             render_action_doc(resource),
             '\n    """\n\n',
             f"    resource = {name!r}\n",
+            "    strategy = Strategy.COMPILED\n",
             f"    object_fields = {object_fields!r}\n" if object_fields else "",
             render_actions(resource),
         ]

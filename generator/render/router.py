@@ -84,6 +84,11 @@ def render_router(resource: Resource, project: Project) -> str:
         f"    def service_for(unit: UnitOfWork, request: Request) -> {name}ServiceBase:\n",
         "        return service_class(repository_class(unit), RequestContext(request))\n\n",
         "    listing = repository_class.listing\n",
+        *(
+            f'    {kind}_policy = service_class.commit_policy("{kind}")\n'
+            for kind in ("create", "update")
+            if resource.has(kind)
+        ),
         ""
         if _nested_targets(resource, project)
         else "    del related  # no nested operation lists another resource\n",
@@ -228,6 +233,15 @@ _OPEN = (
 )
 
 
+def _open(policy: str) -> str:
+    """The unit opened with the operation's commit policy (see CommitPolicy): the
+    request's one write may commit with its statement."""
+    return (
+        f"        async with request_unit(request, {policy}) as unit:\n"
+        "            service = service_for(unit, request)\n"
+    )
+
+
 def _etag(resource: Resource, row: str = "row") -> str:
     return f', "ETag": etag({row})' if resource.versioned else ""
 
@@ -284,8 +298,8 @@ def _create(resource: Resource, operation: Operation, project: Project) -> str:
     return (
         _handler(operation.handler) + "        refuse_undeclared_query(request)\n"
         f"        data = await read_body(request, {operation.body.schema}, JSON_BODY)\n"
-        + _OPEN
-        + "            row = await service.create(data, alone=True)  # no other database work\n"
+        + _open("create_policy")
+        + "            row = await service.create(data)\n"
         f'            headers = {{"Location": f"{location}{{row.id}}"{_etag(resource)}}}\n'
         f"            return {_writer(resource, 'read')}.response(row, status_code=201, "
         "headers=headers)\n"
@@ -316,9 +330,8 @@ def _update(resource: Resource, operation: Operation, project: Project) -> str:
         + _read_id(operation)
         + "        refuse_undeclared_query(request)\n"
         f"        patch = await read_body(request, {operation.body.schema}, MERGE_PATCH_BODY)\n"
-        + _OPEN
-        + "            # No other database work here: the change may commit as it is made.\n"
-        f"            row = await service.update({key}, patch{_if_match(resource)}, alone=True)\n"
+        + _open("update_policy")
+        + f"            row = await service.update({key}, patch{_if_match(resource)})\n"
         f"            return {_writer(resource, 'read')}.response(row{_headers(resource)})\n"
     )
 

@@ -1,5 +1,5 @@
 """A request hook declared once in custom/hooks.py runs before every operation:
-generated ones and custom routes alike, and a test replaces it through
+generated ones, actions and custom routes alike, and a test replaces it through
 ``app.dependency_overrides``."""
 
 from __future__ import annotations
@@ -18,13 +18,15 @@ from tests.api.helpers import FIXTURES, assert_problem, event_body, other_app_cl
 TENANT = {"X-Tenant": "acme"}
 
 
-def test_the_hook_reaches_generated_operations_and_custom_routes(tmp_path: Path) -> None:
+def test_the_hook_reaches_generated_operations_actions_and_custom_routes(tmp_path: Path) -> None:
     hooks.SEEN.clear()
     with other_app_client(tmp_path, custom_package=f"{FIXTURES}.tenant_hook") as client:
         for method, path, body in [
             ("POST", "/events", event_body()),
             ("GET", "/events", None),
             ("GET", "/events/1/images", None),
+            ("POST", "/events/1/publish", {}),
+            ("GET", "/events/stats", None),
             ("GET", "/events/featured", None),
         ]:
             refused = client.request(method, path, json=body)
@@ -36,6 +38,9 @@ def test_the_hook_reaches_generated_operations_and_custom_routes(tmp_path: Path)
         assert created.status_code == 201, created.text
         assert client.get("/events/featured", headers=TENANT).json() == {"featured": "none"}
         assert client.get(created.headers["location"], headers=TENANT).status_code == 200
+        published = client.post(f"{created.headers['location']}/publish", json={}, headers=TENANT)
+        assert published.status_code == 200, published.text
+        assert client.get("/events/stats", headers=TENANT).json() == {"count": 1}
         # The runtime's own routes are for probes and browsers: no tenant there.
         assert client.get("/health").status_code == 200
         assert client.get("/openapi.json").status_code == 200
@@ -43,6 +48,8 @@ def test_the_hook_reaches_generated_operations_and_custom_routes(tmp_path: Path)
         "POST /events",
         "GET /events/featured",
         f"GET {created.headers['location']}",
+        f"POST {created.headers['location']}/publish",
+        "GET /events/stats",
     ]
 
 

@@ -20,6 +20,7 @@ from app.config import Settings
 from app.core import reader
 from app.core.database import AsyncDBPool, Base
 from app.core.registry import models_metadata
+from app.core.repository import Strategy
 from app.core.schema_sync import sync_schema
 from generated.event.models import Event
 from generated.event.repository import EventRepositoryBase
@@ -216,8 +217,10 @@ def test_another_driver_lists_through_sqlalchemy(
     assert [row.name for row in status.rows] == ["Sparse"]
 
 
-def test_a_repository_with_its_own_get_is_read_through_it(settings: Settings) -> None:
+def test_a_repository_of_the_orm_strategy_is_read_through_its_get(settings: Settings) -> None:
     class OnlyPublished(EventRepositoryBase):
+        strategy = Strategy.ORM
+
         async def get(self, row_id: Any) -> Event | None:
             row = await super().get(row_id)
             return row if row is not None and row.status == EventStatus.published else None
@@ -260,10 +263,12 @@ def test_a_shape_of_list_query_is_compiled_once(
     assert len(Fresh._pages) == 2
 
 
-def test_a_repository_that_builds_its_own_statements_is_not_compiled_per_shape(
+def test_a_repository_of_the_orm_strategy_builds_its_statements_per_request(
     settings: Settings,
 ) -> None:
     class OnlyBig(EventRepositoryBase):
+        strategy = Strategy.ORM
+
         def filtered(self, query: Any, *where: Any) -> Any:
             return super().filtered(query, Event.capacity > 10, *where)
 

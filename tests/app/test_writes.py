@@ -19,7 +19,8 @@ from app.config import Settings
 from app.core.context import RequestContext
 from app.core.database import AsyncDBPool
 from app.core.errors import Problem
-from app.core.unit import UnitOfWork
+from app.core.repository import Strategy
+from app.core.unit import CommitPolicy, UnitOfWork
 from generated.event.models import Event
 from generated.event.repository import EventRepositoryBase
 from generated.event.schemas import EventCreate, EventStatus, EventUpdate
@@ -32,8 +33,9 @@ FIELDS = ("name", "location", "starts_at", "capacity", "status", "contact", "tag
 
 
 class HookedService(EventServiceBase):
-    """Overrides after_create: it is given the ORM object."""
+    """Declares the ORM strategy: after_create is given the ORM object."""
 
+    strategy = Strategy.ORM
     seen: list[Any]
 
     async def after_create(self, row: Event) -> None:
@@ -125,6 +127,9 @@ class CreateOverridden(EventServiceBase):
         return await super().create(data, **options)
 
 
+ONLY_WRITE = CommitPolicy.WITH_ONLY_WRITE
+
+
 class SessionBeforeCreate(EventServiceBase):
     """Uses the ORM session before the row is stored."""
 
@@ -141,8 +146,9 @@ async def _committed_names(database: AsyncDBPool) -> list[str]:
 
 def test_a_create_alone_is_committed_with_its_insert_on_sqlite(settings: Settings) -> None:
     async def work(database: AsyncDBPool) -> tuple[list[str], list[str]]:
-        async with UnitOfWork.opened(database) as unit:
-            await _service(unit).create(_data("Alone"), alone=True)
+        policy = EventServiceBase.commit_policy("create")
+        async with UnitOfWork.opened(database, policy) as unit:
+            await _service(unit).create(_data("Alone"))
             during = await _committed_names(database)
         return during, await _committed_names(database)
 
@@ -157,26 +163,43 @@ def test_a_create_alone_is_committed_with_its_insert_on_sqlite(settings: Setting
 def test_a_create_is_not_alone_when_the_service_may_do_more(
     settings: Settings, service: type[EventServiceBase]
 ) -> None:
+    async def work(database: AsyncDBPool) -> tuple[list[str], list[str], CommitPolicy]:
+        policy = service.commit_policy("create")
+        async with UnitOfWork.opened(database, policy) as unit:
+            await _service(unit, service).create(_data("Kept back"))
+            during = await _committed_names(database)
+        return during, await _committed_names(database), policy
+
+    during, after, policy = _run(settings, work)
+    assert policy is CommitPolicy.AT_END
+    assert during == []  # committed only with the request
+    assert after == ["Kept back"]
+
+
+def test_a_create_after_other_database_work_joins_the_transaction(settings: Settings) -> None:
+    """The unit decides at the write: with the policy of a lone write, a request that
+    already touched the transaction (here, the session) commits at its end."""
+
     async def work(database: AsyncDBPool) -> tuple[list[str], list[str]]:
-        async with UnitOfWork.opened(database) as unit:
-            await _service(unit, service).create(_data("Kept back"), alone=True)
+        async with UnitOfWork.opened(database, ONLY_WRITE) as unit:
+            await _service(unit, SessionBeforeCreate).create(_data("Kept back"))
             during = await _committed_names(database)
         return during, await _committed_names(database)
 
     during, after = _run(settings, work)
-    assert during == []  # committed only with the request
+    assert during == []
     assert after == ["Kept back"]
 
 
 def test_a_failed_create_alone_stores_nothing_and_the_next_one_works(settings: Settings) -> None:
     async def work(database: AsyncDBPool) -> tuple[int, list[str]]:
-        async with UnitOfWork.opened(database) as unit:
-            await _service(unit).create(_data("Twice"), alone=True)
+        async with UnitOfWork.opened(database, ONLY_WRITE) as unit:
+            await _service(unit).create(_data("Twice"))
         with pytest.raises(Problem) as raised:
-            async with UnitOfWork.opened(database) as unit:
-                await _service(unit).create(_data("Twice"), alone=True)
-        async with UnitOfWork.opened(database) as unit:
-            await _service(unit).create(_data("Then"), alone=True)
+            async with UnitOfWork.opened(database, ONLY_WRITE) as unit:
+                await _service(unit).create(_data("Twice"))
+        async with UnitOfWork.opened(database, ONLY_WRITE) as unit:
+            await _service(unit).create(_data("Then"))
         return raised.value.status, await _committed_names(database)
 
     status, names = _run(settings, work)
@@ -184,12 +207,79 @@ def test_a_failed_create_alone_stores_nothing_and_the_next_one_works(settings: S
     assert names == ["Twice", "Then"]
 
 
+class RegrettingService(EventServiceBase):
+    """after_create writes another row, then refuses the create."""
+
+    seen: list[Any]
+
+    async def after_create(self, row: Event) -> None:
+        self.seen.append(row)
+        await EventRepositoryBase(self.repository.unit).insert_row(
+            _data(f"Audit of {row.name}").model_dump()
+        )
+        raise Problem(409, "Created, then refused: nothing may be kept.")
+
+
+def test_an_after_create_hook_that_writes_then_raises_leaves_nothing(settings: Settings) -> None:
+    """The compiled create runs its hooks too (the strategy is declared, not inferred from
+    the override): the hook is given the compiled row, and its own write and the
+    create's are rolled back together, the request's policy being the boundary's."""
+    RegrettingService.seen = []
+
+    async def work(database: AsyncDBPool) -> tuple[int, list[str], CommitPolicy]:
+        policy = RegrettingService.commit_policy("create")
+        with pytest.raises(Problem) as raised:
+            async with UnitOfWork.opened(database, policy) as unit:
+                await _service(unit, RegrettingService).create(_data("Regretted"))
+        return raised.value.status, await _committed_names(database), policy
+
+    status, names, policy = _run(settings, work)
+    returning = settings.database.get_backend_name() != "mysql" or _mariadb(settings)
+    assert status == 409
+    assert policy is CommitPolicy.AT_END
+    assert names == []  # neither the row nor the hook's
+    (given,) = RegrettingService.seen
+    assert given.name == "Regretted"
+    assert isinstance(given, Event) is not returning  # MySQL returns no inserted rows
+
+
+def _mariadb(settings: Settings) -> bool:
+    async def work(database: AsyncDBPool) -> bool:
+        return bool(database.engine.dialect.insert_returning)
+
+    return _run(settings, work)
+
+
+async def _two_writes(database: AsyncDBPool) -> None:
+    async with UnitOfWork.opened(database, ONLY_WRITE) as unit:
+        await _service(unit).create(_data("First"))
+        await _service(unit).create(_data("Second"))
+
+
+def test_database_work_after_a_write_committed_with_its_statement_is_refused(
+    settings: Settings,
+) -> None:
+    """A unit told the write is the request's only one refuses more work once it has
+    committed it, rather than keep the rest outside the write's transaction."""
+
+    async def work(database: AsyncDBPool) -> tuple[list[str], bool]:
+        with pytest.raises(RuntimeError, match="only write"):
+            await _two_writes(database)
+        return await _committed_names(database), True
+
+    if settings.database.get_backend_name() != "sqlite":
+        pytest.skip("only SQLite commits a write with its statement")
+    names, _ = _run(settings, work)
+    assert names == ["First"]  # committed with its statement; the second never sent
+
+
 # -- changes without the ORM ---------------------------------------------------------------
 
 
 class UpdateHooked(EventServiceBase):
-    """Overrides after_update: it is given the ORM object, so the ORM changes the row."""
+    """Declares the ORM strategy: after_update is given the ORM object."""
 
+    strategy = Strategy.ORM
     seen: list[Any]
 
     async def after_update(self, row: Event) -> None:
@@ -265,8 +355,8 @@ def test_a_change_that_breaks_a_constraint_is_a_409_and_changes_nothing(
             await _service(unit).create(_data("Taken"))
             other = await _service(unit).create(_data("Other"))
         with pytest.raises(Problem) as raised:
-            async with UnitOfWork.opened(database) as unit:
-                await _service(unit).update(other.id, _patch(name="Taken"), alone=True)
+            async with UnitOfWork.opened(database, ONLY_WRITE) as unit:
+                await _service(unit).update(other.id, _patch(name="Taken"))
         return raised.value, await _stored(database)
 
     problem, stored = _run(settings, work)
@@ -280,8 +370,8 @@ def test_a_change_alone_is_committed_as_it_is_made_on_sqlite(settings: Settings)
     async def work(database: AsyncDBPool) -> tuple[list[str], list[str]]:
         async with UnitOfWork.opened(database) as unit:
             created = await _service(unit).create(_data("Before"))
-        async with UnitOfWork.opened(database) as unit:
-            await _service(unit).update(created.id, _patch(name="After"), alone=True)
+        async with UnitOfWork.opened(database, ONLY_WRITE) as unit:
+            await _service(unit).update(created.id, _patch(name="After"))
             during = await _committed_names(database)
         return during, await _committed_names(database)
 
@@ -302,10 +392,11 @@ def test_a_change_alone_sent_in_the_transaction_is_committed_as_it_is_made_on_sq
     async def work(database: AsyncDBPool) -> tuple[list[str], list[str]]:
         async with UnitOfWork.opened(database) as unit:
             created = await _service(unit).create(_data("Before"))
-        async with UnitOfWork.opened(database) as unit:
+        async with UnitOfWork.opened(database, ONLY_WRITE) as unit:
             repository = EventRepositoryBase(unit)
             read = await repository.read_for_update(created.id)
-            await repository.update_row(read, {"name": "After"}, alone=True)
+            assert read is not None
+            await repository.update_row(read, {"name": "After"})
             during = await _committed_names(database)
         return during, await _committed_names(database)
 
@@ -313,3 +404,46 @@ def test_a_change_alone_sent_in_the_transaction_is_committed_as_it_is_made_on_sq
     sqlite = settings.database.get_backend_name() == "sqlite"
     assert during == (["After"] if sqlite else ["Before"])
     assert after == ["After"]
+
+
+class GetOverridden(EventRepositoryBase):
+    """Adds a row rule to ``get``: it serves the ORM's writes, not the compiled path."""
+
+    async def get(self, row_id: Any) -> Event | None:
+        row = await super().get(row_id)
+        return None if row is None or row.name.startswith("Secret") else row
+
+
+@pytest.mark.dialects("sqlite", "postgresql")  # MariaDB/MySQL return no updated rows
+def test_a_repository_that_overrides_get_changes_neither_path_nor_type(
+    settings: Settings,
+) -> None:
+    """The strategy is the class's declaration: with ``Strategy.COMPILED`` (the generated
+    one), a merge patch is one compiled UPDATE answering a compiled row, whatever ``get``
+    does; ``Strategy.ORM`` is what sends it through ``get`` and the ORM."""
+
+    class OrmGetOverridden(GetOverridden):
+        strategy = Strategy.ORM
+
+    async def work(database: AsyncDBPool) -> tuple[Any, Any, Problem]:
+        async with UnitOfWork.opened(database) as unit:
+            created = await _service(unit).create(_data("Secret plan"))
+        async with UnitOfWork.opened(database) as unit:
+            service = EventServiceBase(GetOverridden(unit), RequestContext(None))
+            changed = await service.update(created.id, _patch(capacity=3))
+            read = await service.read(created.id)
+        with pytest.raises(Problem) as raised:
+            await _update_with(database, OrmGetOverridden, created.id)
+        return changed, read, raised.value
+
+    changed, read, hidden = _run(settings, work)
+    assert not isinstance(changed, Event)
+    assert (changed.name, changed.capacity, changed.version) == ("Secret plan", 3, 2)
+    assert not isinstance(read, Event)  # a compiled read, the same way
+    assert hidden.status == 404  # the ORM path goes through get, whose rule hides it
+
+
+async def _update_with(database: AsyncDBPool, repository: type[Any], row_id: Any) -> None:
+    async with UnitOfWork.opened(database) as unit:
+        service = EventServiceBase(repository(unit), RequestContext(None))
+        await service.update(row_id, _patch(capacity=4))

@@ -6,7 +6,7 @@ from __future__ import annotations
 from uuid import UUID
 
 from app.core.query import Listing
-from app.core.repository import BelongsTo, Constraint, SQLRepository
+from app.core.repository import BelongsTo, Constraint, SQLRepository, Strategy
 from generated.event.models import Event
 from generated.ticket.models import Ticket
 
@@ -18,6 +18,7 @@ class TicketRepositoryBase(SQLRepository[Ticket]):
     """
 
     model = Ticket
+    strategy = Strategy.COMPILED
     listing = Listing(
         default_sort="id",
         default_limit=20,

@@ -48,6 +48,7 @@ def build_operations(
         return service_class(repository_class(unit), RequestContext(request))
 
     listing = repository_class.listing
+    create_policy = service_class.commit_policy("create")
     del related  # no nested operation lists another resource
 
     async def list_tickets(request: Request) -> Response:
@@ -74,9 +75,9 @@ def build_operations(
     async def create_ticket(request: Request) -> Response:
         refuse_undeclared_query(request)
         data = await read_body(request, TicketCreate, JSON_BODY)
-        async with request_unit(request) as unit:
+        async with request_unit(request, create_policy) as unit:
             service = service_for(unit, request)
-            row = await service.create(data, alone=True)  # no other database work
+            row = await service.create(data)
             headers = {"Location": f"/tickets/{row.id}", "ETag": etag(row)}
             return _TICKET_READ.response(row, status_code=201, headers=headers)
 

@@ -8,6 +8,7 @@ from typing import ClassVar
 from uuid import UUID
 
 from app.core.actions import unimplemented
+from app.core.repository import Strategy
 from app.core.service import ResourceService
 from generated.ticket.models import Ticket
 from generated.ticket.schemas import (
@@ -34,6 +35,7 @@ class TicketServiceBase(ResourceService[Ticket, TicketCreate, TicketUpdate]):
     """
 
     resource = "Ticket"
+    strategy = Strategy.COMPILED
     action_signatures: ClassVar[Mapping[str, str]] = {
         "check_in": (
             "async def check_in(self, ticket_id: UUID, body: TicketCheckInRequest) -> "

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from app.core.query import Listing
-from app.core.repository import HasMany, SQLRepository
+from app.core.repository import HasMany, SQLRepository, Strategy
 from app.core.types import PositiveInt64
 from generated.owner.models import Owner
 from generated.sample.models import Sample
@@ -17,6 +17,7 @@ class OwnerRepositoryBase(SQLRepository[Owner]):
     """
 
     model = Owner
+    strategy = Strategy.COMPILED
     listing = Listing(
         default_sort="id",
         default_limit=20,

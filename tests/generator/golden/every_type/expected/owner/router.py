@@ -45,6 +45,8 @@ def build_operations(
         return service_class(repository_class(unit), RequestContext(request))
 
     listing = repository_class.listing
+    create_policy = service_class.commit_policy("create")
+    update_policy = service_class.commit_policy("update")
     sample_repository: type[SampleRepositoryBase] = (related or {}).get(
         "Sample", SampleRepositoryBase
     )
@@ -74,9 +76,9 @@ def build_operations(
     async def create_owner(request: Request) -> Response:
         refuse_undeclared_query(request)
         data = await read_body(request, OwnerCreate, JSON_BODY)
-        async with request_unit(request) as unit:
+        async with request_unit(request, create_policy) as unit:
             service = service_for(unit, request)
-            row = await service.create(data, alone=True)  # no other database work
+            row = await service.create(data)
             headers = {"Location": f"/owners/{row.id}", "ETag": etag(row)}
             return _OWNER_READ.response(row, status_code=201, headers=headers)
 
@@ -93,12 +95,9 @@ def build_operations(
         owner_id = _OWNER_ID(request)
         refuse_undeclared_query(request)
         patch = await read_body(request, OwnerUpdate, MERGE_PATCH_BODY)
-        async with request_unit(request) as unit:
+        async with request_unit(request, update_policy) as unit:
             service = service_for(unit, request)
-            # No other database work here: the change may commit as it is made.
-            row = await service.update(
-                owner_id, patch, if_match=request.headers.get("if-match"), alone=True
-            )
+            row = await service.update(owner_id, patch, if_match=request.headers.get("if-match"))
             return _OWNER_READ.response(row, headers={"ETag": etag(row)})
 
     async def delete_owner(request: Request) -> Response:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from app.core.repository import Strategy
 from app.core.service import ResourceService
 from generated.owner.models import Owner
 from generated.owner.schemas import OwnerCreate, OwnerUpdate
@@ -25,3 +26,4 @@ class OwnerServiceBase(ResourceService[Owner, OwnerCreate, OwnerUpdate]):
     """
 
     resource = "Owner"
+    strategy = Strategy.COMPILED

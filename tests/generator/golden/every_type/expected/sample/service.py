@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from app.core.repository import Strategy
 from app.core.service import ResourceService
 from generated.sample.models import Sample
 from generated.sample.schemas import SampleCreate, SampleUpdate
@@ -25,4 +26,5 @@ class SampleServiceBase(ResourceService[Sample, SampleCreate, SampleUpdate]):
     """
 
     resource = "Sample"
+    strategy = Strategy.COMPILED
     object_fields = ("extra", "address")

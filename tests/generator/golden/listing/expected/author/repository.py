@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from app.core.query import Listing
-from app.core.repository import HasMany, SQLRepository
+from app.core.repository import HasMany, SQLRepository, Strategy
 from app.core.types import PositiveInt64, SafeText
 from generated.author.models import Author
 from generated.author.schemas import AuthorCreate, AuthorRead
@@ -18,6 +18,7 @@ class AuthorRepositoryBase(SQLRepository[Author]):
     """
 
     model = Author
+    strategy = Strategy.COMPILED
     listing = Listing.from_schemas(
         (AuthorCreate, AuthorRead),
         {"name": ("eq", "icontains"), "born_on": ("gte", "lt", "is_null")},

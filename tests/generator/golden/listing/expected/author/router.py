@@ -44,6 +44,8 @@ def build_operations(
         return service_class(repository_class(unit), RequestContext(request))
 
     listing = repository_class.listing
+    create_policy = service_class.commit_policy("create")
+    update_policy = service_class.commit_policy("update")
     book_repository: type[BookRepositoryBase] = (related or {}).get("Book", BookRepositoryBase)
     books_listing = book_repository.listing.without("author_id")
 
@@ -69,9 +71,9 @@ def build_operations(
     async def create_author(request: Request) -> Response:
         refuse_undeclared_query(request)
         data = await read_body(request, AuthorCreate, JSON_BODY)
-        async with request_unit(request) as unit:
+        async with request_unit(request, create_policy) as unit:
             service = service_for(unit, request)
-            row = await service.create(data, alone=True)  # no other database work
+            row = await service.create(data)
             headers = {"Location": f"/authors/{row.id}"}
             return _AUTHOR_READ.response(row, status_code=201, headers=headers)
 
@@ -88,10 +90,9 @@ def build_operations(
         author_id = _AUTHOR_ID(request)
         refuse_undeclared_query(request)
         patch = await read_body(request, AuthorUpdate, MERGE_PATCH_BODY)
-        async with request_unit(request) as unit:
+        async with request_unit(request, update_policy) as unit:
             service = service_for(unit, request)
-            # No other database work here: the change may commit as it is made.
-            row = await service.update(author_id, patch, alone=True)
+            row = await service.update(author_id, patch)
             return _AUTHOR_READ.response(row)
 
     async def delete_author(request: Request) -> Response:

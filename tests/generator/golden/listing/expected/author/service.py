@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from app.core.repository import Strategy
 from app.core.service import ResourceService
 from generated.author.models import Author
 from generated.author.schemas import AuthorCreate, AuthorUpdate
@@ -25,3 +26,4 @@ class AuthorServiceBase(ResourceService[Author, AuthorCreate, AuthorUpdate]):
     """
 
     resource = "Author"
+    strategy = Strategy.COMPILED

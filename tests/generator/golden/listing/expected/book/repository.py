@@ -6,7 +6,7 @@ from __future__ import annotations
 from pydantic import AwareDatetime
 
 from app.core.query import Listing
-from app.core.repository import BelongsTo, Constraint, ManyToMany, SQLRepository
+from app.core.repository import BelongsTo, Constraint, ManyToMany, SQLRepository, Strategy
 from app.core.types import Int64, PositiveInt64, SafeText
 from generated.author.models import Author
 from generated.book.models import Book, books_shelves
@@ -21,6 +21,7 @@ class BookRepositoryBase(SQLRepository[Book]):
     """
 
     model = Book
+    strategy = Strategy.COMPILED
     listing = Listing.from_schemas(
         (BookCreate, BookRead),
         {

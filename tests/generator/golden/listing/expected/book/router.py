@@ -49,6 +49,8 @@ def build_operations(
         return service_class(repository_class(unit), RequestContext(request))
 
     listing = repository_class.listing
+    create_policy = service_class.commit_policy("create")
+    update_policy = service_class.commit_policy("update")
     shelf_repository: type[ShelfRepositoryBase] = (related or {}).get("Shelf", ShelfRepositoryBase)
     shelves_listing = shelf_repository.listing
 
@@ -76,9 +78,9 @@ def build_operations(
     async def create_book(request: Request) -> Response:
         refuse_undeclared_query(request)
         data = await read_body(request, BookCreate, JSON_BODY)
-        async with request_unit(request) as unit:
+        async with request_unit(request, create_policy) as unit:
             service = service_for(unit, request)
-            row = await service.create(data, alone=True)  # no other database work
+            row = await service.create(data)
             headers = {"Location": f"/books/{row.id}", "ETag": etag(row)}
             return _BOOK_READ.response(row, status_code=201, headers=headers)
 
@@ -95,12 +97,9 @@ def build_operations(
         book_id = _BOOK_ID(request)
         refuse_undeclared_query(request)
         patch = await read_body(request, BookUpdate, MERGE_PATCH_BODY)
-        async with request_unit(request) as unit:
+        async with request_unit(request, update_policy) as unit:
             service = service_for(unit, request)
-            # No other database work here: the change may commit as it is made.
-            row = await service.update(
-                book_id, patch, if_match=request.headers.get("if-match"), alone=True
-            )
+            row = await service.update(book_id, patch, if_match=request.headers.get("if-match"))
             return _BOOK_READ.response(row, headers={"ETag": etag(row)})
 
     async def delete_book(request: Request) -> Response:

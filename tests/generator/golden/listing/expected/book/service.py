@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from app.core.repository import Strategy
 from app.core.service import ResourceService
 from generated.book.models import Book
 from generated.book.schemas import BookCreate, BookUpdate
@@ -25,3 +26,4 @@ class BookServiceBase(ResourceService[Book, BookCreate, BookUpdate]):
     """
 
     resource = "Book"
+    strategy = Strategy.COMPILED

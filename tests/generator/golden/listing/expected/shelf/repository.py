@@ -6,7 +6,7 @@ from __future__ import annotations
 from uuid import UUID
 
 from app.core.query import Listing
-from app.core.repository import Constraint, ManyToMany, SQLRepository
+from app.core.repository import Constraint, ManyToMany, SQLRepository, Strategy
 from generated.book.models import Book, books_shelves
 from generated.shelf.models import Shelf
 
@@ -18,6 +18,7 @@ class ShelfRepositoryBase(SQLRepository[Shelf]):
     """
 
     model = Shelf
+    strategy = Strategy.COMPILED
     listing = Listing(
         default_sort="id",
         default_limit=20,

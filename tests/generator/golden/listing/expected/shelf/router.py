@@ -46,6 +46,8 @@ def build_operations(
         return service_class(repository_class(unit), RequestContext(request))
 
     listing = repository_class.listing
+    create_policy = service_class.commit_policy("create")
+    update_policy = service_class.commit_policy("update")
     book_repository: type[BookRepositoryBase] = (related or {}).get("Book", BookRepositoryBase)
     books_listing = book_repository.listing
 
@@ -73,9 +75,9 @@ def build_operations(
     async def create_shelf(request: Request) -> Response:
         refuse_undeclared_query(request)
         data = await read_body(request, ShelfCreate, JSON_BODY)
-        async with request_unit(request) as unit:
+        async with request_unit(request, create_policy) as unit:
             service = service_for(unit, request)
-            row = await service.create(data, alone=True)  # no other database work
+            row = await service.create(data)
             headers = {"Location": f"/shelves/{row.id}", "ETag": etag(row)}
             return _SHELF_READ.response(row, status_code=201, headers=headers)
 
@@ -92,12 +94,9 @@ def build_operations(
         shelf_id = _SHELF_ID(request)
         refuse_undeclared_query(request)
         patch = await read_body(request, ShelfUpdate, MERGE_PATCH_BODY)
-        async with request_unit(request) as unit:
+        async with request_unit(request, update_policy) as unit:
             service = service_for(unit, request)
-            # No other database work here: the change may commit as it is made.
-            row = await service.update(
-                shelf_id, patch, if_match=request.headers.get("if-match"), alone=True
-            )
+            row = await service.update(shelf_id, patch, if_match=request.headers.get("if-match"))
             return _SHELF_READ.response(row, headers={"ETag": etag(row)})
 
     async def delete_shelf(request: Request) -> Response:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from app.core.repository import Strategy
 from app.core.service import ResourceService
 from generated.shelf.models import Shelf
 from generated.shelf.schemas import ShelfCreate, ShelfUpdate
@@ -25,3 +26,4 @@ class ShelfServiceBase(ResourceService[Shelf, ShelfCreate, ShelfUpdate]):
     """
 
     resource = "Shelf"
+    strategy = Strategy.COMPILED

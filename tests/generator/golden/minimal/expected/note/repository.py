@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from app.core.query import Listing
-from app.core.repository import SQLRepository
+from app.core.repository import SQLRepository, Strategy
 from app.core.types import PositiveInt64
 from generated.note.models import Note
 
@@ -16,6 +16,7 @@ class NoteRepositoryBase(SQLRepository[Note]):
     """
 
     model = Note
+    strategy = Strategy.COMPILED
     listing = Listing(
         default_sort="id",
         default_limit=20,

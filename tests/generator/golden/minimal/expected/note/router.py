@@ -40,6 +40,8 @@ def build_operations(
         return service_class(repository_class(unit), RequestContext(request))
 
     listing = repository_class.listing
+    create_policy = service_class.commit_policy("create")
+    update_policy = service_class.commit_policy("update")
     del related  # no nested operation lists another resource
 
     async def list_notes(request: Request) -> Response:
@@ -63,9 +65,9 @@ def build_operations(
     async def create_note(request: Request) -> Response:
         refuse_undeclared_query(request)
         data = await read_body(request, NoteCreate, JSON_BODY)
-        async with request_unit(request) as unit:
+        async with request_unit(request, create_policy) as unit:
             service = service_for(unit, request)
-            row = await service.create(data, alone=True)  # no other database work
+            row = await service.create(data)
             headers = {"Location": f"/notes/{row.id}", "ETag": etag(row)}
             return _NOTE_READ.response(row, status_code=201, headers=headers)
 
@@ -82,12 +84,9 @@ def build_operations(
         note_id = _NOTE_ID(request)
         refuse_undeclared_query(request)
         patch = await read_body(request, NoteUpdate, MERGE_PATCH_BODY)
-        async with request_unit(request) as unit:
+        async with request_unit(request, update_policy) as unit:
             service = service_for(unit, request)
-            # No other database work here: the change may commit as it is made.
-            row = await service.update(
-                note_id, patch, if_match=request.headers.get("if-match"), alone=True
-            )
+            row = await service.update(note_id, patch, if_match=request.headers.get("if-match"))
             return _NOTE_READ.response(row, headers={"ETag": etag(row)})
 
     async def delete_note(request: Request) -> Response:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from app.core.repository import Strategy
 from app.core.service import ResourceService
 from generated.note.models import Note
 from generated.note.schemas import NoteCreate, NoteUpdate
@@ -25,3 +26,4 @@ class NoteServiceBase(ResourceService[Note, NoteCreate, NoteUpdate]):
     """
 
     resource = "Note"
+    strategy = Strategy.COMPILED

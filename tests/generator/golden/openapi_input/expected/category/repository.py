@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from app.core.query import Listing
-from app.core.repository import Constraint, HasMany, SQLRepository
+from app.core.repository import Constraint, HasMany, SQLRepository, Strategy
 from app.core.types import PositiveInt64, SafeText
 from generated.category.models import Category
 from generated.product.models import Product
@@ -17,6 +17,7 @@ class CategoryRepositoryBase(SQLRepository[Category]):
     """
 
     model = Category
+    strategy = Strategy.COMPILED
     listing = Listing(
         default_sort="name",
         default_limit=20,

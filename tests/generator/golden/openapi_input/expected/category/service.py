@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from app.core.repository import Strategy
 from app.core.service import ResourceService
 from generated.category.models import Category
 from generated.category.schemas import CategoryCreate, CategoryUpdate
@@ -25,3 +26,4 @@ class CategoryServiceBase(ResourceService[Category, CategoryCreate, CategoryUpda
     """
 
     resource = "Category"
+    strategy = Strategy.COMPILED

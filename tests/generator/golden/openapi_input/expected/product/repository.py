@@ -8,7 +8,7 @@ from uuid import UUID
 from pydantic import AwareDatetime
 
 from app.core.query import Listing
-from app.core.repository import BelongsTo, Constraint, SQLRepository
+from app.core.repository import BelongsTo, Constraint, SQLRepository, Strategy
 from generated.category.models import Category
 from generated.product.models import Product
 
@@ -20,6 +20,7 @@ class ProductRepositoryBase(SQLRepository[Product]):
     """
 
     model = Product
+    strategy = Strategy.COMPILED
     listing = Listing(
         default_sort="-created_at",
         default_limit=20,

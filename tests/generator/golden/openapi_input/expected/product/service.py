@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from app.core.repository import Strategy
 from app.core.service import ResourceService
 from generated.product.models import Product
 from generated.product.schemas import ProductCreate, ProductUpdate
@@ -25,4 +26,5 @@ class ProductServiceBase(ResourceService[Product, ProductCreate, ProductUpdate])
     """
 
     resource = "Product"
+    strategy = Strategy.COMPILED
     object_fields = ("price", "sale_price", "dimensions")

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from app.core.query import Listing
-from app.core.repository import BelongsTo, Constraint, SQLRepository
+from app.core.repository import BelongsTo, Constraint, SQLRepository, Strategy
 from app.core.types import PositiveInt64, SafeText
 from generated.document.models import Document
 from generated.folder.models import Folder
@@ -17,6 +17,7 @@ class DocumentRepositoryBase(SQLRepository[Document]):
     """
 
     model = Document
+    strategy = Strategy.COMPILED
     listing = Listing(
         default_sort="-name",
         default_limit=20,

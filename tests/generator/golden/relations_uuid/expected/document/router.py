@@ -42,6 +42,7 @@ def build_operations(
         return service_class(repository_class(unit), RequestContext(request))
 
     listing = repository_class.listing
+    create_policy = service_class.commit_policy("create")
     del related  # no nested operation lists another resource
 
     async def list_documents(request: Request) -> Response:
@@ -68,9 +69,9 @@ def build_operations(
     async def create_document(request: Request) -> Response:
         refuse_undeclared_query(request)
         data = await read_body(request, DocumentCreate, JSON_BODY)
-        async with request_unit(request) as unit:
+        async with request_unit(request, create_policy) as unit:
             service = service_for(unit, request)
-            row = await service.create(data, alone=True)  # no other database work
+            row = await service.create(data)
             headers = {"Location": f"/documents/{row.id}", "ETag": etag(row)}
             return _DOCUMENT_READ.response(row, status_code=201, headers=headers)
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from app.core.repository import Strategy
 from app.core.service import ResourceService
 from generated.document.models import Document
 from generated.document.schemas import DocumentCreate, DocumentUpdate
@@ -19,3 +20,4 @@ class DocumentServiceBase(ResourceService[Document, DocumentCreate, DocumentUpda
     """
 
     resource = "Document"
+    strategy = Strategy.COMPILED

@@ -6,7 +6,7 @@ from __future__ import annotations
 from uuid import UUID
 
 from app.core.query import Listing
-from app.core.repository import HasMany, SQLRepository
+from app.core.repository import HasMany, SQLRepository, Strategy
 from generated.document.models import Document
 from generated.folder.models import Folder
 
@@ -18,6 +18,7 @@ class FolderRepositoryBase(SQLRepository[Folder]):
     """
 
     model = Folder
+    strategy = Strategy.COMPILED
     listing = Listing(
         default_sort="id",
         default_limit=20,

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from app.core.repository import Strategy
 from app.core.service import ResourceService
 from generated.folder.models import Folder
 from generated.folder.schemas import FolderCreate, FolderUpdate
@@ -25,3 +26,4 @@ class FolderServiceBase(ResourceService[Folder, FolderCreate, FolderUpdate]):
     """
 
     resource = "Folder"
+    strategy = Strategy.COMPILED
