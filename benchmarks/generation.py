@@ -202,7 +202,7 @@ def _run(root: Path, *args: str, server: bool = False) -> subprocess.CompletedPr
 
 
 def _specbase(root: Path, *args: str, server: bool = False) -> subprocess.CompletedProcess[str]:
-    return _run(root, sys.executable, "-m", "generator", "--root", ".", *args, server=server)
+    return _run(root, sys.executable, "-m", "specbase", "--root", ".", *args, server=server)
 
 
 def _generate(root: Path, *, server: bool = False) -> float:
@@ -259,7 +259,7 @@ def _regenerate_served(root: Path, count: int, rounds: int) -> float:
 
 def _regenerate_watching(root: Path, count: int, rounds: int) -> float:
     """Seconds from a spec written to ``generate --watch`` reporting it regenerated."""
-    command = [sys.executable, "-u", "-m", "generator", "--root", ".", "generate", "--watch"]
+    command = [sys.executable, "-u", "-m", "specbase", "--root", ".", "generate", "--watch"]
     process = subprocess.Popen(
         command, cwd=root, env=_environment(root), stdout=subprocess.PIPE, text=True
     )

@@ -174,8 +174,8 @@ class Server:
         return keep
 
     def _generate(self, message: dict[str, Any]) -> Answer:
-        from generator.cli import generate_once
         from generator.errors import SpecErrors
+        from generator.generate import generate_once
         from generator.watch import report_problems
 
         stdout, stderr = io.StringIO(), io.StringIO()

@@ -67,12 +67,12 @@ BAD_URLS = [
 COMMANDS = {
     "uvicorn": [sys.executable, "-m", "uvicorn", "app.main:app", "--port", "0"],
     "python -m app": [sys.executable, "-m", "app"],
-    "serve": [sys.executable, "-m", "generator", "serve", "--port", "0"],
-    "db revision": [sys.executable, "-m", "generator", "db", "revision", "-m", "x"],
-    "db upgrade": [sys.executable, "-m", "generator", "db", "upgrade"],
-    "db downgrade": [sys.executable, "-m", "generator", "db", "downgrade", "-1"],
-    "db check": [sys.executable, "-m", "generator", "db", "check"],
-    "load": [sys.executable, "-m", "generator", "load", "data/example.json"],
+    "serve": [sys.executable, "-m", "specbase", "serve", "--port", "0"],
+    "db revision": [sys.executable, "-m", "specbase", "db", "revision", "-m", "x"],
+    "db upgrade": [sys.executable, "-m", "specbase", "db", "upgrade"],
+    "db downgrade": [sys.executable, "-m", "specbase", "db", "downgrade", "-1"],
+    "db check": [sys.executable, "-m", "specbase", "db", "check"],
+    "load": [sys.executable, "-m", "specbase", "load", "data/example.json"],
 }
 STARTS = {"uvicorn", "python -m app", "serve"}
 

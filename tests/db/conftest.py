@@ -19,7 +19,7 @@ from pathlib import Path
 import httpx2
 import pytest
 
-from generator.cli import main as specbase
+from specbase.cli.main import main as specbase
 from tests.support.databases import (
     Database,
     ServerDatabase,

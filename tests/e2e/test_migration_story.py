@@ -27,7 +27,7 @@ from sqlalchemy import Connection, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from generator.cli import main as specbase
+from specbase.cli.main import main as specbase
 from tests.support.project import copy_project
 from tests.support.proxy import free_port
 
@@ -60,7 +60,7 @@ class Story:
 
     def specbase(self, *args: str) -> subprocess.CompletedProcess[str]:
         done = subprocess.run(
-            [sys.executable, "-m", "generator", "--root", str(self.root), *args],
+            [sys.executable, "-m", "specbase", "--root", str(self.root), *args],
             cwd=self.root, env=self.env, capture_output=True, text=True, check=False,
         )  # fmt: skip
         assert done.returncode == 0, f"specbase {' '.join(args)}:\n{done.stdout}\n{done.stderr}"
@@ -244,7 +244,7 @@ def test_dropping_a_field_is_flagged_as_data_loss(story: Story, tmp_path: Path) 
     assert scripts, "the revision was not written"
     assert "DATA LOSS: drops events.contact" in scripts[-1].read_text("utf-8")
     diff = subprocess.run(
-        [sys.executable, "-m", "generator", "diff", str(published),
+        [sys.executable, "-m", "specbase", "diff", str(published),
          str(story.root / "generated" / "openapi.yaml")],
         cwd=story.root, env=story.env, capture_output=True, text=True, check=False,
     )  # fmt: skip

@@ -23,7 +23,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from generator.cli import main as specbase
+from specbase.cli.main import main as specbase
 from tests.support.databases import ServerDatabase, server_url
 from tests.support.project import copy_project
 from tests.support.proxy import free_port
@@ -205,7 +205,7 @@ def _specbase(
     root: Path, url: str, *args: str, environment: str = "DEV"
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "generator", *args],
+        [sys.executable, "-m", "specbase", *args],
         cwd=root, env=_env(root, url, environment), capture_output=True, text=True, timeout=300,
         check=False,
     )  # fmt: skip

@@ -24,7 +24,7 @@ import httpx
 import pytest
 import yaml
 
-from generator.cli import main as specbase
+from specbase.cli.main import main as specbase
 from tests.support.project import copy_project
 
 SHOP_SPECS = Path(__file__).resolve().parents[1] / "generator/golden/openapi_input/specs"

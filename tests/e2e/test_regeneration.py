@@ -21,7 +21,7 @@ import httpx
 import pytest
 import yaml
 
-from generator.cli import main as specbase
+from specbase.cli.main import main as specbase
 from tests.support.project import copy_project
 
 ROOM_SPEC = """\

@@ -16,11 +16,11 @@ import pytest
 import generator.cache as cache_module
 import generator.render.schemas as schemas_module
 from generator.cache import CACHE_DIR, Cache, generator_salt
-from generator.cli import main
 from generator.contract import dump_contract
 from generator.contract_yaml import dump_contract_cached
 from generator.errors import SpecErrors
 from generator.pipeline import load_project, project_contract, render_project
+from specbase.cli.main import main
 from tests.generator.support import GOLDEN, ROOT, copy_project, render, tree
 
 SHARED_CASE = GOLDEN / "openapi_input"

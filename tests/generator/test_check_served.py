@@ -10,7 +10,7 @@ import pytest
 
 import app.core.openapi
 import app.main
-from generator.cli import main
+from specbase.cli.main import main
 
 ROOT = Path(__file__).resolve().parents[2]
 

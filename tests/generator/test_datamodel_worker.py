@@ -169,25 +169,25 @@ class _Worker:
 def test_a_run_without_a_cache_to_start_from_gets_a_process_per_core(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from generator import cli
     from generator.cache import CACHE_DIR, Cache
+    from specbase.cli import workers
 
-    monkeypatch.setattr(cli, "_CORES", 3)
+    monkeypatch.setattr(workers, "CORES", 3)
     args = argparse.Namespace(root=tmp_path, no_cache=False)
-    assert cli._worker_processes(args) == 3  # no cache yet
+    assert workers.worker_processes(args) == 3  # no cache yet
     worker = _Worker(3)
-    assert cli._cache(args, worker) is not None  # type: ignore[arg-type]
+    assert workers.project_cache(args, worker) is not None  # type: ignore[arg-type]
     assert worker.processes == 3
     stored = Cache(tmp_path / CACHE_DIR)
     stored.put("kind", "key", "text")
     stored.save()
-    assert cli._worker_processes(args) == 1
+    assert workers.worker_processes(args) == 1
     worker = _Worker(1)
-    cli._cache(args, worker)  # type: ignore[arg-type]
+    workers.project_cache(args, worker)  # type: ignore[arg-type]
     assert worker.processes == 1  # it holds entries of this generator
     stale = Cache(tmp_path / CACHE_DIR, salt="another generator")
     stale.put("kind", "key", "text")
     stale.save()
-    cli._cache(args, worker)  # type: ignore[arg-type]
+    workers.project_cache(args, worker)  # type: ignore[arg-type]
     assert worker.processes == 3  # nothing to start from after all
-    assert cli._worker_processes(argparse.Namespace(root=tmp_path, no_cache=True)) == 3
+    assert workers.worker_processes(argparse.Namespace(root=tmp_path, no_cache=True)) == 3

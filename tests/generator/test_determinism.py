@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from generator.cli import main
 from generator.pipeline import render_project
+from specbase.cli.main import main
 from tests.generator.support import ROOT, copy_project, render, tree
 
 # Renders the repository's specs in a fresh interpreter and prints {path: text} as JSON.

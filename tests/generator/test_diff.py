@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 import yaml
 
-from generator.cli import main
 from generator.diff import Change, diff_contracts
 from generator.pipeline import contract_only
+from specbase.cli.main import main
 
 BASE = """\
 resource: Thing

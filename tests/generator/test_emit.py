@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from generator.cache import CACHE_DIR
-from generator.cli import main
 from generator.emit import OnDisk, plan_changes, write_changes
+from specbase.cli.main import main
 from tests.generator.support import (
     OLD_MTIME_NS,
     ROOT,

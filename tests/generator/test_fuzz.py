@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 import schemathesis
 
-from generator.cli import _parser, main
 from generator.fuzz import FuzzRun, acceptance_overrides, config_toml, schemathesis_command
 from generator.pipeline import load_project
+from specbase.cli.main import main, parser
 from tests.generator.support import GOLDEN, write_specs
 
 
@@ -144,7 +144,7 @@ def test_the_cli_passes_its_options_and_what_follows_the_double_dash(
 
 
 def test_defaults() -> None:
-    args = _parser().parse_args(["fuzz"])
+    args = parser().parse_args(["fuzz"])
     assert (args.url, args.max_examples, args.workers, args.seed, args.duration) == (
         "http://127.0.0.1:8000",
         None,

@@ -13,9 +13,10 @@ from typing import Any
 import pytest
 
 from generator import server, serving
-from generator.cli import generate_once, main
+from generator.generate import generate_once
 from generator.server import address, enabled, request
 from generator.serving import Server
+from specbase.cli.main import main
 from tests.generator.support import ROOT, tree, wait_for
 
 SPEC = """\
@@ -98,7 +99,7 @@ def test_a_server_whose_code_changed_stops_and_sends_the_run_back(
     served: tuple[Path, Server, threading.Thread], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     root, _, thread = served
-    monkeypatch.setattr(serving, "code_state", lambda: [("generator/cli.py", 1, 1)])
+    monkeypatch.setattr(serving, "code_state", lambda: [("generator/generate.py", 1, 1)])
     answer = _generate(root)
     assert "changed" in str(answer["retry"])
     thread.join(30)
@@ -203,7 +204,7 @@ def test_specbase_generate_leaves_a_server_that_serves_the_next_run(tmp_path: Pa
     }
 
     def specbase(*args: str) -> subprocess.CompletedProcess[str]:
-        command = [sys.executable, "-m", "generator", *args]
+        command = [sys.executable, "-m", "specbase", *args]
         return subprocess.run(
             command, cwd=root, env=environ, capture_output=True, text=True, timeout=120
         )

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from generator.cli import main
+from specbase.cli.main import main
 from tests.generator.support import OLD_MTIME_NS, age_files, mtimes, spec_errors, tree, write_specs
 
 # Format errors in one file, field errors in another; `required` sits above `fields` so that

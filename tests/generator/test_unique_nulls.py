@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from generator.cli import main as specbase
 from generator.ir import Resource
 from generator.pipeline import load_project
+from specbase.cli.main import main as specbase
 from tests.generator.support import render, spec_errors, write_specs
 
 WAREHOUSE = "resource: Warehouse\nfields:\n  name: {type: string, maxLength: 50}\n"

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from generator.cache import Cache
-from generator.cli import generate_once
+from generator.generate import generate_once
 from generator.watch import snapshot, watch
 from tests.generator.support import tree, wait_for
 
@@ -104,8 +104,8 @@ def test_the_snapshot_sees_edits_new_and_removed_specs(tmp_path: Path) -> None:
 def test_watching_warms_the_generator_up_after_its_first_run(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from generator import cli
     from generator.render import schemas
+    from specbase.cli import generate as cli
 
     (tmp_path / "specs").mkdir()
     (tmp_path / "specs" / "memo.yaml").write_text(SPEC, encoding="utf-8")
@@ -122,7 +122,7 @@ def test_watching_warms_the_generator_up_after_its_first_run(
 
     monkeypatch.setattr(cli, "generate_once", counted)
     monkeypatch.setattr(schemas, "warm_up", warm_up)
-    generate = cli._watching(tmp_path, Cache.in_memory())
+    generate = cli.watching(tmp_path, Cache.in_memory())
     generate()
     assert warmed.wait(30)
     generate()
@@ -157,12 +157,12 @@ def test_each_watched_run_saves_the_cache_after_its_summary(
 ) -> None:
     import gc
 
-    from generator import cli
     from generator.cache import CACHE_DIR
+    from specbase.cli import generate as cli
 
     (tmp_path / "specs").mkdir()
     (tmp_path / "specs" / "memo.yaml").write_text(SPEC, encoding="utf-8")
-    generate = cli._watching(tmp_path, Cache(tmp_path / CACHE_DIR))
+    generate = cli.watching(tmp_path, Cache(tmp_path / CACHE_DIR))
     generate()
     assert "1 resources; " in capsys.readouterr().out
     assert not Cache(tmp_path / CACHE_DIR).empty

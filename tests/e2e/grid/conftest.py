@@ -24,7 +24,7 @@ import httpx
 import pytest
 import yaml
 
-from generator.cli import main as specbase
+from specbase.cli.main import main as specbase
 from tests.support.databases import DIALECTS, ServerDatabase, server_url, skip_reason
 from tests.support.grid import write_grid_project
 

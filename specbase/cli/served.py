@@ -1,4 +1,4 @@
-"""Whether the running app serves the published contract unchanged."""
+"""Whether the running app serves the published contract unchanged (`specbase check`)."""
 
 from __future__ import annotations
 

@@ -1,0 +1,1 @@
+"""specbase, the tool: its command line (:mod:`specbase.cli`)."""
