@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parents[2]
 # Run in a process of its own: this one has imported every resource already.
 _PROBE = """
 import json, sys
-sys.path.insert(0, sys.argv[1])  # an empty custom/: the repository's imports what it extends
+sys.path.insert(0, sys.argv[1])  # a custom/ that extends Event alone (its actions)
 from fastapi.testclient import TestClient
 
 def loaded(kinds=(".schemas", ".router")):
@@ -53,9 +53,29 @@ print(json.dumps(seen))
 """
 
 
+# Event's actions, which specs/event.yaml declares: a custom package must implement them.
+_EVENT_SERVICE = """
+from app.core.errors import Problem
+from generated.event.schemas import (
+    EventPublishRequest, EventRead, EventStatsQuery, EventStatsResponse,
+)
+from generated.event.service import EventServiceBase
+
+
+class EventService(EventServiceBase):
+    async def publish(self, event_id: int, body: EventPublishRequest) -> EventRead:
+        raise Problem(409, "not here")
+
+    async def stats(self, query: EventStatsQuery) -> EventStatsResponse:
+        return EventStatsResponse(count=0)
+"""
+
+
 def _probe(environment: str, tmp_path: Path) -> dict[str, object]:
-    (tmp_path / "custom").mkdir(exist_ok=True)
+    (tmp_path / "custom" / "event").mkdir(parents=True, exist_ok=True)
     (tmp_path / "custom" / "__init__.py").write_text("", encoding="utf-8")
+    (tmp_path / "custom" / "event" / "__init__.py").write_text("", encoding="utf-8")
+    (tmp_path / "custom" / "event" / "service.py").write_text(_EVENT_SERVICE, encoding="utf-8")
     env = {
         **os.environ,
         "ENVIRONMENT": environment,
@@ -77,12 +97,13 @@ def _probe(environment: str, tmp_path: Path) -> dict[str, object]:
 
 def test_local_imports_a_resource_on_its_first_request(tmp_path: Path) -> None:
     first = _probe("LOCAL", tmp_path)
+    # Only what custom/ extends is imported at start-up (it imports its bases).
     # A new database: its tables are made from the models (which need no schema).
-    assert first["built"] == first["started"] == first["ready"] == []
+    assert first["built"] == first["started"] == first["ready"] == ["event"]
     assert first["models"] == sorted(binding.module for binding in RESOURCES)
     # A restart on a database already at this schema reads one number to know it.
     seen = _probe("LOCAL", tmp_path)
-    assert seen["built"] == seen["started"] == seen["ready"] == seen["models"] == []
+    assert seen["built"] == seen["started"] == seen["ready"] == seen["models"] == ["event"]
     assert seen["status"] == 200
     assert "venue" in seen["after_request"]  # type: ignore[operator]
 
@@ -91,7 +112,7 @@ def test_deployed_environments_import_every_resource_before_they_are_ready(
     tmp_path: Path,
 ) -> None:
     seen = _probe("DEV", tmp_path)
-    assert seen["built"] == []
+    assert seen["built"] == ["event"]
     assert seen["health"] == 200
     assert seen["ready"] == sorted(binding.module for binding in RESOURCES)
 

@@ -130,7 +130,7 @@ def test_an_in_memory_database_takes_writes_alone_in_its_one_connection() -> Non
     from sqlalchemy.engine import make_url
 
     from app.core.context import RequestContext
-    from app.core.unit import UnitOfWork
+    from app.core.unit import CommitPolicy, UnitOfWork
     from generated.event.repository import EventRepositoryBase
     from generated.event.schemas import EventCreate, EventUpdate
     from generated.event.service import EventServiceBase
@@ -141,12 +141,13 @@ def test_an_in_memory_database_takes_writes_alone_in_its_one_connection() -> Non
 
     async def work(database: AsyncDBPool) -> tuple[str, str]:
         starts = "2030-01-01T09:30:00Z"
-        async with UnitOfWork.opened(database) as unit:
+        alone = CommitPolicy.WITH_ONLY_WRITE
+        async with UnitOfWork.opened(database, alone) as unit:
             data = EventCreate.model_validate({"name": "Made", "starts_at": starts})
-            created = await service(unit).create(data, alone=True)
-        async with UnitOfWork.opened(database) as unit:
+            created = await service(unit).create(data)
+        async with UnitOfWork.opened(database, alone) as unit:
             patch = EventUpdate.model_validate({"name": "Changed"})
-            await service(unit).update(created.id, patch, alone=True)
+            await service(unit).update(created.id, patch)
         async with UnitOfWork.opened(database) as unit:
             read = await service(unit).get(created.id)
         return created.name, read.name
