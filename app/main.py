@@ -86,13 +86,19 @@ def create_app(
             await database.dispose()
             logger.info("database engine disposed")
 
+    # Every generated operation and action, served by the app's first route
+    # (app.core.operations), each resource built when first used.
+    resources = ResourceOperations(RESOURCES, extensions)
+    operations = OperationRouter(resources, hooks=extensions.hooks)
     app = FastAPI(
         title=settings.app_title,
         version=settings.app_version,
         lifespan=lifespan,
         docs_url="/docs" if settings.docs else None,
         redoc_url=None,
+        routes=[operations],
     )
+    operations.overrides = app.dependency_overrides
     app.state.settings = settings
     # Outermost last: every response, CORS preflights included, gets a request id.
     app.add_middleware(
@@ -108,28 +114,21 @@ def create_app(
     install_error_handlers(app)
     # Every generated operation, served by the app's own router (app.core.operations),
     # its resource built when first used.
-    resources = ResourceOperations(RESOURCES, extensions)
-    operations = OperationRouter(
-        resources, hooks=extensions.hooks, overrides=app.dependency_overrides
-    )
     app.state.resources = resources
     _refuse_shadowing(extensions, [*health_router.routes], list(operations.routes()))
     app.include_router(health_router)
-    # Custom routes before the generated operations: a literal path such as
-    # /events/featured wins over /events/{event_id}. Request hooks run before each.
+    # Request hooks run before each custom route too.
     hooks = [Depends(hook) for hook in extensions.hooks]
     custom = [router for _, router in extensions.routers]
     for router in custom:
         app.include_router(router, dependencies=hooks)
     custom_routes = [r for router in custom for r in router.routes if isinstance(r, APIRoute)]
-    # After every other route: what none of them takes goes to the operations' router,
-    # which also answers what nothing serves (404, 405, a redirect).
-    app.mount("", operations, name="operations")
     # FastAPI keeps an included router as one route of the app's: its routes are its own.
     included = [route for router in (health_router, *custom) for route in router.routes]
-    served = [*index_route_methods([*app.routes, *included]), *operations.patterns()]
-    operations.served = served
-    app.state.route_methods = served
+    own = index_route_methods([*app.routes, *included])
+    # A custom /events/featured is taken before /events/{event_id}.
+    operations.others = [pattern for pattern, _ in own]
+    app.state.route_methods = [*own, *operations.patterns()]
 
     contract: dict[str, Any] = {}
 

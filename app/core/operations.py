@@ -6,15 +6,16 @@ A generated router module makes its resource's operations as plain data
 the request's unit of work itself. Nothing of FastAPI's per-request machinery
 (dependency solving, response models) is needed, and none of it is touched.
 
-:class:`OperationRouter` serves them. The app mounts it at its root, after its own
-routes (``/health``, the docs, the routes of ``custom/``), so every request passes
-through the app's whole middleware stack and its exception handlers, as any route
-does; only a path that none of those routes take reaches it. It finds an operation by
-the first segment of the path and, within it, by the most specific template (a literal
-segment before a parameter: ``/events/stats`` is no ``/events/{event_id}``). What it
-does not serve it answers as FastAPI's router would: 405 when another method serves
-the path, a redirect when the path with or without its trailing slash is served, 404
-otherwise.
+:class:`OperationRouter` serves them: a Starlette route (``BaseRoute``, the documented
+base of routes) that the app is built with as its first route (FastAPI's ``routes=``),
+so that the router finds a generated operation without trying the app's other routes
+first. Every request passes through the app's whole middleware stack and its exception
+handlers, as for any route. It finds an operation by the first segment of the path and,
+within it, by the most specific template (a literal segment before a parameter:
+``/events/stats`` is no ``/events/{event_id}``); a template with a parameter yields to
+the app's own routes for the same path (a custom ``/events/featured``). What it does
+not serve, the app's router answers as for any route: 405, a redirect for a trailing
+slash, 404.
 
 A resource's code (schemas, model, repository, service, router) is imported, and its
 operations built with their custom classes, by the first request that reaches one of
@@ -31,9 +32,11 @@ from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from starlette.datastructures import URLPath
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Match, NoMatchFound
 from starlette.types import Receive, Scope, Send
 
 from app.core.discovery import CustomExtensions
@@ -174,12 +177,15 @@ class _Repositories(Mapping[str, type[Any]]):
         return len(self._by_name)
 
 
-class OperationRouter:
-    """ASGI app: the generated operations (see the module), and the answer to every
-    request no route of the app takes.
+class OperationRouter(BaseRoute):
+    """The route of every generated operation and action (see the module).
 
-    ``served`` lists the path pattern and methods of every route of the app, these
-    included, for 405 and redirect answers; ``overrides`` is the app's
+    It is the app's first route. A request whose path one of its templates takes is
+    answered here (FULL), or, when another method serves that template, left to the
+    app's router to answer 405 (PARTIAL); anything else goes on to the app's other
+    routes (NONE). A template with a parameter yields to the app's own routes that take
+    the same path (a custom ``/events/featured`` is no ``/events/{event_id}``):
+    ``others`` lists their patterns. ``overrides`` is the app's
     ``dependency_overrides``, through which a test replaces a request hook.
     """
 
@@ -193,7 +199,7 @@ class OperationRouter:
         self.operations = operations
         self.hooks = tuple(hooks)
         self.overrides: Mapping[Any, Any] = overrides if overrides is not None else {}
-        self.served: list[RoutePattern] = []
+        self.others: list[re.Pattern[str]] = []
         by_path: dict[str, _Template] = {}
         for binding in operations.bindings:
             for spec in binding.routes:
@@ -222,46 +228,43 @@ class OperationRouter:
             for template in templates
         ]
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
         if scope["type"] != "http":
-            if scope["type"] == "websocket":
-                await send({"type": "websocket.close", "code": 1000})
-            return
+            return Match.NONE, {}
         path = _route_path(scope)
         templates = self._by_segment.get(_first_segment(path))
-        if templates is not None:
-            for template in templates:
-                found = template.pattern.fullmatch(path)
-                if found is None:
-                    continue
-                slot = template.slots.get(scope["method"])
-                if slot is None:
-                    raise HTTPException(405)
-                endpoint = slot.endpoint
-                if endpoint is None:
-                    endpoint = slot.endpoint = self.operations.endpoint(slot.binding, slot.name)
-                scope["path_params"] = found.groupdict()
-                scope["route"] = template
-                request = Request(scope, receive, send)
-                for hook in self.hooks:
-                    await self.overrides.get(hook, hook)(request)
-                response = await endpoint(request)
-                await response(scope, receive, send)
-                return
-        await self._unserved(path, scope, receive, send)
+        if templates is None:
+            return Match.NONE, {}
+        for template in templates:
+            found = template.pattern.fullmatch(path)
+            if found is None:
+                continue
+            if "{" in template.path and any(other.match(path) for other in self.others):
+                return Match.NONE, {}
+            child = {"path_params": found.groupdict(), _TEMPLATE: template}
+            return (Match.FULL if scope["method"] in template.slots else Match.PARTIAL), child
+        return Match.NONE, {}
 
-    async def _unserved(self, path: str, scope: Scope, receive: Receive, send: Send) -> None:
-        """What FastAPI's router answers for a request no route takes."""
-        if any(pattern.fullmatch(path) for pattern, _ in self.served):
-            raise HTTPException(405)  # another method serves it (the handler lists which)
-        if path != "/":
-            other = path[:-1] if path.endswith("/") else f"{path}/"
-            if any(pattern.fullmatch(other) for pattern, _ in self.served):
-                url = Request(scope).url
-                response = RedirectResponse(url.replace(path=url.path[: -len(path)] + other))
-                await response(scope, receive, send)
-                return
-        raise HTTPException(404)
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        template: _Template = scope[_TEMPLATE]
+        slot = template.slots.get(scope["method"])
+        if slot is None:
+            raise HTTPException(405)  # the app's handler lists the methods that serve it
+        endpoint = slot.endpoint
+        if endpoint is None:
+            endpoint = slot.endpoint = self.operations.endpoint(slot.binding, slot.name)
+        request = Request(scope, receive, send)
+        for hook in self.hooks:
+            await self.overrides.get(hook, hook)(request)
+        response = await endpoint(request)
+        await response(scope, receive, send)
+
+    def url_path_for(self, name: str, /, **path_params: Any) -> URLPath:
+        raise NoMatchFound(name, path_params)
+
+
+# Where a match leaves the template it found, for ``handle``.
+_TEMPLATE = "specbase.template"
 
 
 def _first_segment(path: str) -> str:
