@@ -106,11 +106,6 @@ class _Template:
     pattern: re.Pattern[str]
     slots: dict[str, _Slot] = field(default_factory=dict)
 
-    @property
-    def name(self) -> str:
-        """What instrumentation reads from ``scope["route"]``, as for Starlette's routes."""
-        return next(iter(self.slots.values())).name
-
 
 class ResourceOperations:
     """The operations of the generated resources, each resource built on first use with
