@@ -14,6 +14,7 @@ from typing import Any
 from generator.hardening import contract_field_schema, harden
 from generator.ir import Action, Kind, QueryParameter
 from generator.naming import snake_case
+from generator.routes import item_path, key_name
 
 __all__ = ["action_class_names", "build_actions"]
 
@@ -65,8 +66,8 @@ def _action(
     modules: dict[str, str],
 ) -> Action:
     stem = f"{resource}{_pascal(name)}"
-    id_name = f"{module}_id"
-    item = spec["path"].startswith(f"/{{{id_name}}}")
+    id_name = key_name(module)
+    item = spec["path"].startswith(item_path(module))
     request = spec.get("request")
     query = spec.get("query", {})
     response = spec.get("response")

@@ -21,21 +21,13 @@ from generator.ir import (
     Relation,
     Resource,
 )
+from generator.routes import BULK_PATH, CRUD_ROUTES, key_name, nested_path
 
 __all__ = ["JSON", "MERGE_PATCH_JSON", "build_operations", "id_schema"]
 
 JSON = "application/json"
 MERGE_PATCH_JSON = "application/merge-patch+json"
 
-# Method, path after the resource's own ({key}: the row's id) and success status.
-_ROUTES = {
-    OperationKind.LIST: ("GET", "", 200),
-    OperationKind.GET: ("GET", "/{key}", 200),
-    OperationKind.CREATE: ("POST", "", 201),
-    OperationKind.REPLACE: ("PUT", "/{key}", 200),
-    OperationKind.UPDATE: ("PATCH", "/{key}", 200),
-    OperationKind.DELETE: ("DELETE", "/{key}", 204),
-}
 _VERBS = {"list": "List", "get": "Get", "create": "Create", "replace": "Replace",
           "update": "Update", "delete": "Delete"}  # fmt: skip
 _ERRORS = {
@@ -100,7 +92,7 @@ def id_schema(resource: Resource) -> dict[str, Any]:
 def _key(resource: Resource) -> PathParameter:
     """The path parameter naming one row: ``event_id`` (``id`` would shadow a builtin)."""
     return PathParameter(
-        f"{resource.module}_id", id_schema(resource), f"The id of the {resource.name}."
+        key_name(resource.module), id_schema(resource), f"The id of the {resource.name}."
     )
 
 
@@ -110,7 +102,7 @@ def _article(name: str) -> str:
 
 def _crud(kind: OperationKind, resource: Resource) -> Operation:
     name = resource.name
-    method, path, status = _ROUTES[kind]
+    method, path, status = CRUD_ROUTES[kind]
     op_id = f"{kind}_{resource.plural if kind is OperationKind.LIST else resource.module}"
     key = _key(resource)
     errors = _ERRORS[kind]
@@ -149,7 +141,7 @@ def _bulk_create(resource: Resource, most: int) -> Operation:
         id=op_id,
         kind=OperationKind.BULK_CREATE,
         method="POST",
-        path=f"{resource.path}/bulk",
+        path=resource.path + BULK_PATH,
         resource=resource.name,
         handler=op_id,
         summary=f"Create up to {most} {resource.plural} at once, all or none",
@@ -164,7 +156,7 @@ def _nested(resource: Resource, relation: Relation, target: Resource) -> list[Op
     """``/events/{event_id}/images``: a parent's related rows, listed like the related
     resource's own list; many-to-many links are made and removed under it."""
     key = _key(resource)
-    base = f"{resource.path}/{{{key.name}}}/{relation.name}"
+    base = resource.path + nested_path(resource.module, relation.name)
     out: list[Operation] = []
     if target.has("list"):
         op_id = f"list_{resource.module}_{relation.name}"

@@ -17,8 +17,10 @@ from uuid import UUID
 import jsonschema
 
 from generator.errors import SpecError
+from generator.ir import ALL_OPERATIONS
 from generator.load import KeyPath, SourceDoc
 from generator.naming import snake_case
+from generator.routes import item_path, key_name, own_routes
 
 __all__ = [
     "SERVICE_NAMES",
@@ -88,7 +90,13 @@ def action_errors(
     data = doc.data
     actions: dict[str, Any] = data.get("actions", {})
     module = snake_case(data["resource"])
-    taken = _crud_routes(data, module)
+    taken = own_routes(
+        module,
+        data.get("operations", ALL_OPERATIONS),
+        bulk=bool(data.get("bulk_create")),
+        collections=[name for name, relation in data.get("relations", {}).items()
+                     if "has_many" in relation or "many_to_many" in relation],
+    )  # fmt: skip
     seen: dict[tuple[str, str], str] = {}
     for name, action in actions.items():
         if only is not None and name not in only:
@@ -113,22 +121,8 @@ def action_errors(
         yield from _query_errors(doc, at, action, module, field_check)
 
 
-def _crud_routes(data: dict[str, Any], module: str) -> dict[tuple[str, str], str]:
-    """The routes of the resource's own operations, under its path: {(method, path): name}."""
-    operations = data.get("operations", ["list", "get", "create", "replace", "update", "delete"])
-    item = f"/{{{module}_id}}"
-    methods = {"get": "GET", "replace": "PUT", "update": "PATCH", "delete": "DELETE"}
-    routes = {(methods[op], item): op for op in operations if op in methods}
-    if data.get("bulk_create"):
-        routes[("POST", "/bulk")] = "bulk_create"
-    for rel_name, rel in data.get("relations", {}).items():
-        if "has_many" in rel or "many_to_many" in rel:
-            routes[("GET", f"{item}/{rel_name}")] = f"list of {rel_name}"
-    return routes
-
-
 def _path_problems(path: str, module: str, data: dict[str, Any]) -> Iterator[str]:
-    item = f"{{{module}_id}}"
+    item = item_path(module)[1:]
     if not path.startswith("/"):
         yield f"the path is under the resource's and starts with /: write /{path}"
         return
@@ -195,7 +189,7 @@ def _query_errors(
 ) -> Iterator[SpecError]:
     for name, schema in action.get("query", {}).items():
         here: KeyPath = (*at, "query", name)
-        if name == f"{module}_id" and action["path"].startswith(f"/{{{module}_id}}"):
+        if name == key_name(module) and action["path"].startswith(item_path(module)):
             yield doc.error(here, f"{name!r} is the path's id parameter; rename it")
         declared = schema["type"]
         nullable = isinstance(declared, list)
