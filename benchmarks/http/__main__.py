@@ -38,6 +38,13 @@ def _positive(kind: type[int] | type[float]) -> Callable[[str], float]:
     return parse
 
 
+def _checkout(value: str) -> Path:
+    root = Path(value).resolve()
+    if not (root / "app" / "main.py").is_file():
+        raise argparse.ArgumentTypeError(f"{root} is not a specbase checkout (no app/main.py)")
+    return root
+
+
 def parse_options(argv: list[str] | None = None) -> Options:
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks.http",
@@ -71,6 +78,12 @@ def parse_options(argv: list[str] | None = None) -> Options:
         help="comma-separated (default: get,list,create,update)",
     )
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"default: {DEFAULT_OUT}")
+    parser.add_argument(
+        "--baseline",
+        type=_checkout,
+        help="another checkout of specbase (with `uv sync` run in it): its generated app "
+        "takes its turns beside this one's, for a before/after in one run",
+    )
     args = parser.parse_args(argv)
     return Options(
         rounds=int(args.rounds),
@@ -80,6 +93,7 @@ def parse_options(argv: list[str] | None = None) -> Options:
         databases=args.databases,
         ops=args.ops,
         out=args.out,
+        baseline=args.baseline,
     )
 
 

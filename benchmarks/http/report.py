@@ -22,13 +22,16 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from benchmarks.http.servers import APPS
+from benchmarks.http.servers import BASELINE
 
 __all__ = ["format_table", "machine_info", "summarize", "write_report"]
 
 Measurement = Mapping[str, Any]
 _PACKAGES = ("fastapi", "starlette", "sqlalchemy", "pydantic", "uvicorn", "aiosqlite", "asyncpg")
 _TITLES = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
+# The apps whose ratios to the hand-written app and the floor are reported.
+_COMPARED = ("generated", BASELINE)
+_SHORT = {"generated": "gen", BASELINE: "base"}
 
 
 def summarize(measurements: Mapping[str, Mapping[str, Sequence[Measurement]]]) -> dict[str, Any]:
@@ -46,10 +49,12 @@ def summarize(measurements: Mapping[str, Mapping[str, Sequence[Measurement]]]) -
             }
             for app, rounds in per_app.items()
         }
-        generated = results[op]["generated"]["rps"]
         ratios[op] = {
-            "generated_over_handwritten": _ratio(generated, results[op]["handwritten"]["rps"]),
-            "generated_over_floor": _ratio(generated, results[op]["floor"]["rps"]),
+            f"{app}_over_{reference}": _ratio(
+                results[op][app]["rps"], results[op][reference]["rps"]
+            )
+            for app in (name for name in _COMPARED if name in results[op])
+            for reference in ("handwritten", "floor")
         }
     return {"results": results, "ratios": ratios}
 
@@ -61,8 +66,11 @@ def _ratio(numerator: float, denominator: float) -> float | None:
 def format_table(database: str, summary: Mapping[str, Any], rounds: int) -> str:
     """A plain-text table of one database's summary."""
     width = 21
-    header = f"{'operation':<10}" + "".join(f"{app:>{width}}" for app in APPS)
-    header += f"{'gen/hand':>10}{'gen/floor':>11}"
+    apps = list(next(iter(summary["results"].values()), {}))
+    compared = [app for app in _COMPARED if app in apps]
+    header = f"{'operation':<10}" + "".join(f"{app:>{width}}" for app in apps)
+    header += "".join(f"{_SHORT[app] + '/hand':>11}{_SHORT[app] + '/floor':>12}"
+                      for app in compared)  # fmt: skip
     lines = [
         f"{_TITLES.get(database, database)}: requests/s and p99 latency, "
         f"median of {rounds} round(s)",
@@ -70,17 +78,18 @@ def format_table(database: str, summary: Mapping[str, Any], rounds: int) -> str:
     ]
     for op, per_app in summary["results"].items():
         cells = "".join(
-            f"{per_app[app]['rps']:>9,.0f}/s {per_app[app]['p99_ms']:>7.1f} ms" for app in APPS
+            f"{per_app[app]['rps']:>9,.0f}/s {per_app[app]['p99_ms']:>7.1f} ms" for app in apps
         )
         ratio = summary["ratios"][op]
-        lines.append(
-            f"{op:<10}{cells}{_times(ratio['generated_over_handwritten']):>10}"
-            f"{_times(ratio['generated_over_floor']):>11}"
+        cells += "".join(
+            f"{_times(ratio[f'{app}_over_handwritten']):>11}{_times(ratio[f'{app}_over_floor']):>12}"
+            for app in compared
         )
+        lines.append(f"{op:<10}{cells}")
     errors = {
         f"{app} {op}": per_app[app]["errors"]
         for op, per_app in summary["results"].items()
-        for app in APPS
+        for app in apps
         if per_app[app]["errors"]
     }
     if errors:

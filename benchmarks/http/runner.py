@@ -25,7 +25,6 @@ from benchmarks.http.databases import (
 )
 from benchmarks.http.report import format_table, machine_info, summarize, write_report
 from benchmarks.http.servers import (
-    APPS,
     CLIENT_CPU,
     PROJECT_ROOT,
     BenchmarkError,
@@ -55,6 +54,9 @@ class Options:
     databases: tuple[str, ...]
     ops: tuple[str, ...]
     out: Path
+    # Another checkout (say, main before a change) whose generated app takes its turns
+    # beside this one's: a before/after comparison within one run.
+    baseline: Path | None = None
 
 
 def say(message: str) -> None:
@@ -96,7 +98,7 @@ def run(options: Options) -> dict[str, Any]:
 def _run_database(kind: str, options: Options) -> dict[str, Any]:
     with scratch_directory() as scratch, fresh_database(kind, Path(scratch)) as url:
         say(f"[{kind}] starting the apps")
-        with running_servers(url, Path(scratch)) as servers:
+        with running_servers(url, Path(scratch), options.baseline) as servers:
             seed(url)
             verify_servers(servers, list(options.ops))
             say(f"[{kind}] {SEED_ROWS:,} events seeded; every app answers correctly")
@@ -105,7 +107,7 @@ def _run_database(kind: str, options: Options) -> dict[str, Any]:
 
 
 def _measure(kind: str, servers: Mapping[str, Server], options: Options) -> Measurements:
-    names = list(APPS)
+    names = list(servers)
     measurements: Measurements = {op: {name: [] for name in names} for op in options.ops}
     for index in range(options.rounds):
         order = names[index % len(names) :] + names[: index % len(names)]

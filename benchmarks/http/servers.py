@@ -23,6 +23,7 @@ import httpx
 
 __all__ = [
     "APPS",
+    "BASELINE",
     "CLIENT_CPU",
     "PROJECT_ROOT",
     "SERVER_CPU",
@@ -47,6 +48,10 @@ APPS: Mapping[str, str] = {
     "handwritten": "benchmarks.http.handwritten:app",
     "floor": "benchmarks.http.floor:app",
 }
+
+
+# Served from another checkout with ``--baseline``: its generated app, beside this one's.
+BASELINE = "baseline"
 
 
 class BenchmarkError(RuntimeError):
@@ -110,12 +115,28 @@ def _environment(database_url: str) -> dict[str, str]:
     }
 
 
-def start_server(name: str, database_url: str, log_dir: Path) -> Server:
-    """Spawn ``name`` under uvicorn (1 worker, no access log) on a free loopback port."""
+def baseline_python(root: Path) -> str:
+    """The Python a baseline checkout runs with: its own virtual environment's, when it has
+    one (``uv sync`` there), so that it imports its own code and packages."""
+    python = root / ".venv" / "bin" / "python"
+    return str(python) if python.exists() else sys.executable
+
+
+def start_server(
+    name: str, database_url: str, log_dir: Path, baseline: Path | None = None
+) -> Server:
+    """Spawn ``name`` under uvicorn (1 worker, no access log) on a free loopback port; the
+    baseline is the generated app of the checkout at ``baseline``."""
     port = _free_port()
     options = server_options()
+    python, root, target = sys.executable, PROJECT_ROOT, APPS.get(name)
+    if name == BASELINE:
+        if baseline is None:
+            raise BenchmarkError("the baseline app needs --baseline, a checkout to serve")
+        python, root, target = baseline_python(baseline), baseline, APPS["generated"]
+    assert target is not None, name
     command = [
-        sys.executable, "-m", "uvicorn", APPS[name],
+        python, "-m", "uvicorn", target,
         "--host", "127.0.0.1", "--port", str(port),
         "--no-access-log", "--log-level", "warning",
         "--loop", options["loop"], "--http", options["http"],
@@ -124,7 +145,7 @@ def start_server(name: str, database_url: str, log_dir: Path) -> Server:
     with log.open("wb") as output:
         process = subprocess.Popen(
             pinned(command, SERVER_CPU),
-            cwd=PROJECT_ROOT,
+            cwd=root,
             env=_environment(database_url),
             stdout=output,
             stderr=subprocess.STDOUT,
@@ -162,16 +183,20 @@ def stop_server(server: Server) -> None:
 
 
 @contextmanager
-def running_servers(database_url: str, log_dir: Path) -> Iterator[dict[str, Server]]:
-    """Every app running on ``database_url``, stopped on the way out.
+def running_servers(
+    database_url: str, log_dir: Path, baseline: Path | None = None
+) -> Iterator[dict[str, Server]]:
+    """Every app running on ``database_url`` (and the baseline checkout's generated app,
+    when there is one), stopped on the way out.
 
-    The generated app starts first (in LOCAL, it creates the schema); the other two
-    only touch the table once requests come.
+    The generated app starts first (in LOCAL, it creates the schema); the others only
+    touch the table once requests come.
     """
     servers: dict[str, Server] = {}
+    names = [*APPS, BASELINE] if baseline is not None else list(APPS)
     with ExitStack() as stack:
-        for name in APPS:
-            server = start_server(name, database_url, log_dir)
+        for name in names:
+            server = start_server(name, database_url, log_dir, baseline)
             stack.callback(stop_server, server)
             wait_until_ready(server)
             servers[name] = server
