@@ -8,10 +8,10 @@ generated; it is returned on every response and present in every line the reques
 from __future__ import annotations
 
 import logging
+import os
 import re
 import sys
 import time
-import uuid
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
@@ -108,7 +108,7 @@ class RequestContextMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request_id = _incoming_id(scope) or uuid.uuid4().hex
+        request_id = _incoming_id(scope) or os.urandom(16).hex()  # a uuid4's worth of bits
         token = _request_id.set(request_id)
         started = time.perf_counter()
         status = 500
@@ -131,21 +131,26 @@ class RequestContextMiddleware:
             if not started_response:
                 await _send_500(send_with_id)
         finally:
-            duration_ms = round((time.perf_counter() - started) * 1000, 3)
-            access_logger.info(
-                "%s %s %s %.1fms",
-                scope["method"],
-                scope["path"],
-                status,
-                duration_ms,
-                extra={
-                    "method": scope["method"],
-                    "path": scope["path"],
-                    "status": status,
-                    "duration_ms": duration_ms,
-                },
-            )
+            if access_logger.isEnabledFor(logging.INFO):
+                _log_access(scope, status, started)
             _request_id.reset(token)
+
+
+def _log_access(scope: Scope, status: int, started: float) -> None:
+    duration_ms = round((time.perf_counter() - started) * 1000, 3)
+    access_logger.info(
+        "%s %s %s %.1fms",
+        scope["method"],
+        scope["path"],
+        status,
+        duration_ms,
+        extra={
+            "method": scope["method"],
+            "path": scope["path"],
+            "status": status,
+            "duration_ms": duration_ms,
+        },
+    )
 
 
 async def _send_500(send: Send) -> None:
