@@ -77,7 +77,7 @@ def read_query(request: Request, model: type[ModelT]) -> ModelT:
     fields = model.model_fields
     refuse_undeclared_query(request, frozenset(fields))
     data: dict[str, Any] = {}
-    repeated: list[dict[str, str]] = []
+    refused: list[dict[str, str]] = []
     for name, field in fields.items():
         values = params.getlist(name)
         if not values:
@@ -85,16 +85,16 @@ def read_query(request: Request, model: type[ModelT]) -> ModelT:
         if _takes_list(field.annotation):
             data[name] = values
         elif len(values) > 1:
-            repeated.append({"pointer": f"query:/{name}", "detail": "given more than once"})
+            refused.append({"pointer": f"query:/{name}", "detail": "given more than once"})
         else:
             data[name] = values[0]
     for name in _temporal_fields(model):
         given = data.get(name)
         if given is not None and any(NUMBER.fullmatch(v) for v in _as_list(given)):
             detail = "must be an ISO 8601 date or date-time, not a number"
-            repeated.append({"pointer": f"query:/{name}", "detail": detail})
-    if repeated:
-        raise Problem(422, "The request has invalid parameters; see errors.", errors=repeated)
+            refused.append({"pointer": f"query:/{name}", "detail": detail})
+    if refused:
+        raise Problem(422, "The request has invalid parameters; see errors.", errors=refused)
     try:
         return model.model_validate(data)
     except ValidationError as exc:
