@@ -18,7 +18,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
-from app.core.drivers import driver_problem
+from app.core.data.drivers import driver_problem
 
 __all__ = [
     "DEFAULT_SECRETS_DIR",

@@ -6,11 +6,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from app.config import Settings, get_settings
-from app.core.database import AsyncDBPool
-from app.core.discovery import discover
-from app.core.importer import load_file
-from app.core.registry import models_metadata
-from app.core.schema_sync import sync_schema
+from app.core.data.database import AsyncDBPool
+from app.core.data.schema_sync import sync_schema
+from app.core.operations.discovery import discover
+from app.core.operations.importer import load_file
+from app.core.operations.registry import models_metadata
 
 __all__ = ["load_files"]
 

@@ -18,24 +18,24 @@ from fastapi.routing import APIRoute
 from starlette.routing import BaseRoute, Route
 
 from app.config import Settings, SettingsError, get_settings
-from app.core.database import AsyncDBPool, Base, PoolOptions
-from app.core.discovery import CustomExtensions, ExtensionError, discover
-from app.core.errors import index_route_methods, install_error_handlers
-from app.core.health import router as health_router
-from app.core.http_client import (
+from app.core.data.database import AsyncDBPool, Base, PoolOptions
+from app.core.data.schema_sync import sqlite_schema_is_current, sync_schema
+from app.core.data.uniques import UnsupportedSchema, refuse_unsupported
+from app.core.domain.errors import index_route_methods, install_error_handlers
+from app.core.http.health import router as health_router
+from app.core.http.logs import RequestContextMiddleware, configure_logging
+from app.core.http.openapi import load_contract, served_openapi
+from app.core.operations.discovery import CustomExtensions, ExtensionError, discover
+from app.core.operations.registry import RouteSpec, import_models
+from app.core.operations.router import OperationRouter, ResourceOperations
+from app.core.operations.warmup import WarmUp
+from app.core.tools.http_client import (
     ClientConfig,
     HttpClientPool,
     PoolConfig,
     RetryConfig,
     TimeoutConfig,
 )
-from app.core.logs import RequestContextMiddleware, configure_logging
-from app.core.openapi import load_contract, served_openapi
-from app.core.operations import OperationRouter, ResourceOperations
-from app.core.registry import RouteSpec, import_models
-from app.core.schema_sync import sqlite_schema_is_current, sync_schema
-from app.core.uniques import UnsupportedSchema, refuse_unsupported
-from app.core.warmup import WarmUp
 
 __all__ = ["app", "create_app"]
 
@@ -65,7 +65,7 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         database = AsyncDBPool(settings.database, pool=_pool_options(settings),
                             echo=settings.database_echo)  # fmt: skip
-        # Opened on first use (app.core.http_client.get_http_client): its TLS context and
+        # Opened on first use (app.core.tools.http_client.get_http_client): its TLS context and
         # transports cost start-up time that an app which never calls out should not pay.
         http_client = HttpClientPool(_client_config(settings))
         app.state.http_client_pool = http_client
@@ -87,7 +87,7 @@ def create_app(
             logger.info("database engine disposed")
 
     # Every generated operation and action, served by the app's first route
-    # (app.core.operations), each resource built when first used.
+    # (app.core.operations.router), each resource built when first used.
     resources = ResourceOperations(RESOURCES, extensions)
     operations = OperationRouter(resources, hooks=extensions.hooks)
     app = FastAPI(
@@ -112,7 +112,7 @@ def create_app(
     app.add_middleware(RequestContextMiddleware)
     app.state.max_body_bytes = settings.max_body_bytes
     install_error_handlers(app)
-    # Every generated operation, served by the app's own router (app.core.operations),
+    # Every generated operation, served by the app's own router (app.core.operations.router),
     # its resource built when first used.
     app.state.resources = resources
     _refuse_shadowing(extensions, [*health_router.routes], list(operations.routes()))
@@ -150,7 +150,7 @@ async def _bring_local_schema_up_to_date(database: AsyncDBPool) -> None:
 
     if (PROJECT_ROOT / "alembic.ini").exists():
         # Imported here: Alembic costs start-up time a project without migrations never uses.
-        from app.core.migrations import has_revisions, migration_config, upgrade_on
+        from app.core.data.migrations import has_revisions, migration_config, upgrade_on
 
         config = migration_config(PROJECT_ROOT)
         if has_revisions(config):

@@ -1,4 +1,4 @@
-"""How the contract writes a list's query values, as app.core.query_values reads them.
+"""How the contract writes a list's query values, as app.core.data.query_values reads them.
 
 Array-valued parameters (``sort``, ``expand``, ``field__in``) are declared as generated
 clients send arrays, one key per value (``style: form, explode: true``); the server also
@@ -17,7 +17,7 @@ __all__ = ["ARRAY_STYLE", "CURSOR_SCHEMA", "in_item_schema", "in_text"]
 
 ARRAY_STYLE = {"style": "form", "explode": True}
 
-# The cursor's alphabet and shape: base64url without padding (app.core.cursor), which
+# The cursor's alphabet and shape: base64url without padding (app.core.data.cursor), which
 # never has a length of 4k+1. A cursor of this shape that no page of this list answered,
 # or one answered for another sort or other filters, answers 400.
 CURSOR_SCHEMA = {

@@ -14,7 +14,7 @@ DATAMODEL_OPTIONS: dict[str, Any] = {
     "input_file_type": "openapi",
     "output_model_type": "pydantic_v2.BaseModel",
     "target_python_version": "3.11",
-    "base_class": "app.core.schema.SchemaModel",
+    "base_class": "app.core.domain.schema.SchemaModel",
     "output_datetime_class": "AwareDatetime",
     "field_constraints": True,
     "use_annotated": True,

@@ -31,8 +31,9 @@ RESERVED_FIELDS = frozenset(
      "update_forward_refs", "bool", "float", "int", "list", "str"}
 )  # fmt: skip
 
-# The generated column of a soft-deletable table with unique keys (1 while the row is live,
-# null once deleted; app.core.softdelete.LIVE): such a resource cannot have a field of its name.
+# The generated column of a soft-deletable table with unique keys (1 while the row is
+# live, null once deleted; app.core.data.softdelete.LIVE): such a resource cannot have a
+# field of its name.
 LIVE_COLUMN = "live"
 
 # Schema names the contract uses besides the enums: the API's own, and each resource's family.

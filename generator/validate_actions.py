@@ -31,7 +31,7 @@ __all__ = [
     "actions_checkable",
 ]
 
-# What a generated service already has (app.core.service.ResourceService and the class
+# What a generated service already has (app.core.services.service.ResourceService and the class
 # attributes the generator writes): an action of these names would replace it.
 SERVICE_NAMES = frozenset(
     ("list", "get", "read", "expand", "create", "create_many", "bulk_create", "replace",

@@ -11,10 +11,10 @@ from alembic.operations import ops
 from sqlalchemy import Connection
 
 from app.config import get_settings
-from app.core.database import AsyncDBPool
-from app.core.migrations import flag_data_loss
-from app.core.registry import models_metadata
-from app.core.uniques import for_dialect, refuse_unsupported
+from app.core.data.database import AsyncDBPool
+from app.core.data.migrations import flag_data_loss
+from app.core.data.uniques import for_dialect, refuse_unsupported
+from app.core.operations.registry import models_metadata
 
 config = context.config
 target_metadata = models_metadata()  # every generated model

@@ -7,9 +7,9 @@ from datetime import datetime
 
 from sqlalchemy import ColumnElement, func, select
 
-from app.core.database import utcnow
-from app.core.query import ListQuery
-from app.core.repository import Page
+from app.core.data.database import utcnow
+from app.core.data.query import ListQuery
+from app.core.data.repository import Page
 from generated.event.models import Event
 from generated.event.repository import EventRepositoryBase
 

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
-from app.core.deps import SessionDep
+from app.core.http.deps import SessionDep
 from custom.event.repository import EventRepository
 from generated.event.schemas import EventRead
 

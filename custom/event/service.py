@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import MISSING
 
-from app.core.errors import Problem
+from app.core.domain.errors import Problem
 from custom.event.repository import EventRepository
 from generated.event.enums import EventStatus
 from generated.event.schemas import (

@@ -6,11 +6,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request, Response
 
-from app.core.deps import SessionDep
-from app.core.errors import Problem
-from app.core.openapi import load_contract
-from app.core.responses import RowWriter
-from app.core.types import INT64_MAX
+from app.core.domain.errors import Problem
+from app.core.domain.types import INT64_MAX
+from app.core.http.deps import SessionDep
+from app.core.http.openapi import load_contract
+from app.core.http.responses import RowWriter
 from custom.event.repository import EventRepository
 from generated.event.expanded import EventExpanded, EventPage
 from generated.event.models import Event

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from pydantic import MISSING, AwareDatetime, ConfigDict, Field, RootModel
 
-from app.core.schema import SchemaModel
+from app.core.domain.schema import SchemaModel
 from generated.event import schemas as event
 from generated.image import schemas as image
 from generated.performer import schemas as performer

@@ -5,9 +5,16 @@ from __future__ import annotations
 
 from pydantic import AwareDatetime
 
-from app.core.query import Listing
-from app.core.repository import BelongsTo, Constraint, HasMany, ManyToMany, SQLRepository, Strategy
-from app.core.types import Int64, PositiveInt64, SafeText
+from app.core.data.query import Listing
+from app.core.data.repository import (
+    BelongsTo,
+    Constraint,
+    HasMany,
+    ManyToMany,
+    SQLRepository,
+    Strategy,
+)
+from app.core.domain.types import Int64, PositiveInt64, SafeText
 from generated.event.models import Event, events_performers
 from generated.event.schemas import EventCreate, EventRead
 from generated.image.models import Image

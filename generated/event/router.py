@@ -8,15 +8,15 @@ from pydantic import Field, TypeAdapter
 from starlette.requests import Request
 from starlette.responses import Response
 
-from app.core.body import JSON_BODY, MERGE_PATCH_BODY, read_body, read_items
-from app.core.context import RequestContext
-from app.core.deps import request_unit
-from app.core.etag import etag, not_modified
-from app.core.operations import Operation
-from app.core.params import PathValue, read_query, refuse_undeclared_query
-from app.core.responses import Answer, RowWriter, json_bytes_response, with_related
-from app.core.types import ROW_ID
-from app.core.unit import UnitOfWork
+from app.core.data.unit import UnitOfWork
+from app.core.domain.context import RequestContext
+from app.core.domain.etag import etag, not_modified
+from app.core.domain.types import ROW_ID
+from app.core.http.body import JSON_BODY, MERGE_PATCH_BODY, read_body, read_items
+from app.core.http.deps import request_unit
+from app.core.http.params import PathValue, read_query, refuse_undeclared_query
+from app.core.http.responses import Answer, RowWriter, json_bytes_response, with_related
+from app.core.operations.router import Operation
 from generated.event.expanded import EventExpanded, EventPage
 from generated.event.repository import EventRepositoryBase
 from generated.event.schemas import (
@@ -35,7 +35,7 @@ from generated.performer.repository import PerformerRepositoryBase
 
 _BULK = TypeAdapter(Annotated[list[EventCreate], Field(min_length=1, max_length=100)])
 _BULK_READ = TypeAdapter(list[EventRead])
-# What the operations answer, written from the rows read (app.core.responses).
+# What the operations answer, written from the rows read (app.core.http.responses).
 _EVENT_EXPANDED = RowWriter(EventExpanded, EventPage)
 _EVENT_READ = RowWriter(EventRead)
 _IMAGE_EXPANDED = RowWriter(ImageExpanded, ImagePage)

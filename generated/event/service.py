@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import ClassVar
 
-from app.core.actions import unimplemented
-from app.core.repository import Strategy
-from app.core.service import ResourceService
+from app.core.data.repository import Strategy
+from app.core.operations.actions import unimplemented
+from app.core.services.service import ResourceService
 from generated.event.models import Event
 from generated.event.schemas import (
     EventCreate,
@@ -24,7 +24,7 @@ class EventServiceBase(ResourceService[Event, EventCreate, EventUpdate]):
     """Business rules for Event; subclass it in custom/event/service.py.
 
     Hooks of this resource's operations (each a no-op here; override any, and
-    raise app.core.errors.Problem to reject the change):
+    raise app.core.domain.errors.Problem to reject the change):
 
     - before_create(data: EventCreate) -> EventCreate
     - after_create(row: Event) -> None

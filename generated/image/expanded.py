@@ -7,7 +7,7 @@ from typing import Annotated
 
 from pydantic import MISSING, AwareDatetime, ConfigDict, Field
 
-from app.core.schema import SchemaModel
+from app.core.domain.schema import SchemaModel
 from generated.event import schemas as event_1
 from generated.image import schemas as image
 from generated.performer import schemas as performer_1

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from pydantic import AwareDatetime
 
-from app.core.query import Listing
-from app.core.repository import BelongsTo, Constraint, SQLRepository, Strategy
-from app.core.types import Int64, PositiveInt64
+from app.core.data.query import Listing
+from app.core.data.repository import BelongsTo, Constraint, SQLRepository, Strategy
+from app.core.domain.types import Int64, PositiveInt64
 from generated.event.models import Event
 from generated.image.models import Image
 from generated.image.schemas import ImageCreate, ImageRead

@@ -7,21 +7,21 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from app.core.body import JSON_BODY, MERGE_PATCH_BODY, read_body
-from app.core.context import RequestContext
-from app.core.deps import request_unit
-from app.core.etag import etag, not_modified
-from app.core.operations import Operation
-from app.core.params import PathValue, refuse_undeclared_query
-from app.core.responses import RowWriter, with_related
-from app.core.types import ROW_ID
-from app.core.unit import UnitOfWork
+from app.core.data.unit import UnitOfWork
+from app.core.domain.context import RequestContext
+from app.core.domain.etag import etag, not_modified
+from app.core.domain.types import ROW_ID
+from app.core.http.body import JSON_BODY, MERGE_PATCH_BODY, read_body
+from app.core.http.deps import request_unit
+from app.core.http.params import PathValue, refuse_undeclared_query
+from app.core.http.responses import RowWriter, with_related
+from app.core.operations.router import Operation
 from generated.image.expanded import ImageExpanded, ImagePage
 from generated.image.repository import ImageRepositoryBase
 from generated.image.schemas import ImageCreate, ImageRead, ImageUpdate
 from generated.image.service import ImageServiceBase
 
-# What the operations answer, written from the rows read (app.core.responses).
+# What the operations answer, written from the rows read (app.core.http.responses).
 _IMAGE_EXPANDED = RowWriter(ImageExpanded, ImagePage)
 _IMAGE_READ = RowWriter(ImageRead)
 # The path parameters the operations read.

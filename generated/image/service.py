@@ -3,8 +3,8 @@
 
 from __future__ import annotations
 
-from app.core.repository import Strategy
-from app.core.service import ResourceService
+from app.core.data.repository import Strategy
+from app.core.services.service import ResourceService
 from generated.image.models import Image
 from generated.image.schemas import ImageCreate, ImageUpdate
 
@@ -13,7 +13,7 @@ class ImageServiceBase(ResourceService[Image, ImageCreate, ImageUpdate]):
     """Business rules for Image; subclass it in custom/image/service.py.
 
     Hooks of this resource's operations (each a no-op here; override any, and
-    raise app.core.errors.Problem to reject the change):
+    raise app.core.domain.errors.Problem to reject the change):
 
     - before_create(data: ImageCreate) -> ImageCreate
     - after_create(row: Image) -> None

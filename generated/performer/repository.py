@@ -3,9 +3,9 @@
 
 from __future__ import annotations
 
-from app.core.query import Listing
-from app.core.repository import ManyToMany, SQLRepository, Strategy
-from app.core.types import PositiveInt64, SafeText
+from app.core.data.query import Listing
+from app.core.data.repository import ManyToMany, SQLRepository, Strategy
+from app.core.domain.types import PositiveInt64, SafeText
 from generated.event.models import Event, events_performers
 from generated.performer.models import Performer
 from generated.performer.schemas import PerformerCreate, PerformerRead

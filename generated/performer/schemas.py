@@ -7,7 +7,7 @@ from typing import Annotated
 
 from pydantic import MISSING, AwareDatetime, ConfigDict, Field
 
-from app.core.schema import InputModel, SchemaModel
+from app.core.domain.schema import InputModel, SchemaModel
 from generated.performer.enums import PerformerGenre as PerformerGenre
 
 

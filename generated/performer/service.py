@@ -3,8 +3,8 @@
 
 from __future__ import annotations
 
-from app.core.repository import Strategy
-from app.core.service import ResourceService
+from app.core.data.repository import Strategy
+from app.core.services.service import ResourceService
 from generated.performer.models import Performer
 from generated.performer.schemas import PerformerCreate, PerformerUpdate
 
@@ -13,7 +13,7 @@ class PerformerServiceBase(ResourceService[Performer, PerformerCreate, Performer
     """Business rules for Performer; subclass it in custom/performer/service.py.
 
     Hooks of this resource's operations (each a no-op here; override any, and
-    raise app.core.errors.Problem to reject the change):
+    raise app.core.domain.errors.Problem to reject the change):
 
     - before_create(data: PerformerCreate) -> PerformerCreate
     - after_create(row: Performer) -> None

@@ -16,8 +16,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.core.database import Base, ExactString, UTCDateTime, utcnow
-from app.core.softdelete import live_flag
+from app.core.data.database import Base, ExactString, UTCDateTime, utcnow
+from app.core.data.softdelete import live_flag
 
 
 class Venue(Base):

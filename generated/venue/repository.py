@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from datetime import date
 
-from app.core.query import Listing
-from app.core.repository import Constraint, HasMany, SQLRepository, Strategy
-from app.core.types import Int64, PositiveInt64, SafeText
+from app.core.data.query import Listing
+from app.core.data.repository import Constraint, HasMany, SQLRepository, Strategy
+from app.core.domain.types import Int64, PositiveInt64, SafeText
 from generated.event.models import Event
 from generated.venue.models import Venue
 from generated.venue.schemas import VenueCreate, VenueRead

@@ -7,14 +7,14 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from app.core.body import JSON_BODY, MERGE_PATCH_BODY, read_body
-from app.core.context import RequestContext
-from app.core.deps import request_unit
-from app.core.operations import Operation
-from app.core.params import PathValue, refuse_undeclared_query
-from app.core.responses import RowWriter, with_related
-from app.core.types import ROW_ID
-from app.core.unit import UnitOfWork
+from app.core.data.unit import UnitOfWork
+from app.core.domain.context import RequestContext
+from app.core.domain.types import ROW_ID
+from app.core.http.body import JSON_BODY, MERGE_PATCH_BODY, read_body
+from app.core.http.deps import request_unit
+from app.core.http.params import PathValue, refuse_undeclared_query
+from app.core.http.responses import RowWriter, with_related
+from app.core.operations.router import Operation
 from generated.event.expanded import EventExpanded, EventPage
 from generated.event.repository import EventRepositoryBase
 from generated.venue.expanded import VenueExpanded, VenuePage
@@ -22,7 +22,7 @@ from generated.venue.repository import VenueRepositoryBase
 from generated.venue.schemas import VenueCreate, VenueRead, VenueUpdate
 from generated.venue.service import VenueServiceBase
 
-# What the operations answer, written from the rows read (app.core.responses).
+# What the operations answer, written from the rows read (app.core.http.responses).
 _VENUE_EXPANDED = RowWriter(VenueExpanded, VenuePage)
 _VENUE_READ = RowWriter(VenueRead)
 _EVENT_EXPANDED = RowWriter(EventExpanded, EventPage)

@@ -3,8 +3,8 @@
 
 from __future__ import annotations
 
-from app.core.repository import Strategy
-from app.core.service import ResourceService
+from app.core.data.repository import Strategy
+from app.core.services.service import ResourceService
 from generated.venue.models import Venue
 from generated.venue.schemas import VenueCreate, VenueUpdate
 
@@ -13,7 +13,7 @@ class VenueServiceBase(ResourceService[Venue, VenueCreate, VenueUpdate]):
     """Business rules for Venue; subclass it in custom/venue/service.py.
 
     Hooks of this resource's operations (each a no-op here; override any, and
-    raise app.core.errors.Problem to reject the change):
+    raise app.core.domain.errors.Problem to reject the change):
 
     - before_create(data: VenueCreate) -> VenueCreate
     - after_create(row: Venue) -> None

@@ -98,12 +98,12 @@ def renamed_input(
     }
     # What clients send derives from InputModel, which refuses NUL in every string.
     inputs: dict[str, str | list[str]] = {
-        f"{r.module}.{r.name}{suffix}": "app.core.schema.InputModel"
+        f"{r.module}.{r.name}{suffix}": "app.core.domain.schema.InputModel"
         for r in project.resources
         for suffix in ("Create", "Update")
     }
     inputs.update(
-        (f"{r.module}.{name}", "app.core.schema.InputModel")
+        (f"{r.module}.{name}", "app.core.domain.schema.InputModel")
         for r in project.resources
         for action in r.actions
         for name in (action.request_class, action.query_class)

@@ -130,9 +130,9 @@ def render_repository(resource: Resource, project: Project) -> str:
             "from datetime import date\n",
             "from uuid import UUID\n\n",
             "from pydantic import AwareDatetime\n\n",
-            "from app.core.query import Listing\n",
-            f"from app.core.repository import {', '.join(core)}\n",
-            "from app.core.types import FiniteFloat, Int64, PositiveInt64, SafeText\n",
+            "from app.core.data.query import Listing\n",
+            f"from app.core.data.repository import {', '.join(core)}\n",
+            "from app.core.domain.types import FiniteFloat, Int64, PositiveInt64, SafeText\n",
             "".join(f"{line}\n" for line in sorted(imports)),
             "\n\n",
             f"class {name}RepositoryBase(SQLRepository[{name}]):\n",
@@ -172,8 +172,8 @@ def render_service(resource: Resource) -> str:
     object_fields = tuple(f.name for f in resource.fields if f.kind is Kind.OBJECT)
     imports = sorted(
         [
-            "from app.core.repository import Strategy",
-            "from app.core.service import ResourceService",
+            "from app.core.data.repository import Strategy",
+            "from app.core.services.service import ResourceService",
             f"from generated.{resource.module}.models import {name}",
             f"from generated.{resource.module}.schemas import {name}Create, {name}Update",
             *action_imports(resource),
@@ -191,7 +191,7 @@ def render_service(resource: Resource) -> str:
             f'    """Business rules for {name}; subclass it in '
             f"custom/{resource.module}/service.py.\n\n",
             "    Hooks of this resource's operations (each a no-op here; override any, and\n",
-            "    raise app.core.errors.Problem to reject the change):\n\n",
+            "    raise app.core.domain.errors.Problem to reject the change):\n\n",
             hook_doc,
             render_action_doc(resource),
             '\n    """\n\n',

@@ -40,8 +40,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.core.database import Base, ExactString, UTCDateTime, enum_column, utcnow
-from app.core.softdelete import live_flag
+from app.core.data.database import Base, ExactString, UTCDateTime, enum_column, utcnow
+from app.core.data.softdelete import live_flag
 """
 
 # The lowercase names a model's class body refers to, and the module each comes from. A
@@ -55,9 +55,9 @@ _SHADOWABLE = {
     "false": "sqlalchemy",
     "text": "sqlalchemy",
     "true": "sqlalchemy",
-    "enum_column": "app.core.database",
-    "utcnow": "app.core.database",
-    "live_flag": "app.core.softdelete",
+    "enum_column": "app.core.data.database",
+    "utcnow": "app.core.data.database",
+    "live_flag": "app.core.data.softdelete",
     "uuid4": "uuid",
     "date": "datetime",
     "datetime": "datetime",
@@ -134,7 +134,7 @@ def _unique_args(resource: Resource) -> list[str]:
     with no null), a partial unique index per set of nullable fields that can be null
     together: over the other fields, among the rows where those are null (and live, on a
     soft-deletable resource). MySQL/MariaDB can do neither; the app refuses such a model
-    there (see app.core.uniques). The ``info`` tells Alembic's autogenerate the same as
+    there (see app.core.data.uniques). The ``info`` tells Alembic's autogenerate the same as
     ``ddl_if`` tells ``create_all``: only on SQLite.
     """
     args = []

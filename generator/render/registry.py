@@ -11,7 +11,7 @@ __all__ = ["render_package_init", "render_registry", "render_resource_init"]
 
 def render_registry(project: Project, schema_fingerprint: int, tables: list[str]) -> str:
     """The resources and the routes of each, importing none of their code: the app
-    imports a resource the first time it is used (see app.core.registry)."""
+    imports a resource the first time it is used (see app.core.operations.registry)."""
     entries = []
     for r in project.resources:
         operations = ", ".join(repr(op) for op in r.operations)
@@ -39,7 +39,7 @@ def render_registry(project: Project, schema_fingerprint: int, tables: list[str]
             '"""Every generated resource; the app mounts them from here."""\n\n',
             "from __future__ import annotations\n\n",
             "from pathlib import Path\n\n",
-            "from app.core.registry import ResourceBinding, RouteSpec\n\n",
+            "from app.core.operations.registry import ResourceBinding, RouteSpec\n\n",
             '__all__ = ["CONTRACT_PATH", "RESOURCES", "SCHEMA_FINGERPRINT", "TABLES"]\n\n',
             'CONTRACT_PATH = Path(__file__).with_name("openapi.yaml")\n',
             "# Of every table the models define: a LOCAL SQLite database that was brought up\n",

@@ -1,6 +1,6 @@
 """The operations of each resource, one module per resource: plain endpoints
 (``async def (request) -> Response``) that the runtime's own router serves
-(:mod:`app.core.operations`), bound to the (possibly custom) classes at start-up."""
+(:mod:`app.core.operations.router`), bound to the (possibly custom) classes at start-up."""
 
 from __future__ import annotations
 
@@ -17,15 +17,15 @@ from pydantic import Field, TypeAdapter
 from starlette.requests import Request
 from starlette.responses import Response
 
-from app.core.body import JSON_BODY, MERGE_PATCH_BODY, read_body, read_items
-from app.core.context import RequestContext
-from app.core.deps import request_unit
-from app.core.etag import etag, not_modified
-from app.core.operations import Operation
-from app.core.params import PathValue, read_query, refuse_undeclared_query
-from app.core.responses import Answer, RowWriter, json_bytes_response, with_related
-from app.core.types import ROW_ID, UUID_ID
-from app.core.unit import UnitOfWork
+from app.core.data.unit import UnitOfWork
+from app.core.domain.context import RequestContext
+from app.core.domain.etag import etag, not_modified
+from app.core.domain.types import ROW_ID, UUID_ID
+from app.core.http.body import JSON_BODY, MERGE_PATCH_BODY, read_body, read_items
+from app.core.http.deps import request_unit
+from app.core.http.params import PathValue, read_query, refuse_undeclared_query
+from app.core.http.responses import Answer, RowWriter, json_bytes_response, with_related
+from app.core.operations.router import Operation
 """
 
 
@@ -120,7 +120,7 @@ def render_router(resource: Resource, project: Project) -> str:
 
 
 def _path_values(resource: Resource, project: Project) -> list[str]:
-    """A reader (``app.core.params.PathValue``) of each path parameter, by its name."""
+    """A reader (``app.core.http.params.PathValue``) of each path parameter, by its name."""
     values: dict[str, Resource] = {}
     for operation in resource.endpoints:
         for parameter in operation.parameters:
@@ -150,7 +150,7 @@ def _writer(resource: Resource, model: str = "shown") -> str:
 def _writers(resource: Resource, project: Project) -> str:
     name = resource.name
     lines = [
-        "# What the operations answer, written from the rows read (app.core.responses).\n",
+        "# What the operations answer, written from the rows read (app.core.http.responses).\n",
     ]
     if resource.relations:
         lines.append(f"{_writer(resource)} = RowWriter({name}Expanded, {name}Page)\n")

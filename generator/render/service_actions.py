@@ -1,6 +1,6 @@
 """The actions' part of a service base: one typed stub method per action.
 
-Each stub is marked with ``app.core.actions.unimplemented`` and raises; a subclass in
+Each stub is marked with ``app.core.operations.actions.unimplemented`` and raises; a subclass in
 ``custom/`` overrides it, and start-up refuses the service while one is left. The
 class-level ``action_signatures`` table says what to write, for the start-up message.
 """
@@ -23,7 +23,7 @@ def action_imports(resource: Resource) -> list[str]:
     lines = [
         "from collections.abc import Mapping",
         "from typing import ClassVar",
-        "from app.core.actions import unimplemented",
+        "from app.core.operations.actions import unimplemented",
     ]
     if any(action.item and action.id_type == "UUID" for action in resource.actions):
         lines.append("from uuid import UUID")

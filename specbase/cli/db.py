@@ -30,7 +30,7 @@ def run(args: argparse.Namespace) -> int:
     get_settings()  # a bad setting stops here, before Alembic and the models are imported
     from alembic.util.exc import CommandError
 
-    from app.core import migrations
+    from app.core.data import migrations
 
     config = migrations.migration_config(args.root.resolve())
     try:

@@ -19,7 +19,7 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def run(args: argparse.Namespace) -> int:
     import asyncio
 
-    from app.core.importer import ImportFailure
+    from app.core.operations.importer import ImportFailure
     from app.loader import load_files
 
     try:

@@ -50,7 +50,7 @@ def _report_refusal(exc: Exception) -> bool:
     if "app.config" not in sys.modules:  # nothing read the settings
         return False
     from app.config import SettingsError
-    from app.core.uniques import UnsupportedSchema
+    from app.core.data.uniques import UnsupportedSchema
 
     if not isinstance(exc, SettingsError | UnsupportedSchema):
         return False

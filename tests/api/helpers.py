@@ -20,7 +20,7 @@ from fastapi.testclient import TestClient
 from jsonschema import Draft202012Validator
 
 from app.config import Settings
-from app.core.operations import Operation, ResourceOperations
+from app.core.operations.router import Operation, ResourceOperations
 from app.main import create_app
 
 ROOT = Path(__file__).resolve().parents[2]

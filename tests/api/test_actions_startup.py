@@ -76,7 +76,7 @@ class TicketService(TicketServiceBase):
 _START = """\
 import sys
 from app.config import Settings
-from app.core.discovery import ExtensionError
+from app.core.operations.discovery import ExtensionError
 from app.main import create_app
 from fastapi.testclient import TestClient
 

@@ -22,7 +22,7 @@ import orjson
 import pytest
 from fastapi.testclient import TestClient
 
-from app.core.errors import MAX_LISTED_ERRORS
+from app.core.domain.errors import MAX_LISTED_ERRORS
 from tests.api.helpers import (
     INT64_MAX,
     MERGE_PATCH,

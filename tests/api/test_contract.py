@@ -14,11 +14,11 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.testclient import TestClient
 
 from app.config import Settings
-from app.core.cursor import CURSOR_PATTERN
-from app.core.query import Listing
-from app.core.query_values import ESCAPED_CHARACTER
-from app.core.registry import ResourceBinding
-from app.core.repository import HasMany
+from app.core.data.cursor import CURSOR_PATTERN
+from app.core.data.query import Listing
+from app.core.data.query_values import ESCAPED_CHARACTER
+from app.core.data.repository import HasMany
+from app.core.operations.registry import ResourceBinding
 from app.main import create_app
 from generated.registry import RESOURCES
 from generator.ir import Action
@@ -309,7 +309,7 @@ def _listing_facts(listing: Listing) -> dict[tuple[str, str], dict[str, Any]]:
 
 def _as_written(value: dict[str, Any]) -> dict[str, Any]:
     """An ``__in`` item of free text as the client writes it: with its escapes, each
-    counted as the one character it stands for (app.core.query_values)."""
+    counted as the one character it stands for (app.core.data.query_values)."""
     if value.get("type") != "string" or value.get("pattern") != "^[^\\u0000]*$":
         return value
     least, most = value.get("minLength", 0), value.get("maxLength", "")
@@ -360,7 +360,7 @@ def _read_by_the_runtime(
 ) -> dict[tuple[str, str], dict[str, Any]]:
     """The query parameters and headers an operation reads from the request itself."""
     action = ACTIONS.get((method, path))
-    if action is not None:  # its query class: what app.core.params.read_query validates
+    if action is not None:  # its query class: what app.core.http.params.read_query validates
         return _action_query_facts(action)
     kind = _operation_kind(method, path)
     if kind is None:
@@ -381,7 +381,7 @@ def _read_by_the_runtime(
         facts.update(_listing_facts(listing))
     if operation == "get" and listing.expandable:
         facts[("query", "expand")] = _expand_facts(listing)
-    if "version" in repository.model.__table__.c:  # what app.core.etag compares
+    if "version" in repository.model.__table__.c:  # what app.core.domain.etag compares
         header = "If-None-Match" if operation == "get" else "If-Match"
         if operation != "list":
             facts[("header", header)] = {"required": False, "schema": {"type": "string"}}

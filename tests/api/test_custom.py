@@ -9,8 +9,8 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from app.core.repository import SQLRepository
-from app.core.service import ResourceService
+from app.core.data.repository import SQLRepository
+from app.core.services.service import ResourceService
 from custom.event.repository import EventRepository
 from custom.event.service import EventService
 from custom.image.service import ImageService

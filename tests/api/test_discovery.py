@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.config import Settings
-from app.core.discovery import ExtensionError, discover
+from app.core.operations.discovery import ExtensionError, discover
 from app.main import create_app
 from generated.registry import RESOURCES
 from tests.api.helpers import FIXTURES, create_event, other_app_client

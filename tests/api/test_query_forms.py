@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
-from app.core.query_values import split_escaped
+from app.core.data.query_values import split_escaped
 from tests.api.helpers import (
     CONTRACT,
     assert_param_error,

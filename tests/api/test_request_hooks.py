@@ -10,7 +10,7 @@ import pytest
 from starlette.requests import Request
 
 from app.config import Settings
-from app.core.discovery import ExtensionError
+from app.core.operations.discovery import ExtensionError
 from app.main import create_app
 from tests.api.fixtures.tenant_hook import hooks
 from tests.api.helpers import FIXTURES, assert_problem, event_body, other_app_client

@@ -14,8 +14,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.core.duplicate_keys import refuse_duplicate_keys
-from app.core.errors import Problem
+from app.core.domain.errors import Problem
+from app.core.http.duplicate_keys import refuse_duplicate_keys
 
 # Few, short keys, so that objects often repeat one; texts full of the characters the
 # quick test looks at.

@@ -24,7 +24,7 @@ from hypercorn.config import Config
 from hypercorn.typing import ASGIFramework
 from starlette.requests import Request
 
-from app.core.http_client import (
+from app.core.tools.http_client import (
     ClientConfig,
     HttpClientNotStartedError,
     HttpClientPool,

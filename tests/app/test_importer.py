@@ -11,10 +11,10 @@ import pytest
 from sqlalchemy import func, select
 
 from app.config import Settings
-from app.core.database import AsyncDBPool, Base
-from app.core.importer import ImportFailure
-from app.core.registry import models_metadata
-from app.core.schema_sync import sync_schema
+from app.core.data.database import AsyncDBPool, Base
+from app.core.data.schema_sync import sync_schema
+from app.core.operations.importer import ImportFailure
+from app.core.operations.registry import models_metadata
 from app.loader import load_files
 from generated.event.models import Event
 from generated.image.models import Image

@@ -1,4 +1,4 @@
-"""The SQL of keyset order where a sort key may be null (app.core.keyset): nulls last
+"""The SQL of keyset order where a sort key may be null (app.core.data.keyset): nulls last
 ascending and first descending in each dialect's words, "after this row" exact for
 every key, and plain SQL, as before, where no column may be null."""
 
@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import Column, Integer, MetaData, Table, create_engine, insert, select
 from sqlalchemy.engine import Dialect, make_url
 
-from app.core.keyset import after, order_terms
+from app.core.data.keyset import after, order_terms
 
 DIALECTS: dict[str, Dialect] = {
     name: make_url(f"{name}://").get_dialect()() for name in ("postgresql", "sqlite", "mysql")

@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.config import Settings
-from app.core.logs import JsonFormatter, _RequestIdFilter
+from app.core.http.logs import JsonFormatter, _RequestIdFilter
 from app.main import create_app
 
 

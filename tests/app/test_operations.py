@@ -16,9 +16,9 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from app.config import Environment, Settings
-from app.core.discovery import CustomExtensions
-from app.core.operations import OperationRouter, ResourceOperations
-from app.core.registry import ResourceBinding, RouteSpec
+from app.core.operations.discovery import CustomExtensions
+from app.core.operations.registry import ResourceBinding, RouteSpec
+from app.core.operations.router import OperationRouter, ResourceOperations
 from app.main import create_app
 from generated.registry import RESOURCES
 
@@ -54,7 +54,7 @@ print(json.dumps(seen))
 
 # Event's actions, which specs/event.yaml declares: a custom package must implement them.
 _EVENT_SERVICE = """
-from app.core.errors import Problem
+from app.core.domain.errors import Problem
 from generated.event.schemas import (
     EventPublishRequest, EventRead, EventStatsQuery, EventStatsResponse,
 )

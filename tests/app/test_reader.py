@@ -1,4 +1,4 @@
-"""Reads without the ORM (app.core.reader): the same values the ORM reads, on every dialect.
+"""Reads without the ORM (app.core.data.reader): the same values the ORM reads, on every dialect.
 
 The get and list operations read rows through SQL compiled once per dialect and sent
 through the driver's own connection; each test compares what they answer with the same
@@ -17,11 +17,11 @@ from sqlalchemy import inspect
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import Settings
-from app.core import reader
-from app.core.database import AsyncDBPool, Base
-from app.core.registry import models_metadata
-from app.core.repository import Strategy
-from app.core.schema_sync import sync_schema
+from app.core.data import reader
+from app.core.data.database import AsyncDBPool, Base
+from app.core.data.repository import Strategy
+from app.core.data.schema_sync import sync_schema
+from app.core.operations.registry import models_metadata
 from generated.event.models import Event
 from generated.event.repository import EventRepositoryBase
 from generated.event.schemas import EventStatus

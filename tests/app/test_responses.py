@@ -20,9 +20,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import MISSING, AwareDatetime, BaseModel, Field, RootModel, field_serializer
 
-from app.core.reader import row_type
-from app.core.responses import Related, RowWriter, _plan
-from app.core.schema import SchemaModel
+from app.core.data.reader import row_type
+from app.core.domain.schema import SchemaModel
+from app.core.http.responses import Related, RowWriter, _plan
 
 
 class Mood(enum.StrEnum):

@@ -20,8 +20,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from app.core.schema_sync import SchemaDriftError, sqlite_schema_is_current, sync_schema
-from app.core.softdelete import live_flag
+from app.core.data.schema_sync import SchemaDriftError, sqlite_schema_is_current, sync_schema
+from app.core.data.softdelete import live_flag
 
 
 def _tables(*extra: Column[object]) -> MetaData:

@@ -11,8 +11,8 @@ import aiosqlite
 import pytest
 from sqlalchemy import text
 
-from app.core.database import AsyncDBPool
-from app.core.sqlite import QuietSQLiteDialect
+from app.core.data.database import AsyncDBPool
+from app.core.data.sqlite import QuietSQLiteDialect
 
 
 class _Calls:
@@ -82,7 +82,7 @@ def test_reads_end_nothing_and_writes_are_kept(
 def test_other_urls_are_left_alone() -> None:
     from sqlalchemy.engine import make_url
 
-    from app.core.sqlite import quiet_url
+    from app.core.data.sqlite import quiet_url
 
     postgres = make_url("postgresql+asyncpg://u@h/db")
     assert quiet_url(postgres) is postgres
@@ -129,8 +129,8 @@ def test_an_in_memory_database_takes_writes_alone_in_its_one_connection() -> Non
     change alone go through the pool's connection, where the app reads them."""
     from sqlalchemy.engine import make_url
 
-    from app.core.context import RequestContext
-    from app.core.unit import CommitPolicy, UnitOfWork
+    from app.core.data.unit import CommitPolicy, UnitOfWork
+    from app.core.domain.context import RequestContext
     from generated.event.repository import EventRepositoryBase
     from generated.event.schemas import EventCreate, EventUpdate
     from generated.event.service import EventServiceBase
@@ -185,7 +185,7 @@ def test_a_transaction_holding_writes_reads_those_already_sent(tmp_path: Path) -
     """Writes that commit themselves run on a thread of their own: those sent before a
     unit holds the writes are answered before its read, which sees every one of them;
     those sent after are refused (they would go to the pool)."""
-    from app.core.unit import UnitOfWork
+    from app.core.data.unit import UnitOfWork
 
     database = AsyncDBPool(f"sqlite+aiosqlite:///{tmp_path / 'held.db'}")
     direct = database.direct_writes
@@ -318,7 +318,7 @@ def test_a_timestamp_is_read_as_sqlalchemy_reads_it_then_in_utc(stored: str) -> 
 
     from sqlalchemy import DateTime
 
-    from app.core.database import UTCDateTime
+    from app.core.data.database import UTCDateTime
 
     dialect = QuietSQLiteDialect()
     read = UTCDateTime().dialect_impl(dialect).result_processor(dialect, None)
@@ -336,7 +336,7 @@ def test_a_timestamp_is_read_as_sqlalchemy_reads_it_then_in_utc(stored: str) -> 
 
 
 def test_json_columns_are_read_whatever_orjson_refuses() -> None:
-    from app.core.database import _json_value
+    from app.core.data.database import _json_value
 
     assert _json_value('{"a": [1, 2.5, "x", null, true]}') == {"a": [1, 2.5, "x", None, True]}
     assert _json_value(b'["bytes"]') == ["bytes"]

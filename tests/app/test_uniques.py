@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import BigInteger, Column, Index, MetaData, String, Table, UniqueConstraint
 
-from app.core.uniques import UnsupportedSchema, for_dialect, refuse_unsupported
+from app.core.data.uniques import UnsupportedSchema, for_dialect, refuse_unsupported
 
 
 def _metadata(*, nulls_equal: bool) -> tuple[MetaData, Index]:

@@ -14,9 +14,9 @@ import pytest
 from sqlalchemy import select
 
 from app.config import Settings
-from app.core.database import AsyncDBPool
-from app.core.query import ListQuery
-from app.core.unit import UnitOfWork
+from app.core.data.database import AsyncDBPool
+from app.core.data.query import ListQuery
+from app.core.data.unit import UnitOfWork
 from generated.event.models import Event
 from generated.event.repository import EventRepositoryBase
 from tests.support.databases import run_on_schema

@@ -10,10 +10,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.config import Environment, Settings
-from app.core.discovery import CustomExtensions
-from app.core.operations import ResourceOperations
-from app.core.registry import ResourceBinding
-from app.core.warmup import WarmUp
+from app.core.operations.discovery import CustomExtensions
+from app.core.operations.registry import ResourceBinding
+from app.core.operations.router import ResourceOperations
+from app.core.operations.warmup import WarmUp
 from app.main import create_app
 from generated.registry import RESOURCES
 

@@ -16,11 +16,11 @@ import pytest
 from sqlalchemy import select
 
 from app.config import Settings
-from app.core.context import RequestContext
-from app.core.database import AsyncDBPool
-from app.core.errors import Problem
-from app.core.repository import Strategy
-from app.core.unit import CommitPolicy, UnitOfWork
+from app.core.data.database import AsyncDBPool
+from app.core.data.repository import Strategy
+from app.core.data.unit import CommitPolicy, UnitOfWork
+from app.core.domain.context import RequestContext
+from app.core.domain.errors import Problem
 from generated.event.models import Event
 from generated.event.repository import EventRepositoryBase
 from generated.event.schemas import EventCreate, EventStatus, EventUpdate

@@ -16,8 +16,8 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import URL
 
-from app.core import database as database_module
-from app.core.database import AsyncDBPool, PoolOptions
+from app.core.data import database as database_module
+from app.core.data.database import AsyncDBPool, PoolOptions
 
 pytestmark = pytest.mark.dialects("postgresql", "mysql")
 

@@ -32,7 +32,7 @@ from schemathesis.generation.stateful.state_machine import StepInput, StepOutput
 from schemathesis.python.asgi import shutdown_lifespans
 
 from app.config import Settings
-from app.core.types import INT64_MAX
+from app.core.domain.types import INT64_MAX
 from app.main import create_app
 from generator.fuzz import acceptance_overrides
 from generator.ir import OperationKind

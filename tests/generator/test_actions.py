@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from app.core.service import ResourceService
+from app.core.services.service import ResourceService
 from generator.pipeline import render_project
 from generator.validate_actions import SERVICE_NAMES
 from tests.generator.support import GOLDEN, render, spec_errors, write_specs

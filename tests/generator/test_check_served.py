@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-import app.core.openapi
+import app.core.http.openapi
 import app.main
 from specbase.cli.main import main
 
@@ -26,7 +26,7 @@ def test_check_passes_when_the_app_serves_the_contract(
 def test_check_fails_when_the_served_document_drifts(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real = app.core.openapi.served_openapi
+    real = app.core.http.openapi.served_openapi
 
     def drifted(*args: Any, **kwargs: Any) -> dict[str, Any]:
         served = copy.deepcopy(real(*args, **kwargs))

@@ -1,7 +1,7 @@
 """The generated Pydantic schemas enforce the contract strictly.
 
 The `every_type` golden case's rendered `schemas.py` is executed in a fresh module (it only
-imports pydantic, the standard library and `app.core.schema`), then request bodies are
+imports pydantic, the standard library and `app.core.domain.schema`), then request bodies are
 validated the way the app does: from JSON bytes, with ``strict=True``.
 """
 
@@ -110,7 +110,15 @@ def test_schemas_module_imports_only_pydantic_stdlib_and_app_core() -> None:
         if isinstance(node, ast.ImportFrom) and node.module
     }
     assert [node for node in ast.walk(ast.parse(code)) if isinstance(node, ast.Import)] == []
-    allowed = {"__future__", "datetime", "typing", "uuid", "pydantic", "app.core.schema", _ENUMS}
+    allowed = {
+        "__future__",
+        "datetime",
+        "typing",
+        "uuid",
+        "pydantic",
+        "app.core.domain.schema",
+        _ENUMS,
+    }
     assert imported <= allowed
     enums = render(GOLDEN / "every_type").files["generated/sample/enums.py"]
     assert {

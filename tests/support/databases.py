@@ -231,9 +231,9 @@ def _referring_first(tables: set[str], references: Iterable[Any]) -> list[str]:
 def run_on_schema(url: URL, work: Callable[[Any], Awaitable[T]], *, deadline: float = 20.0) -> T:
     """``work`` given the runtime's database pool on ``url``, with the generated schema
     created; a wait past ``deadline`` seconds fails (a connection never given back)."""
-    from app.core.database import AsyncDBPool
-    from app.core.registry import models_metadata
-    from app.core.schema_sync import sync_schema
+    from app.core.data.database import AsyncDBPool
+    from app.core.data.schema_sync import sync_schema
+    from app.core.operations.registry import models_metadata
 
     async def main() -> T:
         database = AsyncDBPool(url)

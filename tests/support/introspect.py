@@ -95,7 +95,7 @@ def main(root: Path) -> None:
                 module = importlib.import_module(f"generated.{folder.name}.{stem}")
                 if stem != "models":
                     models.update(_model_fields(module))
-    from app.core.database import Base
+    from app.core.data.database import Base
 
     tables = {
         name: {column.name: bool(column.nullable) for column in table.columns}

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from app.core.types import INT64_MAX
+from app.core.domain.types import INT64_MAX
 from tests.e2e.grid.conftest import Grid
 from tests.e2e.grid.helpers import MERGE_PATCH, POSITIONS, Checker, path_of
 from tests.support.grid import Position

@@ -11,7 +11,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.core.database import Base, ExactString, UTCDateTime, enum_column, utcnow
+from app.core.data.database import Base, ExactString, UTCDateTime, enum_column, utcnow
 from generated.event.enums import EventStatus
 
 

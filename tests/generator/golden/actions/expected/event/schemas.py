@@ -7,7 +7,7 @@ from typing import Annotated
 
 from pydantic import MISSING, AwareDatetime, ConfigDict, Field, RootModel
 
-from app.core.schema import InputModel, SchemaModel
+from app.core.domain.schema import InputModel, SchemaModel
 from generated.event.enums import EventStatus as EventStatus
 from generated.event.enums import StatusEnum as StatusEnum
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from app.core.query import Listing
-from app.core.repository import BelongsTo, Constraint, SQLRepository, Strategy
+from app.core.data.query import Listing
+from app.core.data.repository import BelongsTo, Constraint, SQLRepository, Strategy
 from generated.event.models import Event
 from generated.ticket.models import Ticket
 

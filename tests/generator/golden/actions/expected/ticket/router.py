@@ -7,15 +7,15 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from app.core.body import JSON_BODY, read_body
-from app.core.context import RequestContext
-from app.core.deps import request_unit
-from app.core.etag import etag, not_modified
-from app.core.operations import Operation
-from app.core.params import PathValue, refuse_undeclared_query
-from app.core.responses import Answer, RowWriter, with_related
-from app.core.types import UUID_ID
-from app.core.unit import UnitOfWork
+from app.core.data.unit import UnitOfWork
+from app.core.domain.context import RequestContext
+from app.core.domain.etag import etag, not_modified
+from app.core.domain.types import UUID_ID
+from app.core.http.body import JSON_BODY, read_body
+from app.core.http.deps import request_unit
+from app.core.http.params import PathValue, refuse_undeclared_query
+from app.core.http.responses import Answer, RowWriter, with_related
+from app.core.operations.router import Operation
 from generated.ticket.expanded import TicketExpanded, TicketPage
 from generated.ticket.repository import TicketRepositoryBase
 from generated.ticket.schemas import (
@@ -26,7 +26,7 @@ from generated.ticket.schemas import (
 )
 from generated.ticket.service import TicketServiceBase
 
-# What the operations answer, written from the rows read (app.core.responses).
+# What the operations answer, written from the rows read (app.core.http.responses).
 _TICKET_EXPANDED = RowWriter(TicketExpanded, TicketPage)
 _TICKET_READ = RowWriter(TicketRead)
 _CHECK_IN_TICKET = Answer(TicketCheckInResponse)

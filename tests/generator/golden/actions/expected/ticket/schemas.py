@@ -8,7 +8,7 @@ from uuid import UUID
 
 from pydantic import MISSING, AwareDatetime, ConfigDict, Field
 
-from app.core.schema import InputModel, SchemaModel
+from app.core.domain.schema import InputModel, SchemaModel
 
 
 class TicketCreate(InputModel):

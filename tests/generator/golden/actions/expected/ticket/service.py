@@ -7,9 +7,9 @@ from collections.abc import Mapping
 from typing import ClassVar
 from uuid import UUID
 
-from app.core.actions import unimplemented
-from app.core.repository import Strategy
-from app.core.service import ResourceService
+from app.core.data.repository import Strategy
+from app.core.operations.actions import unimplemented
+from app.core.services.service import ResourceService
 from generated.ticket.models import Ticket
 from generated.ticket.schemas import (
     TicketCheckInRequest,
@@ -23,7 +23,7 @@ class TicketServiceBase(ResourceService[Ticket, TicketCreate, TicketUpdate]):
     """Business rules for Ticket; subclass it in custom/ticket/service.py.
 
     Hooks of this resource's operations (each a no-op here; override any, and
-    raise app.core.errors.Problem to reject the change):
+    raise app.core.domain.errors.Problem to reject the change):
 
     - before_create(data: TicketCreate) -> TicketCreate
     - after_create(row: Ticket) -> None

@@ -3,8 +3,8 @@
 
 from __future__ import annotations
 
-from app.core.repository import Strategy
-from app.core.service import ResourceService
+from app.core.data.repository import Strategy
+from app.core.services.service import ResourceService
 from generated.owner.models import Owner
 from generated.owner.schemas import OwnerCreate, OwnerUpdate
 
@@ -13,7 +13,7 @@ class OwnerServiceBase(ResourceService[Owner, OwnerCreate, OwnerUpdate]):
     """Business rules for Owner; subclass it in custom/owner/service.py.
 
     Hooks of this resource's operations (each a no-op here; override any, and
-    raise app.core.errors.Problem to reject the change):
+    raise app.core.domain.errors.Problem to reject the change):
 
     - before_create(data: OwnerCreate) -> OwnerCreate
     - after_create(row: Owner) -> None

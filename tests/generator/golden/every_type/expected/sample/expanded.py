@@ -9,7 +9,7 @@ from uuid import UUID
 
 from pydantic import MISSING, AwareDatetime, ConfigDict, Field, RootModel
 
-from app.core.schema import SchemaModel
+from app.core.domain.schema import SchemaModel
 from generated.owner import schemas as owner_1
 from generated.sample import schemas as sample
 

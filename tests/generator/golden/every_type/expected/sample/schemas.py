@@ -9,7 +9,7 @@ from uuid import UUID
 
 from pydantic import MISSING, AwareDatetime, ConfigDict, Field, RootModel
 
-from app.core.schema import InputModel, SchemaModel
+from app.core.domain.schema import InputModel, SchemaModel
 from generated.sample.enums import SampleKind as SampleKind
 from generated.sample.enums import SampleMood as SampleMood
 

@@ -3,8 +3,8 @@
 
 from __future__ import annotations
 
-from app.core.repository import Strategy
-from app.core.service import ResourceService
+from app.core.data.repository import Strategy
+from app.core.services.service import ResourceService
 from generated.sample.models import Sample
 from generated.sample.schemas import SampleCreate, SampleUpdate
 
@@ -13,7 +13,7 @@ class SampleServiceBase(ResourceService[Sample, SampleCreate, SampleUpdate]):
     """Business rules for Sample; subclass it in custom/sample/service.py.
 
     Hooks of this resource's operations (each a no-op here; override any, and
-    raise app.core.errors.Problem to reject the change):
+    raise app.core.domain.errors.Problem to reject the change):
 
     - before_create(data: SampleCreate) -> SampleCreate
     - after_create(row: Sample) -> None

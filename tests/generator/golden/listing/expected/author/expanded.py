@@ -8,7 +8,7 @@ from typing import Annotated
 
 from pydantic import MISSING, AwareDatetime, ConfigDict, Field
 
-from app.core.schema import SchemaModel
+from app.core.domain.schema import SchemaModel
 from generated.book import schemas as book
 
 

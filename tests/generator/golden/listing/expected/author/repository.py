@@ -3,9 +3,9 @@
 
 from __future__ import annotations
 
-from app.core.query import Listing
-from app.core.repository import HasMany, SQLRepository, Strategy
-from app.core.types import PositiveInt64, SafeText
+from app.core.data.query import Listing
+from app.core.data.repository import HasMany, SQLRepository, Strategy
+from app.core.domain.types import PositiveInt64, SafeText
 from generated.author.models import Author
 from generated.author.schemas import AuthorCreate, AuthorRead
 from generated.book.models import Book

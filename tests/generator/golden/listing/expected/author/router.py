@@ -7,14 +7,14 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from app.core.body import JSON_BODY, MERGE_PATCH_BODY, read_body
-from app.core.context import RequestContext
-from app.core.deps import request_unit
-from app.core.operations import Operation
-from app.core.params import PathValue, refuse_undeclared_query
-from app.core.responses import RowWriter, with_related
-from app.core.types import ROW_ID
-from app.core.unit import UnitOfWork
+from app.core.data.unit import UnitOfWork
+from app.core.domain.context import RequestContext
+from app.core.domain.types import ROW_ID
+from app.core.http.body import JSON_BODY, MERGE_PATCH_BODY, read_body
+from app.core.http.deps import request_unit
+from app.core.http.params import PathValue, refuse_undeclared_query
+from app.core.http.responses import RowWriter, with_related
+from app.core.operations.router import Operation
 from generated.author.expanded import AuthorExpanded, AuthorPage
 from generated.author.repository import AuthorRepositoryBase
 from generated.author.schemas import AuthorCreate, AuthorRead, AuthorUpdate
@@ -22,7 +22,7 @@ from generated.author.service import AuthorServiceBase
 from generated.book.expanded import BookExpanded, BookPage
 from generated.book.repository import BookRepositoryBase
 
-# What the operations answer, written from the rows read (app.core.responses).
+# What the operations answer, written from the rows read (app.core.http.responses).
 _AUTHOR_EXPANDED = RowWriter(AuthorExpanded, AuthorPage)
 _AUTHOR_READ = RowWriter(AuthorRead)
 _BOOK_EXPANDED = RowWriter(BookExpanded, BookPage)

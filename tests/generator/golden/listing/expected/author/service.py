@@ -3,8 +3,8 @@
 
 from __future__ import annotations
 
-from app.core.repository import Strategy
-from app.core.service import ResourceService
+from app.core.data.repository import Strategy
+from app.core.services.service import ResourceService
 from generated.author.models import Author
 from generated.author.schemas import AuthorCreate, AuthorUpdate
 
@@ -13,7 +13,7 @@ class AuthorServiceBase(ResourceService[Author, AuthorCreate, AuthorUpdate]):
     """Business rules for Author; subclass it in custom/author/service.py.
 
     Hooks of this resource's operations (each a no-op here; override any, and
-    raise app.core.errors.Problem to reject the change):
+    raise app.core.domain.errors.Problem to reject the change):
 
     - before_create(data: AuthorCreate) -> AuthorCreate
     - after_create(row: Author) -> None

@@ -19,8 +19,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.core.database import Base, ExactString, UTCDateTime, enum_column, utcnow
-from app.core.softdelete import live_flag
+from app.core.data.database import Base, ExactString, UTCDateTime, enum_column, utcnow
+from app.core.data.softdelete import live_flag
 from generated.book.enums import BookGenre
 
 

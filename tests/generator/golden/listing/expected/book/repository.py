@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from pydantic import AwareDatetime
 
-from app.core.query import Listing
-from app.core.repository import BelongsTo, Constraint, ManyToMany, SQLRepository, Strategy
-from app.core.types import Int64, PositiveInt64, SafeText
+from app.core.data.query import Listing
+from app.core.data.repository import BelongsTo, Constraint, ManyToMany, SQLRepository, Strategy
+from app.core.domain.types import Int64, PositiveInt64, SafeText
 from generated.author.models import Author
 from generated.book.models import Book, books_shelves
 from generated.book.schemas import BookCreate, BookRead

@@ -8,15 +8,15 @@ from pydantic import Field, TypeAdapter
 from starlette.requests import Request
 from starlette.responses import Response
 
-from app.core.body import JSON_BODY, MERGE_PATCH_BODY, read_body, read_items
-from app.core.context import RequestContext
-from app.core.deps import request_unit
-from app.core.etag import etag, not_modified
-from app.core.operations import Operation
-from app.core.params import PathValue, refuse_undeclared_query
-from app.core.responses import RowWriter, json_bytes_response, with_related
-from app.core.types import ROW_ID, UUID_ID
-from app.core.unit import UnitOfWork
+from app.core.data.unit import UnitOfWork
+from app.core.domain.context import RequestContext
+from app.core.domain.etag import etag, not_modified
+from app.core.domain.types import ROW_ID, UUID_ID
+from app.core.http.body import JSON_BODY, MERGE_PATCH_BODY, read_body, read_items
+from app.core.http.deps import request_unit
+from app.core.http.params import PathValue, refuse_undeclared_query
+from app.core.http.responses import RowWriter, json_bytes_response, with_related
+from app.core.operations.router import Operation
 from generated.book.expanded import BookExpanded, BookPage
 from generated.book.repository import BookRepositoryBase
 from generated.book.schemas import BookCreate, BookRead, BookUpdate
@@ -26,7 +26,7 @@ from generated.shelf.repository import ShelfRepositoryBase
 
 _BULK = TypeAdapter(Annotated[list[BookCreate], Field(min_length=1, max_length=50)])
 _BULK_READ = TypeAdapter(list[BookRead])
-# What the operations answer, written from the rows read (app.core.responses).
+# What the operations answer, written from the rows read (app.core.http.responses).
 _BOOK_EXPANDED = RowWriter(BookExpanded, BookPage)
 _BOOK_READ = RowWriter(BookRead)
 _SHELF_EXPANDED = RowWriter(ShelfExpanded, ShelfPage)

@@ -3,8 +3,8 @@
 
 from __future__ import annotations
 
-from app.core.repository import Strategy
-from app.core.service import ResourceService
+from app.core.data.repository import Strategy
+from app.core.services.service import ResourceService
 from generated.book.models import Book
 from generated.book.schemas import BookCreate, BookUpdate
 
@@ -13,7 +13,7 @@ class BookServiceBase(ResourceService[Book, BookCreate, BookUpdate]):
     """Business rules for Book; subclass it in custom/book/service.py.
 
     Hooks of this resource's operations (each a no-op here; override any, and
-    raise app.core.errors.Problem to reject the change):
+    raise app.core.domain.errors.Problem to reject the change):
 
     - before_create(data: BookCreate) -> BookCreate
     - after_create(row: Book) -> None

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from app.core.query import Listing
-from app.core.repository import Constraint, ManyToMany, SQLRepository, Strategy
+from app.core.data.query import Listing
+from app.core.data.repository import Constraint, ManyToMany, SQLRepository, Strategy
 from generated.book.models import Book, books_shelves
 from generated.shelf.models import Shelf
 

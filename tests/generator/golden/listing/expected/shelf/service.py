@@ -3,8 +3,8 @@
 
 from __future__ import annotations
 
-from app.core.repository import Strategy
-from app.core.service import ResourceService
+from app.core.data.repository import Strategy
+from app.core.services.service import ResourceService
 from generated.shelf.models import Shelf
 from generated.shelf.schemas import ShelfCreate, ShelfUpdate
 
@@ -13,7 +13,7 @@ class ShelfServiceBase(ResourceService[Shelf, ShelfCreate, ShelfUpdate]):
     """Business rules for Shelf; subclass it in custom/shelf/service.py.
 
     Hooks of this resource's operations (each a no-op here; override any, and
-    raise app.core.errors.Problem to reject the change):
+    raise app.core.domain.errors.Problem to reject the change):
 
     - before_create(data: ShelfCreate) -> ShelfCreate
     - after_create(row: Shelf) -> None

@@ -7,20 +7,20 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from app.core.body import JSON_BODY, MERGE_PATCH_BODY, read_body
-from app.core.context import RequestContext
-from app.core.deps import request_unit
-from app.core.etag import etag, not_modified
-from app.core.operations import Operation
-from app.core.params import PathValue, refuse_undeclared_query
-from app.core.responses import RowWriter
-from app.core.types import ROW_ID
-from app.core.unit import UnitOfWork
+from app.core.data.unit import UnitOfWork
+from app.core.domain.context import RequestContext
+from app.core.domain.etag import etag, not_modified
+from app.core.domain.types import ROW_ID
+from app.core.http.body import JSON_BODY, MERGE_PATCH_BODY, read_body
+from app.core.http.deps import request_unit
+from app.core.http.params import PathValue, refuse_undeclared_query
+from app.core.http.responses import RowWriter
+from app.core.operations.router import Operation
 from generated.note.repository import NoteRepositoryBase
 from generated.note.schemas import NoteCreate, NotePage, NoteRead, NoteUpdate
 from generated.note.service import NoteServiceBase
 
-# What the operations answer, written from the rows read (app.core.responses).
+# What the operations answer, written from the rows read (app.core.http.responses).
 _NOTE_READ = RowWriter(NoteRead, NotePage)
 # The path parameters the operations read.
 _NOTE_ID = PathValue("note_id", ROW_ID)

@@ -3,8 +3,8 @@
 
 from __future__ import annotations
 
-from app.core.repository import Strategy
-from app.core.service import ResourceService
+from app.core.data.repository import Strategy
+from app.core.services.service import ResourceService
 from generated.note.models import Note
 from generated.note.schemas import NoteCreate, NoteUpdate
 
@@ -13,7 +13,7 @@ class NoteServiceBase(ResourceService[Note, NoteCreate, NoteUpdate]):
     """Business rules for Note; subclass it in custom/note/service.py.
 
     Hooks of this resource's operations (each a no-op here; override any, and
-    raise app.core.errors.Problem to reject the change):
+    raise app.core.domain.errors.Problem to reject the change):
 
     - before_create(data: NoteCreate) -> NoteCreate
     - after_create(row: Note) -> None

@@ -3,9 +3,9 @@
 
 from __future__ import annotations
 
-from app.core.query import Listing
-from app.core.repository import Constraint, HasMany, SQLRepository, Strategy
-from app.core.types import PositiveInt64, SafeText
+from app.core.data.query import Listing
+from app.core.data.repository import Constraint, HasMany, SQLRepository, Strategy
+from app.core.domain.types import PositiveInt64, SafeText
 from generated.category.models import Category
 from generated.product.models import Product
 

@@ -3,8 +3,8 @@
 
 from __future__ import annotations
 
-from app.core.repository import Strategy
-from app.core.service import ResourceService
+from app.core.data.repository import Strategy
+from app.core.services.service import ResourceService
 from generated.category.models import Category
 from generated.category.schemas import CategoryCreate, CategoryUpdate
 
@@ -13,7 +13,7 @@ class CategoryServiceBase(ResourceService[Category, CategoryCreate, CategoryUpda
     """Business rules for Category; subclass it in custom/category/service.py.
 
     Hooks of this resource's operations (each a no-op here; override any, and
-    raise app.core.errors.Problem to reject the change):
+    raise app.core.domain.errors.Problem to reject the change):
 
     - before_create(data: CategoryCreate) -> CategoryCreate
     - after_create(row: Category) -> None

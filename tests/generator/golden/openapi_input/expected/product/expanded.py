@@ -8,7 +8,7 @@ from uuid import UUID
 
 from pydantic import MISSING, AwareDatetime, ConfigDict, Field, RootModel
 
-from app.core.schema import SchemaModel
+from app.core.domain.schema import SchemaModel
 from generated.category import schemas as category_1
 from generated.product import schemas as product
 from generated.shared import schemas as shared

@@ -7,8 +7,8 @@ from uuid import UUID
 
 from pydantic import AwareDatetime
 
-from app.core.query import Listing
-from app.core.repository import BelongsTo, Constraint, SQLRepository, Strategy
+from app.core.data.query import Listing
+from app.core.data.repository import BelongsTo, Constraint, SQLRepository, Strategy
 from generated.category.models import Category
 from generated.product.models import Product
 

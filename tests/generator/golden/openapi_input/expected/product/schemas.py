@@ -8,7 +8,7 @@ from uuid import UUID
 
 from pydantic import MISSING, AwareDatetime, ConfigDict, Field, RootModel
 
-from app.core.schema import InputModel, SchemaModel
+from app.core.domain.schema import InputModel, SchemaModel
 from generated.product.enums import ProductStatus as ProductStatus
 from generated.shared import schemas as shared
 

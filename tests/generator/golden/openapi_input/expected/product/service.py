@@ -3,8 +3,8 @@
 
 from __future__ import annotations
 
-from app.core.repository import Strategy
-from app.core.service import ResourceService
+from app.core.data.repository import Strategy
+from app.core.services.service import ResourceService
 from generated.product.models import Product
 from generated.product.schemas import ProductCreate, ProductUpdate
 
@@ -13,7 +13,7 @@ class ProductServiceBase(ResourceService[Product, ProductCreate, ProductUpdate])
     """Business rules for Product; subclass it in custom/product/service.py.
 
     Hooks of this resource's operations (each a no-op here; override any, and
-    raise app.core.errors.Problem to reject the change):
+    raise app.core.domain.errors.Problem to reject the change):
 
     - before_create(data: ProductCreate) -> ProductCreate
     - after_create(row: Product) -> None

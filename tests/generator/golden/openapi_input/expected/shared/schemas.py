@@ -9,7 +9,7 @@ from typing import Annotated
 
 from pydantic import MISSING, ConfigDict, Field
 
-from app.core.schema import SchemaModel
+from app.core.domain.schema import SchemaModel
 
 
 class Currency(StrEnum):

@@ -3,9 +3,9 @@
 
 from __future__ import annotations
 
-from app.core.query import Listing
-from app.core.repository import BelongsTo, Constraint, SQLRepository, Strategy
-from app.core.types import PositiveInt64, SafeText
+from app.core.data.query import Listing
+from app.core.data.repository import BelongsTo, Constraint, SQLRepository, Strategy
+from app.core.domain.types import PositiveInt64, SafeText
 from generated.document.models import Document
 from generated.folder.models import Folder
 

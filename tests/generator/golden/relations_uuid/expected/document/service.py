@@ -3,8 +3,8 @@
 
 from __future__ import annotations
 
-from app.core.repository import Strategy
-from app.core.service import ResourceService
+from app.core.data.repository import Strategy
+from app.core.services.service import ResourceService
 from generated.document.models import Document
 from generated.document.schemas import DocumentCreate, DocumentUpdate
 
@@ -13,7 +13,7 @@ class DocumentServiceBase(ResourceService[Document, DocumentCreate, DocumentUpda
     """Business rules for Document; subclass it in custom/document/service.py.
 
     Hooks of this resource's operations (each a no-op here; override any, and
-    raise app.core.errors.Problem to reject the change):
+    raise app.core.domain.errors.Problem to reject the change):
 
     - before_create(data: DocumentCreate) -> DocumentCreate
     - after_create(row: Document) -> None

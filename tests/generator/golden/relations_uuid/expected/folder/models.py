@@ -12,7 +12,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.core.database import Base, ExactString, UTCDateTime, utcnow
+from app.core.data.database import Base, ExactString, UTCDateTime, utcnow
 
 
 class Folder(Base):

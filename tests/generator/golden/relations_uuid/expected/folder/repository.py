@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from app.core.query import Listing
-from app.core.repository import HasMany, SQLRepository, Strategy
+from app.core.data.query import Listing
+from app.core.data.repository import HasMany, SQLRepository, Strategy
 from generated.document.models import Document
 from generated.folder.models import Folder
 

@@ -3,8 +3,8 @@
 
 from __future__ import annotations
 
-from app.core.repository import Strategy
-from app.core.service import ResourceService
+from app.core.data.repository import Strategy
+from app.core.services.service import ResourceService
 from generated.folder.models import Folder
 from generated.folder.schemas import FolderCreate, FolderUpdate
 
@@ -13,7 +13,7 @@ class FolderServiceBase(ResourceService[Folder, FolderCreate, FolderUpdate]):
     """Business rules for Folder; subclass it in custom/folder/service.py.
 
     Hooks of this resource's operations (each a no-op here; override any, and
-    raise app.core.errors.Problem to reject the change):
+    raise app.core.domain.errors.Problem to reject the change):
 
     - before_create(data: FolderCreate) -> FolderCreate
     - after_create(row: Folder) -> None
