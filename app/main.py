@@ -21,10 +21,10 @@ from app.config import Settings, SettingsError, get_settings
 from app.core.data.database import AsyncDBPool, Base, PoolOptions
 from app.core.data.schema_sync import sqlite_schema_is_current, sync_schema
 from app.core.data.uniques import UnsupportedSchema, refuse_unsupported
-from app.core.domain.errors import index_route_methods, install_error_handlers
 from app.core.http.health import router as health_router
 from app.core.http.logs import RequestContextMiddleware, configure_logging
 from app.core.http.openapi import load_contract, served_openapi
+from app.core.http.problems import index_route_methods, install_error_handlers
 from app.core.operations.discovery import CustomExtensions, ExtensionError, discover
 from app.core.operations.registry import RouteSpec, import_models
 from app.core.operations.router import OperationRouter, ResourceOperations
@@ -112,8 +112,6 @@ def create_app(
     app.add_middleware(RequestContextMiddleware)
     app.state.max_body_bytes = settings.max_body_bytes
     install_error_handlers(app)
-    # Every generated operation, served by the app's own router (app.core.operations.router),
-    # its resource built when first used.
     app.state.resources = resources
     _refuse_shadowing(extensions, [*health_router.routes], list(operations.routes()))
     app.include_router(health_router)

@@ -12,7 +12,8 @@ from sqlalchemy.pool import QueuePool
 from starlette.responses import Response
 
 from app.core.data.database import AsyncDBPool
-from app.core.domain.errors import Problem, problem_response
+from app.core.domain.errors import Problem
+from app.core.http.problems import problem_response
 from app.core.http.responses import json_bytes_response
 
 __all__ = ["PING_TIMEOUT_SECONDS", "router"]
