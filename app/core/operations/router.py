@@ -129,8 +129,7 @@ class ResourceOperations:
 
     def build(self, binding: ResourceBinding) -> None:
         """Build ``binding``'s operations now, unless a request already did."""
-        if binding.name not in self._built:
-            self._built[binding.name] = self._build(binding)
+        self.operations(binding)
 
     @property
     def built(self) -> int:
